@@ -1,0 +1,80 @@
+"""Helpers shared by the command modules: options, settings, output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.sanitize import terminal_safe
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1  # verify found damage, check found errors, a source failed
+EXIT_USAGE = 2  # bad arguments, config or input file
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (TOML). Default: $SOURCEWATCH_CONFIG, else config/sourcewatch.toml "
+        "if present, else built-in defaults.",
+        dir_okay=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Machine-readable output (JSON; one object per line).")
+]
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def settings_for(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err_console.print(f"error: {terminal_safe(message)}", markup=False)
+    raise typer.Exit(code)
+
+
+def print_json(obj: Any) -> None:
+    """One JSON document on one line. ensure_ascii keeps escape bytes out of terminals."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=True, default=str) + "\n")
+
+
+def safe(text: str | None) -> str:
+    return terminal_safe(text)
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn the project's expected errors into a clean message and exit code 2."""
+    from sourcewatch.collectors.base import CollectorError
+    from sourcewatch.importers import ImportFileError
+    from sourcewatch.sources import SourcesFileError
+
+    try:
+        yield
+    except (ConfigError, ImportFileError, CollectorError, SourcesFileError, ValueError) as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A progress bar on stderr, so --json output on stdout stays clean."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        yield progress, progress.add_task(label, total=None)

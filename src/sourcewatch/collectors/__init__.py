@@ -1,0 +1,48 @@
+"""Collectors, one module per source kind, and the registry that names them.
+
+A new source kind is one new module plus one line in ``COLLECTORS``; a new
+import format is one line in ``FORMATS``. Entries are "module:attribute"
+strings so that importing the registry does not import every collector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from sourcewatch.collectors.base import Collector, CollectorError
+
+# kind -> "module:Class" implementing Collector
+COLLECTORS: dict[str, str] = {}
+
+# import --format name -> "module:function" with the signature of ImportParser
+# (sourcewatch.importers): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
+FORMATS: dict[str, str] = {
+    "jsonl": "sourcewatch.importers:parse_jsonl",
+}
+
+
+def _load(spec: str) -> Any:
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def get_collector(kind: str) -> Collector:
+    try:
+        spec = COLLECTORS[kind]
+    except KeyError:
+        raise CollectorError(kind, f"no collector for source kind {kind!r} yet") from None
+    return _load(spec)()
+
+
+def get_format(name: str) -> Callable[..., Any]:
+    try:
+        spec = FORMATS[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise ValueError(f"unknown import format {name!r}; known: {known}") from None
+    return _load(spec)
+
+
+__all__ = ["COLLECTORS", "FORMATS", "Collector", "CollectorError", "get_collector", "get_format"]

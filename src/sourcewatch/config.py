@@ -1,0 +1,166 @@
+"""Settings: built-in defaults, then ``config/sourcewatch.toml``, then ``SOURCEWATCH_*``.
+
+Every setting is a field below. Nested sections map to env vars with a double
+underscore: ``[net] max_body_bytes`` is ``SOURCEWATCH_NET__MAX_BODY_BYTES``.
+Secrets (Telegram api_hash and session, the X bearer token) are read from the
+environment or from files outside the repo, and are ``SecretStr`` so they never
+print in logs or reprs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("config/sourcewatch.toml")
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A config or watch-list file is missing, unreadable or invalid."""
+
+
+class NetSettings(BaseModel):
+    """Policy of the one shared HTTP client (``sourcewatch.net``)."""
+
+    user_agent: str = "sourcewatch/0.1 (source monitor; +https://example.invalid/sourcewatch)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0  # whole exchange, body included
+    max_body_bytes: int = 20 * MiB  # on the wire; the stream is aborted past it
+    max_decompressed_bytes: int = 50 * MiB  # after gzip/deflate/brotli
+    max_redirects: int = 5
+    retries: int = 3  # on connect errors, 5xx and 429
+    backoff_base: float = 1.0  # seconds; doubled each retry, with jitter
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0  # a longer Retry-After is an error for this poll
+    per_host_concurrency: int = 2
+    per_host_interval: float = 1.0  # minimum seconds between requests to one host
+    proxy: str | None = None  # default proxy; a source's own `proxy` wins
+    allow_private_addresses: bool = False  # for snapshot/cite of arbitrary URLs
+
+
+class MediaSettings(BaseModel):
+    max_bytes: int = 50 * MiB  # larger media are recorded by URL and size, not fetched
+
+
+class TelegramSettings(BaseModel):
+    web_base_url: str = "https://t.me"
+    backfill_pages: int = 3  # pages of ~20 posts read backwards on a channel's first poll
+    recheck_window_hours: float = 48.0
+    api_id: int | None = None
+    api_hash: SecretStr | None = None
+    session: SecretStr | None = None  # a Telethon StringSession
+    session_file: Path | None = None  # or a session file outside the repo
+    flood_wait_cap_seconds: float = 300.0
+
+
+class XSettings(BaseModel):
+    api_base_url: str = "https://api.x.com"
+    syndication_base_url: str = "https://cdn.syndication.twimg.com"
+    oembed_base_url: str = "https://publish.twitter.com"
+    bearer_token: SecretStr | None = None
+    daily_read_budget: int = 10_000  # posts read per source per day
+
+
+class Settings(BaseSettings):
+    """Everything configurable. See ``config/sourcewatch.toml`` for the commented file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOURCEWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Path("storage")
+    database_url: str | None = None  # None: sqlite:///<data_dir>/sourcewatch.db
+    sources_file: Path = Path("config/sources.toml")
+    watchlists_dir: Path = Path("watchlists")
+    analyst: str | None = None  # who marks triage entries; else the OS user
+    log_level: str = "INFO"
+    sqlite_busy_timeout_ms: int = 30_000
+
+    net: NetSettings = Field(default_factory=NetSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    x: XSettings = Field(default_factory=XSettings)
+
+    # Set by load_settings(); not a setting of its own.
+    config_file: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sourcewatch.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence, highest first: explicit arguments, environment, the TOML file.
+        toml_file = _active_toml_file.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+# pydantic-settings builds sources from the class; this carries the file choice in.
+_active_toml_file: dict[str, Path | None] = {"path": None}
+
+
+def find_config_file(explicit: Path | None) -> Path | None:
+    """The config file to read: ``--config``, else ``$SOURCEWATCH_CONFIG``, else the default
+    path if it exists, else none (built-in defaults)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    from_env = os.environ.get("SOURCEWATCH_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from SOURCEWATCH_CONFIG) does not exist")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings for a command. ``overrides`` win over everything (tests use them)."""
+    path = find_config_file(config_file)
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    _active_toml_file["path"] = path
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        where = path if path is not None else "environment"
+        raise ConfigError(f"invalid settings ({where}): {exc}") from exc
+    finally:
+        _active_toml_file["path"] = None
+    settings.config_file = path
+    return settings

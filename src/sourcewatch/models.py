@@ -1,0 +1,236 @@
+"""The database records (SQLModel tables). Schema changes go through Alembic migrations.
+
+Times are stored as UTC (``UTCDateTime`` hands back aware datetimes on both
+SQLite and PostgreSQL). Lists and dicts are JSON columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
+CITATION_STATUSES = ("captured", "dead", "blocked", "error", "no-url")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Naive UTC in the database, aware UTC in Python, on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json_column(default_factory: Any) -> Any:
+    return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=False)
+
+
+class Source(SQLModel, table=True):
+    """A watched source: its config (mirrored from sources.toml) and its polling state."""
+
+    __tablename__ = "source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=20)
+    target: str
+    backend: str | None = Field(default=None, max_length=20)
+    interval_seconds: float = 300.0
+    areas: list[str] = _json_column(list)
+    language: str | None = Field(default=None, max_length=20)
+    weight: int = 1
+    queue_all: bool = False
+    enabled: bool = True
+    in_config: bool = True  # False once removed from sources.toml (its items stay)
+
+    cursor: dict[str, Any] = _json_column(dict)
+    etag: str | None = None
+    last_modified: str | None = None
+
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = _utc_column()
+    next_poll_at: datetime | None = _utc_column(index=True)
+    last_polled_at: datetime | None = _utc_column()
+    last_success_at: datetime | None = _utc_column()
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+    created_at: datetime | None = _utc_column(nullable=False)
+
+
+class Item(SQLModel, table=True):
+    """One post, tweet or article, as it reads now. Earlier texts are ItemRevisions."""
+
+    __tablename__ = "item"
+    __table_args__ = (sa.UniqueConstraint("source_id", "external_id", name="uq_item_source_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    external_id: str = Field(max_length=500)
+    url: str | None = None
+    canonical_url: str | None = Field(default=None, index=True)
+    author: str | None = None
+    title: str | None = None
+    text: str = ""
+    language: str | None = Field(default=None, max_length=20)
+    published_at: datetime | None = _utc_column(index=True)
+    collected_at: datetime | None = _utc_column(nullable=False, index=True)
+    updated_at: datetime | None = _utc_column(nullable=False)
+    edited_at: datetime | None = _utc_column()
+    deleted_at: datetime | None = _utc_column()
+    content_hash: str = Field(max_length=64)
+    revision: int = 1
+    forwarded_from: str | None = None
+    reply_to: str | None = None
+    media: list[dict[str, Any]] = _json_column(list)
+    extra: dict[str, Any] = _json_column(dict)
+
+
+class ItemRevision(SQLModel, table=True):
+    """Every text an item ever had, numbered from 1, with when it was seen."""
+
+    __tablename__ = "item_revision"
+    __table_args__ = (sa.UniqueConstraint("item_id", "revision", name="uq_revision_item_rev"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    revision: int
+    content_hash: str = Field(max_length=64)
+    title: str | None = None
+    text: str = ""
+    media: list[dict[str, Any]] = _json_column(list)
+    seen_at: datetime | None = _utc_column(nullable=False)
+    edited_at: datetime | None = _utc_column()
+
+
+class Capture(SQLModel, table=True):
+    """One archived response: its bytes are in the object store under ``sha256``.
+
+    The same bytes from the same URL are one Capture (``last_seen_at`` moves on), so a
+    page polled every minute that never changes does not grow the archive or the log.
+    """
+
+    __tablename__ = "capture"
+    __table_args__ = (sa.UniqueConstraint("sha256", "url", name="uq_capture_sha_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str | None = None
+    url: str
+    request_url: str | None = None
+    kind: str = Field(default="page", max_length=20)
+    status: int | None = None
+    headers: dict[str, str] = _json_column(dict)
+    source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
+    fetched_at: datetime | None = _utc_column(nullable=False)
+    last_seen_at: datetime | None = _utc_column(nullable=False)
+
+
+class ItemCapture(SQLModel, table=True):
+    """Which captures an item was read from (a channel page holds many posts)."""
+
+    __tablename__ = "item_capture"
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    capture_id: int = Field(foreign_key="capture.id", primary_key=True, index=True)
+
+
+class CaptureLogEntry(SQLModel, table=True):
+    """Append-only, hash-chained record of every capture (see ``capturelog``).
+
+    ``prev_hash`` is unique: two writers can never both extend the same head.
+    """
+
+    __tablename__ = "capture_log"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    sha256: str = Field(max_length=64)
+    url: str
+    fetched_at: str = Field(max_length=40)  # ISO 8601 text, exactly as hashed
+    status: int | None = None
+    prev_hash: str = Field(max_length=64, unique=True)
+    entry_hash: str = Field(max_length=64, unique=True)
+
+
+class Match(SQLModel, table=True):
+    """A watchlist hit in one revision of an item."""
+
+    __tablename__ = "match"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    revision: int
+    entity_id: str | None = Field(default=None, max_length=200, index=True)
+    rule_id: str | None = Field(default=None, max_length=200, index=True)
+    alias: str | None = None
+    field: str = Field(default="text", max_length=20)
+    start: int | None = None
+    end: int | None = None
+    matched_text: str | None = None
+    score: float = 1.0
+
+
+class Triage(SQLModel, table=True):
+    """An item's place in the analysts' queue."""
+
+    __tablename__ = "triage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", unique=True)
+    status: str = Field(default="new", max_length=20, index=True)
+    priority: int = Field(default=0, index=True)
+    areas: list[str] = _json_column(list)
+    assignee: str | None = Field(default=None, max_length=100)
+    tags: list[str] = _json_column(list)
+    note: str | None = None
+    version: int = 1  # optimistic lock: an update names the version it read
+    created_at: datetime | None = _utc_column(nullable=False)
+    updated_at: datetime | None = _utc_column(nullable=False)
+
+
+class TriageEvent(SQLModel, table=True):
+    """History of a triage entry: who changed what, when."""
+
+    __tablename__ = "triage_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    triage_id: int = Field(foreign_key="triage.id", index=True)
+    at: datetime | None = _utc_column(nullable=False)
+    analyst: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    detail: dict[str, Any] = _json_column(dict)
+
+
+class Citation(SQLModel, table=True):
+    """One URL of one footnote of a report, and the capture that backs it."""
+
+    __tablename__ = "citation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report: str
+    footnote: int | None = None
+    raw_text: str
+    url: str | None = None
+    canonical_url: str | None = Field(default=None, index=True)
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    status: str = Field(max_length=20)
+    created_at: datetime | None = _utc_column(nullable=False)

@@ -1,0 +1,38 @@
+"""The one shared HTTP client. No other module creates an httpx client.
+
+Usage::
+
+    async with Http(settings.net) as http:
+        fetched = await http.fetch(url, etag=state.etag, source=source.name)
+        if fetched.not_modified: ...
+        archive(fetched.capture); text = fetched.text()
+"""
+
+from sourcewatch.net.client import Fetched, Http, Redirect
+from sourcewatch.net.decoding import DecodedText, decode_body
+from sourcewatch.net.errors import (
+    BadContentEncoding,
+    BlockedAddress,
+    ConnectFailed,
+    FetchError,
+    FetchTimeout,
+    ResponseTooLarge,
+    RetryLater,
+    TooManyRedirects,
+)
+
+__all__ = [
+    "BadContentEncoding",
+    "BlockedAddress",
+    "ConnectFailed",
+    "DecodedText",
+    "FetchError",
+    "FetchTimeout",
+    "Fetched",
+    "Http",
+    "Redirect",
+    "ResponseTooLarge",
+    "RetryLater",
+    "TooManyRedirects",
+    "decode_body",
+]

@@ -1,0 +1,79 @@
+"""Mirror the watch list (sources.toml) into Source rows, keeping each row's state.
+
+The file is the authority for configuration (kind, target, interval, ...); the
+database keeps what polling learned (cursor, validators, health, lease). A source
+removed from the file keeps its row and items, with ``in_config`` false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.models import Source
+from sourcewatch.records import utcnow
+from sourcewatch.sources import SourceConfig
+
+_SOURCE = Source.__table__
+
+
+def _config_values(source: SourceConfig) -> dict[str, Any]:
+    return {
+        "kind": source.kind,
+        "target": source.target,
+        "backend": source.backend,
+        "interval_seconds": source.interval,
+        "areas": list(source.areas),
+        "language": source.language,
+        "weight": source.weight,
+        "queue_all": source.queue_all,
+        "enabled": source.enabled,
+        "in_config": True,
+    }
+
+
+def ensure_source(conn: sa.Connection, source: SourceConfig, now: datetime | None = None) -> int:
+    """The id of the source's row, created or brought in line with its config."""
+    values = _config_values(source)
+    row = conn.execute(sa.select(_SOURCE).where(_SOURCE.c.name == source.name)).first()
+    if row is None:
+        return conn.execute(
+            sa.insert(_SOURCE).returning(_SOURCE.c.id),
+            {"name": source.name, "created_at": now or utcnow(), "cursor": {}, **values},
+        ).scalar_one()
+    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+    if changed:
+        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.id == row.id).values(**changed))
+    return row.id
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+
+
+def sync_sources(engine: sa.Engine, sources: list[SourceConfig]) -> SyncReport:
+    """Make the Source table reflect the watch list in one transaction."""
+    now = utcnow()
+    added, updated = [], []
+    with engine.begin() as conn:
+        existing = {row.name: row for row in conn.execute(sa.select(_SOURCE))}
+        for source in sources:
+            row = existing.get(source.name)
+            if row is None:
+                added.append(source.name)
+            elif any(getattr(row, k) != v for k, v in _config_values(source).items()):
+                updated.append(source.name)
+            ensure_source(conn, source, now)
+        names = {s.name for s in sources}
+        removed = sorted(n for n, row in existing.items() if n not in names and row.in_config)
+        if removed:
+            conn.execute(
+                sa.update(_SOURCE).where(_SOURCE.c.name.in_(removed)).values(in_config=False)
+            )
+    return SyncReport(added=added, updated=updated, removed=removed)

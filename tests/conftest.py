@@ -1,0 +1,91 @@
+"""Shared fixtures: settings in a temp dir, and a Workspace on SQLite and on PostgreSQL.
+
+PostgreSQL tests use a throwaway database on 127.0.0.1:5432 (override with
+SOURCEWATCH_TEST_PG_URL). Locally they are skipped when no server answers; with
+CI=true a missing server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sourcewatch.config import Settings, load_settings
+from sourcewatch.workspace import Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get(
+    "SOURCEWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's SOURCEWATCH_* variables."""
+    for name in list(os.environ):
+        if name.startswith("SOURCEWATCH_") and not name.startswith("SOURCEWATCH_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    name = f"sourcewatch_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sourcewatch.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # every test starts from an empty schema
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    monkeypatch.chdir(tmp_path)  # no config/ from the repo leaks in
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        sources_file=tmp_path / "sources.toml",
+    )
+
+
+@pytest.fixture
+def workspace(settings: Settings) -> Iterator[Workspace]:
+    ws = Workspace.open(settings)
+    try:
+        yield ws
+    finally:
+        ws.close()
