@@ -71,9 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Settings:
+def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.chdir(tmp_path)  # no config/ from the repo leaks in
     return load_settings(
         data_dir=tmp_path / "data",

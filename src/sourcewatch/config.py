@@ -71,6 +71,31 @@ class XSettings(BaseModel):
     oembed_base_url: str = "https://publish.twitter.com"
     bearer_token: SecretStr | None = None
     daily_read_budget: int = 10_000  # posts read per source per day
+    page_size: int = Field(default=100, ge=10, le=100)  # max_results per API page
+    max_pages_per_poll: int = Field(default=10, ge=1)  # the rest waits for the next poll
+    first_poll_posts: int = Field(default=100, ge=10)  # a new source reads only the newest N
+    download_media: bool = True  # archive photos/videos (up to media.max_bytes each)
+
+
+class SchedulerSettings(BaseModel):
+    """The daemon (``sourcewatch run``): ticks, leases, backoff, maintenance, health."""
+
+    tick_seconds: float = Field(default=2.0, gt=0)  # how often due sources are claimed
+    max_concurrent_polls: int = Field(default=50, ge=1)  # per replica; per host: net settings
+    lease_seconds: float = Field(default=120.0, gt=0)  # renewed every tick while a poll runs
+    poll_timeout_seconds: float = Field(default=900.0, gt=0)  # a longer poll is abandoned
+    grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, for in-flight polls
+    jitter_fraction: float = Field(default=0.1, ge=0, le=0.5)  # +-share of the interval
+    backoff_cap_seconds: float = Field(default=6 * 3600.0, gt=0)  # longest failure backoff
+    ingest_retry_seconds: float = Field(default=60.0, ge=0)  # retry a failed DB write so long
+    recheck_window_hours: float = Field(default=48.0, ge=0)  # items younger are re-checked
+    recheck_every_seconds: float = Field(default=3600.0, gt=0)  # per source
+    verify_every_hours: float = Field(default=24.0, gt=0)  # `verify --quick`
+    citations_every_hours: float = Field(default=168.0, gt=0)  # re-check of cited URLs
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    heartbeat_stale_seconds: float = Field(default=60.0, gt=0)  # `health` fails past this
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # None: no /metrics
+    metrics_host: str = "127.0.0.1"
 
 
 class Settings(BaseSettings):
@@ -94,6 +119,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     # Set by load_settings(); not a setting of its own.
     config_file: Path | None = Field(default=None, exclude=True)

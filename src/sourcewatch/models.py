@@ -71,6 +71,7 @@ class Source(SQLModel, table=True):
     last_success_at: datetime | None = _utc_column()
     last_error: str | None = None
     consecutive_failures: int = 0
+    last_recheck_at: datetime | None = _utc_column()  # recent items re-checked (scheduler)
 
     created_at: datetime | None = _utc_column(nullable=False)
 
@@ -234,3 +235,23 @@ class Citation(SQLModel, table=True):
     capture_id: int | None = Field(default=None, foreign_key="capture.id")
     status: str = Field(max_length=20)
     created_at: datetime | None = _utc_column(nullable=False)
+
+
+class DaemonHeartbeat(SQLModel, table=True):
+    """One row per running daemon replica, refreshed while it runs (``sourcewatch health``).
+
+    The counters are the replica's totals since it started, for ``sourcewatch stats``.
+    """
+
+    __tablename__ = "daemon_heartbeat"
+
+    replica: str = Field(primary_key=True, max_length=200)  # host:pid:random
+    hostname: str = Field(max_length=200, index=True)
+    pid: int
+    started_at: datetime | None = _utc_column(nullable=False)
+    beat_at: datetime | None = _utc_column(nullable=False)
+    polls: int = 0
+    failures: int = 0
+    items_new: int = 0
+    items_edited: int = 0
+    in_flight: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 # A collector's position in its source, stored as JSON on the Source row.
@@ -44,8 +45,9 @@ class RawCapture:
     kind: str = "page"
     request_url: str | None = None
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        # cached: ingest asks for it once per item that cites this capture
         return sha256_hex(self.body)
 
     @property

@@ -146,7 +146,22 @@ def check_sources(path: Path) -> tuple[list[SourceConfig], list[SourceProblem]]:
     for index, entry in enumerate(entries):
         start = table_lines[index] if index < len(table_lines) else 0
         end = table_lines[index + 1] if index + 1 < len(table_lines) else len(lines) + 1
+        if not isinstance(entry, dict):
+            problems.append(SourceProblem(path, start, None, "each source must be a table"))
+            continue
         name = entry.get("name") if isinstance(entry.get("name"), str) else None
+        if name is not None and name in seen:
+            problems.append(
+                SourceProblem(
+                    path,
+                    _key_line(lines, "name", start, end),
+                    name,
+                    f"duplicate name (first defined at line {seen[name]})",
+                )
+            )
+            continue
+        if name is not None:
+            seen[name] = start
         try:
             source = SourceConfig(**entry)
         except ValidationError as exc:
@@ -156,17 +171,6 @@ def check_sources(path: Path) -> tuple[list[SourceConfig], list[SourceProblem]]:
                 message = error["msg"].removeprefix("Value error, ")
                 problems.append(SourceProblem(path, line, name, f"{key}: {message}"))
             continue
-        if source.name in seen:
-            problems.append(
-                SourceProblem(
-                    path,
-                    _key_line(lines, "name", start, end),
-                    source.name,
-                    f"duplicate name (first defined at line {seen[source.name]})",
-                )
-            )
-            continue
-        seen[source.name] = start
         sources.append(source)
     return sources, problems
 

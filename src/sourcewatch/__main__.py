@@ -1,0 +1,5 @@
+"""``python -m sourcewatch`` runs the CLI."""
+
+from sourcewatch.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""Ingest: idempotent upserts, revisions on edits, tombstones, captures and the log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from sourcewatch.ingest import IngestError, ingest
+from sourcewatch.models import Capture, CaptureLogEntry, Item, ItemCapture, ItemRevision, Source
+from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
+from sourcewatch.sources import SourceConfig
+from sourcewatch.verify import verify_archive
+from sourcewatch.workspace import Workspace
+
+SOURCE = SourceConfig(name="rybar", kind="telegram", target="rybar", areas=("sahel",))
+WHEN = datetime(2023, 9, 20, 14, 2, tzinfo=UTC)
+
+
+def page(body: bytes, *items: ParsedItem, cursor: dict | None = None) -> PollResult:
+    capture = RawCapture(url="https://t.me/s/rybar", body=body, status=200, fetched_at=WHEN)
+    for item in items:
+        item.capture_sha256s = [capture.sha256]
+    return PollResult(captures=[capture], items=list(items), cursor=cursor)
+
+
+def post(external_id: str, text: str, **kwargs: object) -> ParsedItem:
+    return ParsedItem(
+        external_id=external_id,
+        url=f"https://t.me/rybar/{external_id}",
+        text=text,
+        published_at=WHEN,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def count(ws: Workspace, model: type) -> int:
+    with Session(ws.engine) as session:
+        return len(session.exec(select(model)).all())
+
+
+def test_new_items_are_stored_with_their_first_revision(workspace: Workspace) -> None:
+    report = ingest(workspace, SOURCE, page(b"<page 1>", post("1", "first"), post("2", "second")))
+    assert (report.new, report.edited, report.unchanged) == (2, 0, 0)
+    with Session(workspace.engine) as session:
+        items = session.exec(select(Item).order_by(Item.external_id)).all()
+        assert [i.text for i in items] == ["first", "second"]
+        assert items[0].published_at == WHEN and items[0].revision == 1
+        revisions = session.exec(select(ItemRevision)).all()
+        assert sorted(r.text for r in revisions) == ["first", "second"]
+        assert len(session.exec(select(ItemCapture)).all()) == 2
+
+
+def test_reingesting_the_same_result_changes_nothing(workspace: Workspace) -> None:
+    result = page(b"<page 1>", post("1", "first"), cursor={"last_id": 1})
+    ingest(workspace, SOURCE, result)
+    snapshot = {m: count(workspace, m) for m in (Item, ItemRevision, Capture, CaptureLogEntry)}
+    again = ingest(workspace, SOURCE, result)
+    assert (again.new, again.edited, again.unchanged, again.captures_new) == (0, 0, 1, 0)
+    assert {m: count(workspace, m) for m in snapshot} == snapshot
+
+
+def test_an_edit_becomes_a_new_revision_and_keeps_the_old_text(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"v1", post("7", "Wagner in Gao")))
+    report = ingest(workspace, SOURCE, page(b"v2", post("7", "Wagner left Gao", edited=True)))
+    assert report.edited == 1 and report.changed[0].revision == 2
+    with Session(workspace.engine) as session:
+        item = session.exec(select(Item)).one()
+        assert item.text == "Wagner left Gao" and item.revision == 2
+        assert item.edited_at is not None
+        texts = [r.text for r in session.exec(select(ItemRevision).order_by(ItemRevision.revision))]
+        assert texts == ["Wagner in Gao", "Wagner left Gao"]
+        # both page captures back the item
+        assert (
+            len(session.exec(select(ItemCapture).where(ItemCapture.item_id == item.id)).all()) == 2
+        )
+
+
+def test_view_counts_alone_are_not_an_edit(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"a", post("1", "same", extra={"views": 10})))
+    report = ingest(workspace, SOURCE, page(b"b", post("1", "same", extra={"views": 99})))
+    assert report.edited == 0 and report.unchanged == 1
+
+
+def test_new_media_is_an_edit(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"a", post("1", "caption")))
+    photo = MediaRef(kind="photo", url="https://cdn/x.jpg", sha256="ab" * 32)
+    report = ingest(workspace, SOURCE, page(b"b", post("1", "caption", media=[photo])))
+    assert report.edited == 1
+
+
+def test_deletion_marks_a_tombstone_and_keeps_text_and_captures(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"a", post("5", "to be deleted")))
+    report = ingest(workspace, SOURCE, page(b"gone", post("5", "", deleted=True)))
+    assert report.deleted == 1
+    with Session(workspace.engine) as session:
+        item = session.exec(select(Item)).one()
+        assert item.deleted_at is not None and item.text == "to be deleted"
+    assert ingest(workspace, SOURCE, page(b"gone", post("5", "", deleted=True))).deleted == 0
+
+
+def test_cursor_and_validators_are_stored_in_the_same_transaction(workspace: Workspace) -> None:
+    result = page(b"a", post("1", "x"), cursor={"last_id": 1})
+    result.etag, result.last_modified = '"abc"', "Wed, 20 Sep 2023 14:02:00 GMT"
+    ingest(workspace, SOURCE, result)
+    with Session(workspace.engine) as session:
+        source = session.exec(select(Source)).one()
+        assert source.cursor == {"last_id": 1} and source.etag == '"abc"'
+
+
+def test_an_unchanged_page_is_one_capture_and_one_object(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"same page", post("1", "x")))
+    later = page(b"same page", post("1", "x"))
+    later.captures[0] = RawCapture(
+        url="https://t.me/s/rybar", body=b"same page", status=200, fetched_at=datetime.now(UTC)
+    )
+    report = ingest(workspace, SOURCE, later)
+    assert report.captures_new == 0 and report.objects_new == 0
+    assert count(workspace, Capture) == 1 and count(workspace, CaptureLogEntry) == 1
+
+
+def test_an_item_citing_an_unknown_capture_is_refused_and_nothing_is_stored(
+    workspace: Workspace,
+) -> None:
+    bad = PollResult(items=[post("1", "x", capture_sha256s=["0" * 64])])
+    with pytest.raises(IngestError, match="rybar: item 1 cites capture"):
+        ingest(workspace, SOURCE, bad)
+    assert count(workspace, Item) == 0
+
+
+def test_a_failed_transaction_stores_no_rows(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"a", post("1", "x")))
+    broken = page(b"b", post("2", "y"))
+    broken.items[0].published_at = datetime(2023, 1, 1)  # naive: refused by the UTC column
+    with pytest.raises(sa.exc.StatementError):
+        ingest(workspace, SOURCE, broken)
+    assert count(workspace, Item) == 1 and count(workspace, Capture) == 1
+    assert verify_archive(workspace).ok
+
+
+def test_large_batches_are_chunked(workspace: Workspace) -> None:
+    items = [post(str(n), f"text {n}") for n in range(1200)]
+    assert ingest(workspace, SOURCE, page(b"big", *items)).new == 1200
+    edited = [post(str(n), f"text {n}" + (" edited" if n % 10 == 0 else "")) for n in range(1200)]
+    report = ingest(workspace, SOURCE, page(b"big2", *edited))
+    assert (report.edited, report.unchanged) == (120, 1080)
