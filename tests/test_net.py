@@ -29,6 +29,7 @@ from sourcewatch.net import (
     BadContentEncoding,
     BlockedAddress,
     ConnectFailed,
+    FetchError,
     FetchTimeout,
     Http,
     ResponseTooLarge,
@@ -59,7 +60,7 @@ class SleepRecorder:
         self.delays.append(seconds)
 
 
-def settings(**overrides: Any) -> NetSettings:
+def net_settings(**overrides: Any) -> NetSettings:
     base: dict[str, Any] = {"per_host_interval": 0.0, "retries": 2, "backoff_base": 0.5}
     base.update(overrides)
     return NetSettings(**base)
@@ -74,7 +75,7 @@ def test_fetch_records_the_exchange_as_a_capture(httpserver: HTTPServer) -> None
     httpserver.expect_request("/page", headers={"User-Agent": "test-agent/1"}).respond_with_data(
         "<html><body>hello</body></html>", content_type="text/html; charset=utf-8"
     )
-    fetched = run(fetch(settings(user_agent="test-agent/1"), httpserver.url_for("/page")))
+    fetched = run(fetch(net_settings(user_agent="test-agent/1"), httpserver.url_for("/page")))
 
     assert fetched.status == 200 and fetched.ok and not fetched.not_modified
     capture = fetched.capture
@@ -88,7 +89,7 @@ def test_fetch_records_the_exchange_as_a_capture(httpserver: HTTPServer) -> None
 
 def test_json_body_is_parsed(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api").respond_with_json({"posts": [1, 2]})
-    fetched = run(fetch(settings(), httpserver.url_for("/api"), kind="api"))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/api"), kind="api"))
     assert fetched.json() == {"posts": [1, 2]}
     assert fetched.capture.kind == "api"
 
@@ -101,7 +102,7 @@ def test_30_mb_body_with_content_length_is_refused_before_download(
 ) -> None:
     httpserver.expect_request("/big").respond_with_data(b"x" * (30 * MiB))
     with pytest.raises(ResponseTooLarge) as caught:
-        run(fetch(settings(max_body_bytes=20 * MiB), httpserver.url_for("/big")))
+        run(fetch(net_settings(max_body_bytes=20 * MiB), httpserver.url_for("/big")))
     assert caught.value.declared_size == 30 * MiB
     assert "/big" in str(caught.value) and "cap" in str(caught.value)
 
@@ -120,13 +121,13 @@ def test_30_mb_streamed_body_without_length_is_aborted_at_the_cap(
         Response(chunks(), content_type="application/octet-stream")
     )
     with pytest.raises(ResponseTooLarge, match="download aborted"):
-        run(fetch(settings(max_body_bytes=20 * MiB), httpserver.url_for("/stream")))
+        run(fetch(net_settings(max_body_bytes=20 * MiB), httpserver.url_for("/stream")))
 
 
 def test_max_bytes_per_call_overrides_the_default_cap(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/media").respond_with_data(b"z" * 2000)
     with pytest.raises(ResponseTooLarge) as caught:
-        run(fetch(settings(), httpserver.url_for("/media"), max_bytes=1000))
+        run(fetch(net_settings(), httpserver.url_for("/media"), max_bytes=1000))
     assert caught.value.limit == 1000
 
 
@@ -143,14 +144,14 @@ def test_gzip_bomb_is_stopped_at_the_decompressed_cap(
         gzip_bomb, headers={"Content-Encoding": "gzip"}
     )
     with pytest.raises(ResponseTooLarge, match="decompressed body over"):
-        run(fetch(settings(max_decompressed_bytes=4 * MiB), httpserver.url_for("/bomb")))
+        run(fetch(net_settings(max_decompressed_bytes=4 * MiB), httpserver.url_for("/bomb")))
 
 
 def test_brotli_bomb_is_stopped_at_the_decompressed_cap(httpserver: HTTPServer) -> None:
     bomb = brotli.compress(b"\0" * (64 * MiB))
     httpserver.expect_request("/br").respond_with_data(bomb, headers={"Content-Encoding": "br"})
     with pytest.raises(ResponseTooLarge, match="decompressed"):
-        run(fetch(settings(max_decompressed_bytes=4 * MiB), httpserver.url_for("/br")))
+        run(fetch(net_settings(max_decompressed_bytes=4 * MiB), httpserver.url_for("/br")))
 
 
 @pytest.mark.parametrize(
@@ -169,7 +170,7 @@ def test_compressed_bodies_are_decoded(
     httpserver.expect_request("/c").respond_with_data(
         compress(page), headers={"Content-Encoding": coding}, content_type="text/html"
     )
-    fetched = run(fetch(settings(), httpserver.url_for("/c")))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/c")))
     assert fetched.body == page
 
 
@@ -178,7 +179,7 @@ def test_corrupt_gzip_is_a_clear_error(httpserver: HTTPServer) -> None:
         b"this is not gzip at all", headers={"Content-Encoding": "gzip"}
     )
     with pytest.raises(BadContentEncoding, match="not valid gzip"):
-        run(fetch(settings(), httpserver.url_for("/bad")))
+        run(fetch(net_settings(), httpserver.url_for("/bad")))
 
 
 # --- redirects -------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def test_redirects_are_followed_and_recorded(httpserver: HTTPServer) -> None:
         "", status=302, headers={"Location": httpserver.url_for("/new")}
     )
     httpserver.expect_request("/new").respond_with_data("here")
-    fetched = run(fetch(settings(), httpserver.url_for("/old")))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/old")))
     assert fetched.body == b"here"
     assert fetched.capture.url == httpserver.url_for("/new")
     assert fetched.capture.request_url == httpserver.url_for("/old")
@@ -206,7 +207,7 @@ def test_redirect_loop_is_an_error(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
     httpserver.expect_request("/b").respond_with_data("", status=302, headers={"Location": "/a"})
     with pytest.raises(TooManyRedirects, match="redirect loop"):
-        run(fetch(settings(), httpserver.url_for("/a")))
+        run(fetch(net_settings(), httpserver.url_for("/a")))
 
 
 def test_too_many_redirects_is_an_error(httpserver: HTTPServer) -> None:
@@ -215,7 +216,7 @@ def test_too_many_redirects_is_an_error(httpserver: HTTPServer) -> None:
             "", status=307, headers={"Location": f"/r{n + 1}"}
         )
     with pytest.raises(TooManyRedirects, match="more than 3 redirects"):
-        run(fetch(settings(max_redirects=3), httpserver.url_for("/r0")))
+        run(fetch(net_settings(max_redirects=3), httpserver.url_for("/r0")))
 
 
 def test_redirect_to_another_scheme_is_refused(httpserver: HTTPServer) -> None:
@@ -223,7 +224,7 @@ def test_redirect_to_another_scheme_is_refused(httpserver: HTTPServer) -> None:
         "", status=302, headers={"Location": "file:///etc/passwd"}
     )
     with pytest.raises(BlockedAddress, match="scheme 'file'"):
-        run(fetch(settings(), httpserver.url_for("/x")))
+        run(fetch(net_settings(), httpserver.url_for("/x")))
 
 
 # --- retries ---------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def test_429_with_retry_after_seconds_waits_that_long_then_succeeds(
     )
     httpserver.expect_ordered_request("/limited").respond_with_data("ok")
     sleep = SleepRecorder()
-    fetched = run(fetch(settings(), httpserver.url_for("/limited"), sleep=sleep))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/limited"), sleep=sleep))
     assert fetched.status == 200 and fetched.attempts == 2
     assert sleep.delays == [7.0]
 
@@ -250,7 +251,7 @@ def test_429_with_retry_after_over_the_limit_raises_with_retry_after(
         "", status=429, headers={"Retry-After": format_datetime(later, usegmt=True)}
     )
     with pytest.raises(RetryLater) as caught:
-        run(fetch(settings(max_retry_after=300), httpserver.url_for("/limited")))
+        run(fetch(net_settings(max_retry_after=300), httpserver.url_for("/limited")))
     assert caught.value.retry_after is not None and 3500 < caught.value.retry_after <= 3600
     assert "max_retry_after" in str(caught.value)
 
@@ -259,7 +260,7 @@ def test_503_then_200_retries_with_backoff(httpserver: HTTPServer) -> None:
     httpserver.expect_ordered_request("/flaky").respond_with_data("down", status=503)
     httpserver.expect_ordered_request("/flaky").respond_with_data("up")
     sleep = SleepRecorder()
-    fetched = run(fetch(settings(backoff_base=2.0), httpserver.url_for("/flaky"), sleep=sleep))
+    fetched = run(fetch(net_settings(backoff_base=2.0), httpserver.url_for("/flaky"), sleep=sleep))
     assert fetched.body == b"up" and fetched.attempts == 2
     assert len(sleep.delays) == 1 and 1.0 <= sleep.delays[0] < 2.0  # base with jitter
 
@@ -267,7 +268,9 @@ def test_503_then_200_retries_with_backoff(httpserver: HTTPServer) -> None:
 def test_persistent_5xx_is_returned_after_the_retries(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/down").respond_with_data("bad gateway", status=502)
     sleep = SleepRecorder()
-    fetched = run(fetch(settings(retries=3, backoff_base=1.0), httpserver.url_for("/down"), sleep))
+    fetched = run(
+        fetch(net_settings(retries=3, backoff_base=1.0), httpserver.url_for("/down"), sleep)
+    )
     assert fetched.status == 502 and fetched.attempts == 4
     assert len(sleep.delays) == 3
     assert sleep.delays[2] >= 2.0  # exponential: 1, 2, 4 each times [0.5, 1)
@@ -277,7 +280,7 @@ def test_persistent_5xx_is_returned_after_the_retries(httpserver: HTTPServer) ->
 def test_404_is_returned_without_retry(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/gone").respond_with_data("no", status=404)
     sleep = SleepRecorder()
-    fetched = run(fetch(settings(), httpserver.url_for("/gone"), sleep))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/gone"), sleep))
     assert fetched.status == 404 and sleep.delays == []
 
 
@@ -287,7 +290,7 @@ def test_connection_refused_is_retried_then_raised() -> None:
         port = probe.getsockname()[1]  # closed again: nothing listens there
     sleep = SleepRecorder()
     with pytest.raises(ConnectFailed, match=f"127.0.0.1:{port}"):
-        run(fetch(settings(retries=2), f"http://127.0.0.1:{port}/", sleep))
+        run(fetch(net_settings(retries=2), f"http://127.0.0.1:{port}/", sleep))
     assert len(sleep.delays) == 2
 
 
@@ -322,7 +325,7 @@ def silent_server() -> Iterator[str]:
 
 def test_server_that_never_answers_times_out(silent_server: str) -> None:
     with pytest.raises(FetchTimeout, match="/hang"):
-        run(fetch(settings(read_timeout=0.3, total_timeout=5), silent_server))
+        run(fetch(net_settings(read_timeout=0.3, total_timeout=5), silent_server))
 
 
 def test_total_timeout_bounds_a_trickling_server(httpserver: HTTPServer) -> None:
@@ -333,7 +336,7 @@ def test_total_timeout_bounds_a_trickling_server(httpserver: HTTPServer) -> None
 
     httpserver.expect_request("/trickle").respond_with_response(Response(trickle()))
     with pytest.raises(FetchTimeout, match=re.escape("no complete answer within 0.5s")):
-        run(fetch(settings(read_timeout=5, total_timeout=0.5), httpserver.url_for("/trickle")))
+        run(fetch(net_settings(read_timeout=5, total_timeout=0.5), httpserver.url_for("/trickle")))
 
 
 # --- conditional GET -------------------------------------------------------------------
@@ -344,7 +347,9 @@ def test_conditional_get_sends_validators_and_reports_304(httpserver: HTTPServer
     httpserver.expect_request(
         "/feed", headers={"If-None-Match": '"v1"', "If-Modified-Since": stamp}
     ).respond_with_data("", status=304, headers={"ETag": '"v1"'})
-    fetched = run(fetch(settings(), httpserver.url_for("/feed"), etag='"v1"', last_modified=stamp))
+    fetched = run(
+        fetch(net_settings(), httpserver.url_for("/feed"), etag='"v1"', last_modified=stamp)
+    )
     assert fetched.status == 304 and fetched.not_modified
     assert fetched.body == b"" and fetched.etag == '"v1"'
 
@@ -355,13 +360,13 @@ def test_conditional_get_sends_validators_and_reports_304(httpserver: HTTPServer
 def test_loopback_is_refused_when_guarded(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/admin").respond_with_data("secret")
     with pytest.raises(BlockedAddress, match=re.escape("non-public address 127.0.0.1")):
-        run(fetch(settings(), httpserver.url_for("/admin"), guard_private=True))
+        run(fetch(net_settings(), httpserver.url_for("/admin"), guard_private=True))
     assert httpserver.log == []  # nothing was sent
 
 
 def test_loopback_is_allowed_when_configured(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/admin").respond_with_data("ok")
-    net = settings(allow_private_addresses=True)
+    net = net_settings(allow_private_addresses=True)
     fetched = run(fetch(net, httpserver.url_for("/admin"), guard_private=True))
     assert fetched.body == b"ok"
 
@@ -369,7 +374,7 @@ def test_loopback_is_allowed_when_configured(httpserver: HTTPServer) -> None:
 def test_localhost_name_is_resolved_and_refused(httpserver: HTTPServer) -> None:
     url = f"http://localhost:{httpserver.port}/admin"
     with pytest.raises(BlockedAddress, match="localhost"):
-        run(fetch(settings(), url, guard_private=True))
+        run(fetch(net_settings(), url, guard_private=True))
 
 
 def test_every_redirect_hop_is_checked() -> None:
@@ -382,7 +387,7 @@ def test_every_redirect_hop_is_checked() -> None:
         return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/"})
 
     async def go() -> None:
-        async with Http(settings(), transport=httpx.MockTransport(handler)) as http:
+        async with Http(net_settings(), transport=httpx.MockTransport(handler)) as http:
             await http.fetch("http://93.184.215.14/page", guard_private=True)
 
     with pytest.raises(BlockedAddress, match=re.escape("169.254.169.254")):
@@ -390,9 +395,17 @@ def test_every_redirect_hop_is_checked() -> None:
     assert seen == ["http://93.184.215.14/page"]
 
 
+@pytest.mark.parametrize(
+    "url", ["http://", "http:///path", "http://[::1", "https://127.0.0.1:99999/"]
+)
+def test_malformed_urls_are_a_fetch_error_not_a_crash(url: str) -> None:
+    with pytest.raises(FetchError, match="invalid URL"):
+        run(fetch(net_settings(), url))
+
+
 def test_non_http_scheme_is_refused() -> None:
     with pytest.raises(BlockedAddress, match="scheme 'file'"):
-        run(fetch(settings(), "file:///etc/passwd"))
+        run(fetch(net_settings(), "file:///etc/passwd"))
 
 
 # --- charset detection -----------------------------------------------------------------
@@ -408,7 +421,7 @@ def test_legacy_pages_without_charset_are_detected(
     httpserver.expect_request("/legacy").respond_with_data(
         page.encode(codec), content_type="text/html"
     )
-    fetched = run(fetch(settings(), httpserver.url_for("/legacy")))
+    fetched = run(fetch(net_settings(), httpserver.url_for("/legacy")))
     assert text in fetched.text()
     assert fetched.decoded().evidence == "detected"
 
@@ -449,7 +462,7 @@ def test_requests_to_one_host_are_spaced_by_the_interval(httpserver: HTTPServer)
 
     async def go() -> None:
         async with Http(
-            settings(per_host_interval=2.0), sleep=advancing_sleep, clock=lambda: now[0]
+            net_settings(per_host_interval=2.0), sleep=advancing_sleep, clock=lambda: now[0]
         ) as http:
             for _ in range(3):
                 await http.fetch(httpserver.url_for("/p"))
@@ -484,8 +497,17 @@ def test_per_call_proxy_is_used(httpserver: HTTPServer) -> None:
         return Response(f"via proxy for {request.host}")
 
     httpserver.expect_request("/through").respond_with_handler(as_proxy)
-    fetched = run(fetch(settings(), "http://news.example/through", proxy=httpserver.url_for("/")))
+    fetched = run(
+        fetch(net_settings(), "http://news.example/through", proxy=httpserver.url_for("/"))
+    )
     assert fetched.body == b"via proxy for news.example"
+
+
+def test_unusable_proxy_is_a_fetch_error_without_its_password() -> None:
+    expected = re.escape("unusable proxy gopher://127.0.0.1:1")
+    with pytest.raises(FetchError, match=expected) as caught:
+        run(fetch(net_settings(), "http://news.example/", proxy="gopher://u:hunter2@127.0.0.1:1"))
+    assert "hunter2" not in str(caught.value)
 
 
 def test_retry_after_parsing() -> None:

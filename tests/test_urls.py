@@ -294,6 +294,8 @@ def test_x_post_url() -> None:
             ("rybar", 51204),
         ),
         ("https://t.me/s/rybar", "https://t.me/rybar", None),
+        ("https://t.me/s/rybar?utm_source=x", "https://t.me/rybar", None),
+        ("https://t.me/s/Rybar?before=51204", "https://t.me/s/rybar?before=51204", None),
         ("https://t.me/c/1234567890/55", "https://t.me/c/1234567890/55", None),
         ("https://t.me/joinchat/AAAAAE", "https://t.me/joinchat/AAAAAE", None),
     ],

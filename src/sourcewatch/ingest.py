@@ -17,11 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch import capturelog
-from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision
+from sourcewatch.matchstore import ItemContent, match_and_queue
+from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Source
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_source
 from sourcewatch.sqlutil import chunked, insert_ignore
+from sourcewatch.urls import canonical_url
 from sourcewatch.workspace import Workspace
 
 _ITEM = Item.__table__
@@ -34,16 +36,6 @@ class IngestError(Exception):
     """The collector output is inconsistent; nothing was stored."""
 
 
-@dataclass(frozen=True)
-class ChangedItem:
-    """An item whose content is new in this ingest (a new item or an edit)."""
-
-    item_id: int
-    revision: int
-    title: str | None
-    text: str
-
-
 @dataclass
 class IngestReport:
     source: str
@@ -53,7 +45,9 @@ class IngestReport:
     unchanged: int = 0
     captures_new: int = 0
     objects_new: int = 0
-    changed: list[ChangedItem] = field(default_factory=list)
+    matches: int = 0
+    queued: int = 0
+    changed: list[ItemContent] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,17 +58,24 @@ class IngestReport:
             "unchanged": self.unchanged,
             "captures_new": self.captures_new,
             "objects_new": self.objects_new,
+            "matches": self.matches,
+            "queued": self.queued,
         }
 
 
 def ingest(
     ws: Workspace, source: SourceConfig, result: PollResult, *, now: datetime | None = None
 ) -> IngestReport:
-    """Store one PollResult. Idempotent: ingesting the same result twice changes nothing."""
+    """Store one PollResult. Idempotent: ingesting the same result twice changes nothing.
+
+    New items and edits are matched against the workspace's watchlists in the same
+    transaction, and hits are queued for triage.
+    """
     now = now or utcnow()
     items = _dedupe_items(result.items)
     _check_capture_refs(source, items, result.captures)
     report = IngestReport(source=source.name)
+    matcher = ws.matcher()  # loaded (and validated) before anything is written
 
     for capture in result.captures:  # blobs first, outside the transaction
         if ws.objects.put(capture.body).created:
@@ -84,6 +85,7 @@ def ingest(
         source_id = ensure_source(conn, source, now)
         capture_ids = _store_captures(conn, source_id, result.captures, report)
         _store_items(conn, source_id, items, capture_ids, now, report)
+        report.matches, report.queued = match_and_queue(conn, matcher, source, report.changed, now)
         _store_source_state(conn, source_id, result)
     return report
 
@@ -281,7 +283,7 @@ def _insert_items(
     )
     report.new += len(new_items)
     report.changed.extend(
-        ChangedItem(ids[item.external_id], 1, item.title, item.text) for item in new_items
+        ItemContent(ids[item.external_id], 1, item.title, item.text) for item in new_items
     )
     return ids
 
@@ -302,7 +304,7 @@ def _apply_edits(
             values["edited_at"] = now  # we saw it change, even if the source did not say when
         updates.append(values)
         revision_rows.append(_revision_row(row.id, row.revision + 1, item, content_hash, now))
-        report.changed.append(ChangedItem(row.id, row.revision + 1, item.title, item.text))
+        report.changed.append(ItemContent(row.id, row.revision + 1, item.title, item.text))
     # One executemany (a pipeline on psycopg) instead of a round trip per edited item.
     columns = [key for key in updates[0] if key != "_item_id"]
     conn.execute(
@@ -351,8 +353,6 @@ def _link_captures(
 
 
 def _store_source_state(conn: sa.Connection, source_id: int, result: PollResult) -> None:
-    from sourcewatch.models import Source
-
     table = Source.__table__
     values: dict[str, Any] = {}
     if result.cursor is not None:
@@ -369,7 +369,6 @@ def _canonical(url: str | None) -> str | None:
     if not url:
         return None
     try:
-        from sourcewatch.urls import canonical_url
-    except ImportError:  # the URL module arrives with the X/citations work
-        return url
-    return canonical_url(url)
+        return canonical_url(url)
+    except ValueError:
+        return None  # a malformed link on one item must not fail the whole poll

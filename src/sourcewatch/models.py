@@ -191,21 +191,65 @@ class Match(SQLModel, table=True):
 
 
 class Triage(SQLModel, table=True):
-    """An item's place in the analysts' queue."""
+    """An item's place in the analysts' queue (one entry per group of near-duplicates).
+
+    ``item_id`` is the group's first item; every member, this one included, is a
+    TriageItem. ``queued_at`` (entered or last re-opened) and ``priority`` order the
+    queue; ``ix_triage_queue`` serves "status = ? ORDER BY priority, queued_at".
+    """
 
     __tablename__ = "triage"
+    __table_args__ = (sa.Index("ix_triage_queue", "status", "priority", "queued_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id", unique=True)
     status: str = Field(default="new", max_length=20, index=True)
     priority: int = Field(default=0, index=True)
     areas: list[str] = _json_column(list)
-    assignee: str | None = Field(default=None, max_length=100)
+    assignee: str | None = Field(default=None, max_length=100, index=True)
     tags: list[str] = _json_column(list)
     note: str | None = None
     version: int = 1  # optimistic lock: an update names the version it read
     created_at: datetime | None = _utc_column(nullable=False)
     updated_at: datetime | None = _utc_column(nullable=False)
+    queued_at: datetime | None = _utc_column(nullable=False, index=True)
+    claimed_by: str | None = Field(default=None, max_length=100)  # `triage` loop lease
+    claim_expires_at: datetime | None = _utc_column()
+
+
+class TriageItem(SQLModel, table=True):
+    """An item in a triage entry: the first one and every near-duplicate grouped with it.
+
+    ``fingerprint`` is the hash of the item's normalized text (see triage.fingerprint);
+    a new item whose fingerprint is already here joins that entry instead of a new one.
+    """
+
+    __tablename__ = "triage_item"
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    triage_id: int = Field(foreign_key="triage.id", index=True)
+    fingerprint: str | None = Field(default=None, max_length=64, index=True)
+    revision: int = 1  # the item revision last queued (a re-match of it is not an edit)
+    added_at: datetime | None = _utc_column(nullable=False)
+
+
+class TriageArea(SQLModel, table=True):
+    """One row per (entry, area), carrying copies of the entry's sort keys.
+
+    The copies let ``queue --area X`` walk one index in queue order
+    (``ix_triage_area_queue``) instead of filtering JSON; triage.queue keeps them in step.
+    """
+
+    __tablename__ = "triage_area"
+    __table_args__ = (
+        sa.Index("ix_triage_area_queue", "area", "status", "priority", "queued_at", "triage_id"),
+    )
+
+    triage_id: int = Field(foreign_key="triage.id", primary_key=True)
+    area: str = Field(max_length=100, primary_key=True)
+    status: str = Field(max_length=20)
+    priority: int = 0
+    queued_at: datetime | None = _utc_column(nullable=False)
 
 
 class TriageEvent(SQLModel, table=True):

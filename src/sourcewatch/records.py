@@ -128,6 +128,7 @@ class ParsedItem:
             "edited": self.edited,
             "edited_at": _iso(self.edited_at),
             "deleted": self.deleted,
+            **({"views": self.extra["views"]} if "views" in self.extra else {}),
             **({"extra": self.extra} if self.extra else {}),
         }
 

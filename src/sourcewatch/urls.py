@@ -25,7 +25,9 @@ Platform rules:
 * Telegram: t.me, telegram.me (with or without www) become ``https://t.me``;
   a post in the web preview (``/s/<channel>/<id>``) becomes
   ``https://t.me/<channel>/<id>``, its query (``?single``, ``?embed=1``)
-  dropped except ``comment``, which names another message. Channel names are
+  dropped except ``comment``, which names another message. A channel becomes
+  ``https://t.me/<channel>``, unless its preview page has a query
+  (``/s/<channel>?before=...`` is another page). Channel names are
   lower-cased: Telegram usernames are case-insensitive.
 """
 
@@ -209,7 +211,10 @@ def _canonical_telegram(path: str, query: str, fragment: str) -> str:
         return f"https://t.me/c/{private.group('chat')}/{private.group('id')}"
     channel = _TG_CHANNEL.match(path)
     if channel and channel.group("channel").lower() not in {"s", "c"}:
-        return f"https://t.me/{channel.group('channel').lower()}"
+        name = channel.group("channel").lower()
+        kept = _strip_tracking(query)
+        # A preview page with ?before=/?q= is a different page of the channel: keep it.
+        return f"https://t.me/s/{name}?{kept}" if kept else f"https://t.me/{name}"
     fragment = _drop_text_directive(fragment)
     return urlunsplit(("https", "t.me", path or "/", _strip_tracking(query), fragment))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from sourcewatch.archive import ObjectStore
 from sourcewatch.config import Settings
 from sourcewatch.db import make_engine, migrate
+from sourcewatch.matching import Matcher, Watchlists, load_matcher
 
 
 @dataclass
@@ -16,6 +17,7 @@ class Workspace:
     settings: Settings
     engine: sa.Engine
     objects: ObjectStore
+    _matcher: Matcher | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Workspace:
@@ -27,6 +29,28 @@ class Workspace:
         if migrate_schema:
             migrate(engine)
         return cls(settings=settings, engine=engine, objects=ObjectStore(settings.objects_dir))
+
+    def matcher(self) -> Matcher:
+        """The watchlist matcher, loaded on first use; raises WatchlistError if invalid.
+
+        A watchlists dir that is absent at its default path gives an empty matcher
+        (nothing matches; ``queue_all`` sources still queue); one named explicitly
+        must exist.
+        """
+        if self._matcher is None:
+            self._matcher = self.load_matcher()
+        return self._matcher
+
+    def load_matcher(self) -> Matcher:
+        """(Re)load the watchlists, e.g. after they changed on disk."""
+        directory = self.settings.watchlists_dir
+        default = Settings.model_fields["watchlists_dir"].default
+        if not directory.is_dir() and directory == default:
+            matcher = Matcher(Watchlists(directory=directory))
+        else:
+            matcher = load_matcher(directory)
+        self._matcher = matcher
+        return matcher
 
     def close(self) -> None:
         self.engine.dispose()

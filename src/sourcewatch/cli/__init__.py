@@ -5,7 +5,11 @@ Each module registers its commands on ``app``; importing them here wires the CLI
 
 from __future__ import annotations
 
-from sourcewatch.cli import core  # noqa: F401  (registers init, verify, import, sources)
+import sourcewatch.cli.core  # (init, verify, import, sources, poll, rescan)
+import sourcewatch.cli.daemon  # (run, health, stats)
+import sourcewatch.cli.matching  # (match, watchlists check)
+import sourcewatch.cli.telegram  # (telegram login)
+import sourcewatch.cli.triage  # (queue, show, mark, history, triage, export)
 from sourcewatch.cli.app import app
 
 

@@ -64,11 +64,22 @@ def cli_errors() -> Iterator[None]:
     """Turn the project's expected errors into a clean message and exit code 2."""
     from sourcewatch.collectors.base import CollectorError
     from sourcewatch.importers import ImportFileError
+    from sourcewatch.ingest import IngestError
+    from sourcewatch.matching import WatchlistError
     from sourcewatch.sources import SourcesFileError
 
+    expected = (
+        ConfigError,
+        ImportFileError,
+        IngestError,
+        CollectorError,
+        SourcesFileError,
+        WatchlistError,
+        ValueError,
+    )
     try:
         yield
-    except (ConfigError, ImportFileError, CollectorError, SourcesFileError, ValueError) as exc:
+    except expected as exc:
         fail(str(exc), EXIT_USAGE)
 
 

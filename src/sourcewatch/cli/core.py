@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -300,3 +301,43 @@ def _item_line(item: ParsedItem) -> str:
     when = item.published_at.isoformat() if item.published_at else "-"
     summary = " ".join((item.title or item.text).split())[:80]
     return f"{safe(item.external_id)}\t{when}\t{safe(summary)}"
+
+
+@app.command()
+def rescan(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only items published (or collected) within this, e.g. 90d."),
+    ] = None,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Re-match stored items against the watchlists as they are now (retro-hunt).
+
+    Replaces the stored matches of each item's current revision and queues items that
+    now match. Run it after adding a name to a watchlist to find every past mention.
+    """
+    from sourcewatch.rescan import rescan as rescan_items
+    from sourcewatch.sources import parse_duration
+
+    settings = settings_for(config)
+    with cli_errors():
+        window = timedelta(seconds=parse_duration(since)) if since else None
+        with Workspace.open(settings) as ws:
+            if json or not err_console.is_terminal:
+                report = rescan_items(ws, since=window)
+            else:
+                with progress_bar("rescanning") as (bar, task):
+                    report = rescan_items(
+                        ws,
+                        since=window,
+                        progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    )
+    if json:
+        print_json(report.to_json())
+    else:
+        console.print(
+            f"{report.items} item(s) rescanned: {report.matched} match, "
+            f"{report.matches} match(es) stored, {report.queued} queued",
+            markup=False,
+        )

@@ -14,12 +14,24 @@ from typing import Any
 from sourcewatch.collectors.base import Collector, CollectorError
 
 # kind -> "module:Class" implementing Collector
-COLLECTORS: dict[str, str] = {}
+COLLECTORS: dict[str, str] = {
+    "telegram": "sourcewatch.collectors.telegram:TelegramCollector",
+    "x": "sourcewatch.collectors.x:XCollector",
+    "feed": "sourcewatch.collectors.feed:FeedCollector",
+    "web": "sourcewatch.collectors.feed:WebCollector",
+    "wordpress": "sourcewatch.collectors.wordpress:WordPressCollector",
+}
 
 # import --format name -> "module:function" with the signature of ImportParser
 # (sourcewatch.importers): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
 FORMATS: dict[str, str] = {
     "jsonl": "sourcewatch.importers:parse_jsonl",
+    "telegram-html": "sourcewatch.collectors.telegram:parse_telegram_html",
+    "telethon-json": "sourcewatch.collectors.telegram:parse_telethon_json",
+    "x-json": "sourcewatch.collectors.x:parse_x_json",
+    "rss": "sourcewatch.collectors.feed:parse_rss",
+    "html": "sourcewatch.collectors.article:parse_html",
+    "wp-json": "sourcewatch.collectors.wp_posts:parse_wp_json",
 }
 
 

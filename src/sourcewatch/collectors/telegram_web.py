@@ -17,8 +17,9 @@ Every ``.tgme_widget_message[data-post]`` block becomes one :class:`ParsedItem`:
   re-check look like an edit. The downloadable CDN URLs are in :attr:`WebPost.files`.
 - ``extra``: views, reactions, album member ids, poll, channel title, reply text.
 
-lxml is used directly: BeautifulSoup on the same page is about 20x slower
-(see bench/results/telegram.md).
+Speed: plain lxml.etree plus a one-pass class index per post, ~5,000 posts/s on one
+core; BeautifulSoup+lxml only parsing and selecting the blocks manages ~800
+(bench/results/telegram.md). Text rendering lives in :mod:`telegram_text`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lxml import etree, html
+from lxml import etree
 
+from sourcewatch.collectors.telegram_text import (
+    SAFE_SCHEMES,
+    parse_count,
+    parse_size,
+    render_text,
+)
 from sourcewatch.records import MediaRef, ParsedItem
 
 CANONICAL_BASE = "https://t.me"
@@ -72,161 +78,133 @@ class TelegramPage:
         return min(ids) if ids else None
 
 
-def _cls(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+class _Classes:
+    """Elements of a subtree by class token, in document order: one pass instead of an
+    XPath scan per question (the parser's hot path; see bench/bench_telegram.py)."""
 
+    def __init__(self, node: Any) -> None:
+        self.by_class: dict[str, list[Any]] = {}
+        for element in node.iter():
+            classes = element.get("class")
+            if classes:
+                for name in classes.split():
+                    self.by_class.setdefault(name, []).append(element)
 
-_X = {
-    key: etree.XPath(expr)
-    for key, expr in {
-        "posts": f"//div[{_cls('tgme_widget_message')}][@data-post]",
-        "more": f"//a[{_cls('tme_messages_more')}][@data-before]/@data-before",
-        "prev": "//link[@rel='prev']/@href",
-        "no_messages": f"//*[{_cls('tme_no_messages_found')}]",
-        "error": f"//*[{_cls('tgme_widget_message_error')}]",
-        "title": f"//*[{_cls('tgme_channel_info_header_title')}]",
-        "text": f".//div[{_cls('tgme_widget_message_text')}]",
-        "time": f".//a[{_cls('tgme_widget_message_date')}]//time[@datetime]/@datetime",
-        "views": f".//*[{_cls('tgme_widget_message_views')}]",
-        "meta": f".//*[{_cls('tgme_widget_message_meta')}]",
-        "signature": f".//*[{_cls('tgme_widget_message_from_author')}]",
-        "owner": f".//*[{_cls('tgme_widget_message_owner_name')}]",
-        "fwd": f".//*[{_cls('tgme_widget_message_forwarded_from_name')}]",
-        "reply": f".//a[{_cls('tgme_widget_message_reply')}]",
-        "reply_text": f".//*[{_cls('tgme_widget_message_metatext')}]",
-        "photos": f".//a[{_cls('tgme_widget_message_photo_wrap')}]",
-        "videos": f".//a[{_cls('tgme_widget_message_video_player')}"
-        f" or {_cls('tgme_widget_message_roundvideo_player')}]",
-        "video_src": ".//video/@src",
-        "duration": f".//time[{_cls('message_video_duration')}"
-        f" or {_cls('tgme_widget_message_roundvideo_duration')}]",
-        "not_supported": f".//*[{_cls('message_media_not_supported_label')}]",
-        "documents": f".//*[{_cls('tgme_widget_message_document_wrap')}]",
-        "doc_title": f".//*[{_cls('tgme_widget_message_document_title')}]",
-        "doc_extra": f".//*[{_cls('tgme_widget_message_document_extra')}]",
-        "audio": f".//audio[{_cls('tgme_widget_message_voice')}]/@src",
-        "previews": f".//a[{_cls('tgme_widget_message_link_preview')}]",
-        "preview_title": f".//*[{_cls('link_preview_title')}]",
-        "preview_site": f".//*[{_cls('link_preview_site_name')}]",
-        "poll": f".//*[{_cls('tgme_widget_message_poll')}]",
-        "poll_question": f".//*[{_cls('tgme_widget_message_poll_question')}]",
-        "poll_options": f".//*[{_cls('tgme_widget_message_poll_option')}]",
-        "poll_option_text": f".//*[{_cls('tgme_widget_message_poll_option_text')}]",
-        "poll_option_percent": f".//*[{_cls('tgme_widget_message_poll_option_percent')}]",
-        "unsupported": f".//*[{_cls('message_media_not_supported_wrap')}]"
-        f"[not(ancestor::a[{_cls('tgme_widget_message_video_player')}])]"
-        f"//*[{_cls('message_media_not_supported_label')}]",
-        "sticker": f".//*[{_cls('tgme_widget_message_sticker_wrap')}]",
-        "location": f".//*[{_cls('tgme_widget_message_location_wrap')}]",
-        "reactions": f".//*[{_cls('tgme_widget_message_reactions')}]//*[{_cls('tgme_reaction')}]",
-        "reaction_emoji": ".//i[contains(@class, 'emoji')]//b",
-        "reaction_custom": ".//tg-emoji/@emoji-id",
-    }.items()
-}
+    def all(self, name: str) -> list[Any]:
+        return self.by_class.get(name, [])
+
+    def first(self, name: str) -> Any | None:
+        found = self.by_class.get(name)
+        return found[0] if found else None
+
+    def text(self, name: str) -> str | None:
+        found = self.first(name)
+        return (_flat(found) or None) if found is not None else None
+
 
 _BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
-_SPACES_AROUND_NEWLINE = re.compile(r" *\n *")
-_MANY_SPACES = re.compile(r" {2,}")
 _POST_REF = re.compile(r"^(?:https?:)?//[^/]+/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)")
-_COUNT = re.compile(r"^\s*([\d.,]+)\s*([KMB]?)\s*$", re.IGNORECASE)
-_SIZE = re.compile(r"([\d.,]+)\s*(B|KB|MB|GB)\b", re.IGNORECASE)
-_MULTIPLIER = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
-_SIZE_UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
-_SAFE_SCHEMES = ("http://", "https://", "tg://")
+# Plain lxml elements: lxml.html's element classes cost a lookup per node touched.
+_PARSER = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, remove_comments=True)
 
 
 def parse_page(data: bytes | str) -> TelegramPage:
-    """Parse a t.me/s page, an embed page or a saved message fragment.
+    """Parse a t.me/s page, an embed page or a saved message fragment (UTF-8, as t.me serves).
 
     Raises :class:`TelegramPageError` when the bytes cannot be a whole page: a document
     cut off before ``</html>``, no HTML at all, or a post block without id or time.
     """
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    head = raw[:4096].lower()
-    is_document = b"<html" in head
+    is_document = b"<html" in raw[:4096].lower()
     if is_document and b"</html>" not in raw[-4096:].lower():
         raise TelegramPageError(f"page truncated: {len(raw)} bytes and no closing </html>")
     try:
-        root = html.document_fromstring(raw, parser=_PARSER)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(raw, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise TelegramPageError(f"not an HTML page: {exc}") from exc
+    if root is None:
+        raise TelegramPageError("not an HTML page: no elements")
+    index = _Classes(root)
     page = TelegramPage(posts=[], is_document=is_document)
-    page.no_messages = bool(_X["no_messages"](root))
-    errors = _X["error"](root)
-    if errors:
-        page.error = _flat(errors[0]) or "error"
-    titles = _X["title"](root)
-    page.channel_title = _flat(titles[0]) if titles else None
-    page.before = _before(root)
-    for block in _X["posts"](root):
+    page.no_messages = index.first("tme_no_messages_found") is not None
+    if (error := index.first("tgme_widget_message_error")) is not None:
+        page.error = _flat(error) or "error"
+    page.channel_title = index.text("tgme_channel_info_header_title")
+    page.before = _before(root, index)
+    for block in index.all("tgme_widget_message"):
+        if block.get("data-post") is None:
+            continue
         channel, post_id = _post_ref(block)
         page.channel = page.channel or channel
-        if "service_message" in (block.get("class") or ""):
+        if "service_message" in block.get("class", "").split():
             page.service_ids.append(post_id)
             continue
         page.posts.append(_parse_post(block, channel, post_id, page.channel_title))
     return page
 
 
-_PARSER = html.HTMLParser(encoding="utf-8", recover=True, no_network=True, remove_comments=True)
-
-
-def _before(root: Any) -> int | None:
-    for value in _X["more"](root):
-        if value.isdigit():
-            return int(value)
-    for href in _X["prev"](root):
-        match = re.search(r"[?&]before=(\d+)", href)
-        if match:
-            return int(match.group(1))
+def _before(root: Any, index: _Classes) -> int | None:
+    for more in index.all("tme_messages_more"):
+        if (more.get("data-before") or "").isdigit():
+            return int(more.get("data-before"))
+    for link in root.iter("link"):
+        if link.get("rel") == "prev":
+            match = re.search(r"[?&]before=(\d+)", link.get("href") or "")
+            if match:
+                return int(match.group(1))
     return None
 
 
 def _post_ref(block: Any) -> tuple[str, int]:
     channel, _, post = (block.get("data-post") or "").partition("/")
-    if not channel or not post.isdigit() or not re.fullmatch(r"[A-Za-z0-9_]{1,64}", channel):
+    if not post.isdigit() or not re.fullmatch(r"[A-Za-z0-9_]{1,64}", channel):
         raise TelegramPageError(f"post block with a bad data-post {block.get('data-post')!r}")
     return channel, int(post)
 
 
 def _parse_post(block: Any, channel: str, post_id: int, title: str | None) -> WebPost:
-    times = _X["time"](block)
-    if not times:
-        raise TelegramPageError(f"post {channel}/{post_id} has no time[datetime] (truncated?)")
-    published = _utc(times[0], channel, post_id)
-    texts = _X["text"](block)
-    signature = _first_text(block, "signature")
+    index = _Classes(block)
+    published = _published(index, channel, post_id)
+    text = index.first("tgme_widget_message_text")
+    signature = index.text("tgme_widget_message_from_author")
     item = ParsedItem(
         external_id=str(post_id),
         url=f"{CANONICAL_BASE}/{channel}/{post_id}",
         author=signature or f"@{channel}",
         published_at=published,
-        text=render_text(texts[0]) if texts else "",
-        edited=_is_edited(block),
+        text=render_text(text) if text is not None else "",
+        edited=_is_edited(index),
     )
     extra: dict[str, Any] = {"channel": channel}
-    if title or (owner := _first_text(block, "owner")):
+    if title or (owner := index.text("tgme_widget_message_owner_name")):
         extra["channel_title"] = title or owner
     if signature:
         extra["signature"] = signature
-    views = _X["views"](block)
-    if views and (count := parse_count(_flat(views[0]))) is not None:
+    if (count := parse_count(index.text("tgme_widget_message_views"))) is not None:
         extra["views"] = count
-    _forward(block, item, extra)
-    _reply(block, channel, item, extra)
+    _forward(index, item, extra)
+    _reply(index, channel, item, extra)
     post = WebPost(item=item, post_id=post_id)
-    members = _media(block, channel, post)
+    members = _media(index, channel, post)
     post.covered_ids = tuple(sorted({post_id, *members}))
     if len(post.covered_ids) > 1:
         extra["album"] = list(post.covered_ids)
-    if reactions := _reactions(block):
+    if reactions := _reactions(index):
         extra["reactions"] = reactions
-    if poll := _poll(block):
+    if poll := _poll(index):
         extra["poll"] = poll
         item.media.append(MediaRef(kind="poll", url=item.url, name=poll["question"]))
     item.extra = extra
     return post
+
+
+def _published(index: _Classes, channel: str, post_id: int) -> datetime:
+    for link in index.all("tgme_widget_message_date"):
+        for time in link.iter("time"):
+            if time.get("datetime"):
+                return _utc(time.get("datetime"), channel, post_id)
+    raise TelegramPageError(f"post {channel}/{post_id} has no time[datetime] (truncated?)")
 
 
 def _utc(value: str, channel: str, post_id: int) -> datetime:
@@ -239,40 +217,44 @@ def _utc(value: str, channel: str, post_id: int) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _is_edited(block: Any) -> bool:
+def _is_edited(index: _Classes) -> bool:
     # The marker is loose text inside the meta span, beside the signature and the date link.
-    for meta in _X["meta"](block):
+    for meta in index.all("tgme_widget_message_meta"):
         loose = [meta.text or ""] + [child.tail or "" for child in meta]
         if any("edited" in part.split() for part in loose):
             return True
     return False
 
 
-def _forward(block: Any, item: ParsedItem, extra: dict[str, Any]) -> None:
-    names = _X["fwd"](block)
-    if not names:
+def _forward(index: _Classes, item: ParsedItem, extra: dict[str, Any]) -> None:
+    name_node = index.first("tgme_widget_message_forwarded_from_name")
+    if name_node is None:
         return
-    name = _flat(names[0])
-    href = names[0].get("href")
-    item.forwarded_from = href if href and href.startswith(_SAFE_SCHEMES) else name
+    name = _flat(name_node)
+    href = name_node.get("href")
+    item.forwarded_from = href if href and href.startswith(SAFE_SCHEMES) else name
     extra["forwarded_from_name"] = name
 
 
-def _reply(block: Any, channel: str, item: ParsedItem, extra: dict[str, Any]) -> None:
-    replies = _X["reply"](block)
-    if not replies:
+def _reply(index: _Classes, channel: str, item: ParsedItem, extra: dict[str, Any]) -> None:
+    reply = index.first("tgme_widget_message_reply")
+    if reply is None:
         return
-    href = replies[0].get("href") or ""
+    href = reply.get("href") or ""
     match = _POST_REF.match(href)
     if match and match.group(1).lower() == channel.lower():
         item.reply_to = match.group(2)
-    elif href.startswith(_SAFE_SCHEMES):
+    elif href.startswith(SAFE_SCHEMES):
         item.reply_to = href
-    if text := _first_text(replies[0], "reply_text"):
+    if text := _Classes(reply).text("tgme_widget_message_metatext"):
         extra["reply_to_text"] = text
 
 
-def _media(block: Any, channel: str, post: WebPost) -> set[int]:
+def _inside(element: Any, name: str) -> bool:
+    return any(name in (a.get("class") or "").split() for a in element.iterancestors())
+
+
+def _media(index: _Classes, channel: str, post: WebPost) -> set[int]:
     """Append the post's media to its item; return the album member ids seen."""
     item = post.item
     members: set[int] = set()
@@ -293,56 +275,64 @@ def _media(block: Any, channel: str, post: WebPost) -> set[int]:
         single = "?single" if "single" in (anchor.get("href") or "") else ""
         return f"{CANONICAL_BASE}/{channel}/{member}{single}"
 
-    for photo in _X["photos"](block):
-        if photo.xpath(f"ancestor::a[{_cls('tgme_widget_message_link_preview')}]"):
+    for photo in index.all("tgme_widget_message_photo_wrap"):
+        if _inside(photo, "tgme_widget_message_link_preview"):
             continue
         style = _BACKGROUND_URL.search(photo.get("style") or "")
         add(MediaRef(kind="photo", url=stable_url(photo)), style.group(1) if style else None)
-    for video in _X["videos"](block):
-        sources = _X["video_src"](video)
-        label = _first_text(video, "not_supported")
-        too_big = "not_supported" in (video.get("class") or "").split()
-        ref = MediaRef(kind="video", url=stable_url(video), name=_first_text(video, "duration"))
-        if too_big or not sources:
+    players = index.all("tgme_widget_message_video_player")
+    for video in players + index.all("tgme_widget_message_roundvideo_player"):
+        sources = [v.get("src") for v in video.iter("video") if v.get("src")]
+        inner = _Classes(video)
+        label = inner.text("message_media_not_supported_label")
+        duration = inner.text("message_video_duration") or inner.text(
+            "tgme_widget_message_roundvideo_duration"
+        )
+        ref = MediaRef(kind="video", url=stable_url(video), name=duration)
+        if "not_supported" in (video.get("class") or "").split() or not sources:
             ref.note = f"not offered by the web preview: {label or 'no video source'}"
         add(ref, sources[0] if sources else None)
-    for document in _X["documents"](block):
-        size_text = _first_text(document, "doc_extra")
-        add(
-            MediaRef(
-                kind="document",
-                url=stable_url(document) if document.get("href") else item.url,
-                name=_first_text(document, "doc_title"),
-                size=parse_size(size_text),
-                note=f"file not offered by the web preview ({size_text or 'size unknown'})",
-            ),
-            None,
+    for document in index.all("tgme_widget_message_document_wrap"):
+        inner = _Classes(document)
+        size_text = inner.text("tgme_widget_message_document_extra")
+        ref = MediaRef(
+            kind="document",
+            url=stable_url(document) if document.get("href") else item.url,
+            name=inner.text("tgme_widget_message_document_title"),
+            size=parse_size(size_text),
+            note=f"file not offered by the web preview ({size_text or 'size unknown'})",
         )
-    for source in _X["audio"](block):
-        add(MediaRef(kind="audio", url=item.url), source)
-    for preview in _X["previews"](block):
+        add(ref, None)
+    for audio in index.all("tgme_widget_message_voice"):
+        if audio.tag == "audio" and audio.get("src"):
+            add(MediaRef(kind="audio", url=item.url), audio.get("src"))
+    for preview in index.all("tgme_widget_message_link_preview"):
         href = preview.get("href") or ""
-        name = _first_text(preview, "preview_title") or _first_text(preview, "preview_site")
-        add(MediaRef(kind="link_preview", url=href if href.startswith(_SAFE_SCHEMES) else None,
-                     name=name), None)  # fmt: skip
-    for label in _X["unsupported"](block):
-        add(MediaRef(kind="other", url=item.url, note=_flat(label)), None)
+        inner = _Classes(preview)
+        name = inner.text("link_preview_title") or inner.text("link_preview_site_name")
+        safe_href = href if href.startswith(SAFE_SCHEMES) else None
+        add(MediaRef(kind="link_preview", url=safe_href, name=name), None)
+    for label in index.all("message_media_not_supported_label"):
+        if not _inside(label, "tgme_widget_message_video_player"):
+            add(MediaRef(kind="other", url=item.url, note=_flat(label)), None)
     for kind in ("sticker", "location"):
-        if _X[kind](block):
+        if index.first(f"tgme_widget_message_{kind}_wrap") is not None:
             add(MediaRef(kind="other", url=item.url, name=kind), None)
     return members
 
 
-def _reactions(block: Any) -> dict[str, int]:
+def _reactions(index: _Classes) -> dict[str, int]:
     reactions: dict[str, int] = {}
-    for reaction in _X["reactions"](block):
-        emoji = [_flat(b) for b in _X["reaction_emoji"](reaction)]
-        custom = _X["reaction_custom"](reaction)
+    for reaction in index.all("tgme_reaction"):
+        if not _inside(reaction, "tgme_widget_message_reactions"):
+            continue
+        emoji = [_flat(b) for i in _Classes(reaction).all("emoji") for b in i.iter("b")]
+        custom = [e.get("emoji-id") for e in reaction.iter("tg-emoji") if e.get("emoji-id")]
         if emoji and emoji[0]:
             key = emoji[0]
         elif custom:
             key = f"custom:{custom[0]}"
-        elif "tgme_reaction_paid" in (reaction.get("class") or ""):
+        elif "tgme_reaction_paid" in (reaction.get("class") or "").split():
             key = "paid"
         else:
             key = "?"
@@ -354,93 +344,23 @@ def _reactions(block: Any) -> dict[str, int]:
     return reactions
 
 
-def _poll(block: Any) -> dict[str, Any] | None:
-    polls = _X["poll"](block)
-    if not polls:
+def _poll(index: _Classes) -> dict[str, Any] | None:
+    poll = index.first("tgme_widget_message_poll")
+    if poll is None:
         return None
-    options = [
-        {
-            "text": _first_text(option, "poll_option_text") or "",
-            "percent": _first_text(option, "poll_option_percent"),
-        }
-        for option in _X["poll_options"](polls[0])
-    ]
-    return {"question": _first_text(polls[0], "poll_question") or "", "options": options}
-
-
-def _first_text(node: Any, key: str) -> str | None:
-    found = _X[key](node)
-    return (_flat(found[0]) or None) if found else None
+    inner = _Classes(poll)
+    options = []
+    for option in inner.all("tgme_widget_message_poll_option"):
+        parts = _Classes(option)
+        options.append(
+            {
+                "text": parts.text("tgme_widget_message_poll_option_text") or "",
+                "percent": parts.text("tgme_widget_message_poll_option_percent"),
+            }
+        )
+    question = inner.text("tgme_widget_message_poll_question") or ""
+    return {"question": question, "options": options}
 
 
 def _flat(node: Any) -> str:
-    return _WHITESPACE.sub(" ", node.text_content()).strip()
-
-
-def render_text(node: Any) -> str:
-    """The text of a message element: links kept as ``label (href)``, ``<br>`` as newline."""
-    parts: list[str] = []
-    _render(node, parts)
-    text = _MANY_SPACES.sub(" ", "".join(parts))
-    return _SPACES_AROUND_NEWLINE.sub("\n", text).strip()
-
-
-def _render(node: Any, parts: list[str]) -> None:
-    # Source whitespace collapses as in a browser; only <br> makes a line break.
-    if node.text:
-        parts.append(_WHITESPACE.sub(" ", node.text))
-    for child in node:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag == "br":
-            parts.append("\n")
-        elif tag == "a":
-            label_parts: list[str] = []
-            _render(child, label_parts)
-            label = _WHITESPACE.sub(" ", "".join(label_parts)).strip()
-            parts.append(_link(label, child.get("href") or ""))
-        elif tag in ("script", "style"):
-            pass
-        else:
-            _render(child, parts)
-        if child.tail:
-            parts.append(_WHITESPACE.sub(" ", child.tail))
-
-
-def _link(label: str, href: str) -> str:
-    if not href.startswith(_SAFE_SCHEMES) or not label:
-        return label
-    if label.startswith(("@", "#", "$")) or _same_place(label, href):
-        return label
-    return f"{label} ({href})"
-
-
-def _same_place(label: str, href: str) -> bool:
-    def norm(url: str) -> str:
-        url = re.sub(r"^(?:https?:)?//", "", url.strip().lower())
-        return url.removeprefix("www.").rstrip("/")
-
-    return norm(label) == norm(href)
-
-
-def parse_count(text: str | None) -> int | None:
-    """ "214.4K" -> 214400, "1.2M" -> 1200000, "37" -> 37; None when it is not a count."""
-    match = _COUNT.match((text or "").replace("\u202f", "").replace("\xa0", ""))
-    if not match:
-        return None
-    try:
-        number = Decimal(match.group(1).replace(",", "."))
-    except InvalidOperation:
-        return None
-    return int(number * _MULTIPLIER[match.group(2).upper()])
-
-
-def parse_size(text: str | None) -> int | None:
-    """ "2.3 MB" -> bytes (binary units, as Telegram shows them)."""
-    match = _SIZE.search(text or "")
-    if not match:
-        return None
-    try:
-        number = Decimal(match.group(1).replace(",", "."))
-    except InvalidOperation:
-        return None
-    return int(number * _SIZE_UNIT[match.group(2).upper()])
+    return _WHITESPACE.sub(" ", "".join(node.itertext())).strip()

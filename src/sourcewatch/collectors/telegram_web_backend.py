@@ -117,10 +117,14 @@ class TelegramWebBackend:
             oldest = page.min_id or oldest
             if after is not None and oldest <= after + 1:
                 return newest, oldest, True, pages
-            next_before = page.before or oldest
-            if not next_before or next_before >= (before or next_before + 1) or next_before <= 1:
-                return newest, oldest, True, pages  # the channel's first post, or no way back
-            before = next_before
+            if page.before is None or page.before <= 1:
+                return newest, oldest, True, pages  # no "older posts" link: the channel's start
+            if before is not None and page.before >= before:
+                raise CollectorError(
+                    self.source.name,
+                    f"paging back stalled: ?before={before} offered ?before={page.before}",
+                )
+            before = page.before
         return newest, oldest, after is None, pages
 
     async def _fetch_page(self, before: int | None) -> tuple[TelegramPage, RawCapture]:
@@ -205,9 +209,12 @@ class TelegramWebBackend:
             ref = post.item.media[index]
             try:
                 fetched = await self.ctx.http.fetch(
-                    file_url, kind="media", max_bytes=cap, proxy=self.source.proxy,
+                    file_url,
+                    kind="media",
+                    max_bytes=cap,
+                    proxy=self.source.proxy,
                     source=self.source.name,
-                )  # fmt: skip
+                )
             except ResponseTooLarge as exc:
                 ref.size = exc.declared_size
                 ref.note = f"not fetched: larger than the media.max_bytes cap ({cap} bytes)"

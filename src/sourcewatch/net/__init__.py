@@ -8,7 +8,7 @@ Usage::
         archive(fetched.capture); text = fetched.text()
 """
 
-from sourcewatch.net.client import Fetched, Http, Redirect
+from sourcewatch.net.client import Http
 from sourcewatch.net.decoding import DecodedText, decode_body
 from sourcewatch.net.errors import (
     BadContentEncoding,
@@ -20,6 +20,7 @@ from sourcewatch.net.errors import (
     RetryLater,
     TooManyRedirects,
 )
+from sourcewatch.net.response import Fetched, Redirect
 
 __all__ = [
     "BadContentEncoding",

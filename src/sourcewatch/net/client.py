@@ -12,109 +12,34 @@ optional proxy per call, and conditional GET. Every answer becomes a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from sourcewatch.config import NetSettings
-from sourcewatch.net.content_coding import (
-    SUPPORTED_ACCEPT_ENCODING,
-    CappedDecoder,
-    ContentDecodeError,
-    DecodeLimitExceeded,
-)
-from sourcewatch.net.decoding import DecodedText, decode_body, media_type_of
+from sourcewatch.net.body import flatten_headers, read_capped
+from sourcewatch.net.content_coding import SUPPORTED_ACCEPT_ENCODING
+from sourcewatch.net.decoding import media_type_of
 from sourcewatch.net.errors import (
-    BadContentEncoding,
     ConnectFailed,
     FetchError,
     FetchTimeout,
-    ResponseTooLarge,
     RetryLater,
     TooManyRedirects,
 )
-from sourcewatch.net.guard import check_public_host, check_scheme
+from sourcewatch.net.guard import check_public_host, check_url
 from sourcewatch.net.limits import Clock, HostLimiter, Sleep
-from sourcewatch.net.retry import RETRY_STATUSES, backoff_delay, parse_retry_after
+from sourcewatch.net.response import Fetched, Redirect
+from sourcewatch.net.retry import RETRY_STATUSES, backoff_delay
 from sourcewatch.records import RawCapture, utcnow
 
 log = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass(frozen=True)
-class Redirect:
-    status: int
-    from_url: str
-    to_url: str
-
-
-@dataclass
-class Fetched:
-    """A complete HTTP answer: the capture to archive plus how we got it."""
-
-    capture: RawCapture
-    not_modified: bool = False
-    redirects: list[Redirect] = field(default_factory=list)
-    attempts: int = 1
-    _decoded: DecodedText | None = field(default=None, repr=False)
-
-    @property
-    def status(self) -> int:
-        assert self.capture.status is not None
-        return self.capture.status
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def url(self) -> str:
-        return self.capture.url
-
-    @property
-    def body(self) -> bytes:
-        return self.capture.body
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return self.capture.headers
-
-    @property
-    def media_type(self) -> str | None:
-        return self.capture.media_type
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-    @property
-    def retry_after(self) -> float | None:
-        return parse_retry_after(self.headers.get("retry-after"))
-
-    def decoded(self) -> DecodedText:
-        if self._decoded is None:
-            self._decoded = decode_body(self.body, self.headers.get("content-type"))
-        return self._decoded
-
-    def text(self) -> str:
-        """The body as text, with the charset found by :func:`decode_body`."""
-        return self.decoded().text
-
-    def json(self) -> Any:
-        """The body parsed as JSON; ``ValueError`` if it is not JSON."""
-        return json.loads(self.body)
 
 
 class Http:
@@ -190,15 +115,20 @@ class Http:
         """GET ``url``. Non-2xx answers are returned (after retries on 5xx/429);
         transport failures raise :class:`FetchError`. ``max_bytes`` caps the body both
         on the wire and decompressed (default: the net settings' caps)."""
-        check_scheme(url)
+        check_url(url)
         s = self.settings
         request_headers = dict(headers or {})
         if etag:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
+        proxy = proxy or s.proxy
+        try:
+            client = self._client(proxy)
+        except (ValueError, ImportError) as exc:  # bad scheme, or socksio missing
+            raise FetchError(url, f"unusable proxy {_redacted(proxy)}: {exc}") from exc
         exchange = _Exchange(
-            client=self._client(proxy or s.proxy),
+            client=client,
             headers=request_headers,
             guard=guard_private and not s.allow_private_addresses,
             wire_cap=max_bytes if max_bytes is not None else s.max_body_bytes,
@@ -252,8 +182,11 @@ class Http:
             location = capture.headers.get("location")
             if capture.status not in REDIRECT_STATUSES or not location:
                 return Fetched(capture, not_modified=capture.status == 304, redirects=redirects)
-            target = urljoin(current, location.strip())
-            check_scheme(target)
+            try:
+                target = urljoin(current, location.strip())
+            except ValueError as exc:
+                raise TooManyRedirects(url, f"unusable redirect Location {location!r}") from exc
+            check_url(target)
             redirects.append(Redirect(capture.status or 0, current, target))
             if target in visited:
                 raise TooManyRedirects(url, f"redirect loop: {current} -> {target}")
@@ -285,11 +218,13 @@ class Http:
 
     async def _exchange(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
         async with exchange.client.stream("GET", url, headers=exchange.headers) as response:
-            headers = _flatten(response.headers)
+            headers = flatten_headers(response.headers)
             if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""
             else:
-                body = await _read_capped(url, response, exchange)
+                body = await read_capped(
+                    url, response, wire_cap=exchange.wire_cap, decoded_cap=exchange.decoded_cap
+                )
         return RawCapture(
             url=url,
             body=body,
@@ -324,52 +259,13 @@ class _ConnectTimeout(Exception):
         return FetchTimeout(self.url, self.problem)
 
 
-async def _read_capped(url: str, response: httpx.Response, exchange: _Exchange) -> bytes:
-    declared = _content_length(response.headers.get("content-length"))
-    if declared is not None and declared > exchange.wire_cap:
-        raise ResponseTooLarge(
-            url,
-            f"Content-Length {declared} bytes is over the {exchange.wire_cap}-byte cap",
-            limit=exchange.wire_cap,
-            declared_size=declared,
-        )
-    decoder = CappedDecoder(response.headers.get("content-encoding"), exchange.decoded_cap)
-    received = 0
+def _redacted(proxy: str | None) -> str:
+    """The proxy URL without its credentials, for messages."""
+    if not proxy:
+        return "(none)"
     try:
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if received > exchange.wire_cap:
-                raise ResponseTooLarge(
-                    url,
-                    f"body over the {exchange.wire_cap}-byte cap; download aborted",
-                    limit=exchange.wire_cap,
-                    declared_size=declared,
-                )
-            decoder.feed(chunk)
-        return decoder.finish()
-    except DecodeLimitExceeded:
-        raise ResponseTooLarge(
-            url,
-            f"decompressed body over the {exchange.decoded_cap}-byte cap "
-            f"({received} bytes on the wire; a compression bomb?)",
-            limit=exchange.decoded_cap,
-            declared_size=declared,
-        ) from None
-    except ContentDecodeError as exc:
-        coding = response.headers.get("content-encoding")
-        raise BadContentEncoding(url, f"body is not valid {coding}: {exc}") from exc
-
-
-def _content_length(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value.strip())
-
-
-def _flatten(headers: httpx.Headers) -> dict[str, str]:
-    """Lower-cased names; repeated headers joined with ", " as HTTP allows."""
-    flat: dict[str, str] = {}
-    for name, value in headers.multi_items():
-        key = name.lower()
-        flat[key] = f"{flat[key]}, {value}" if key in flat else value
-    return flat
+        parts = urlsplit(proxy)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(unparseable)"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"

@@ -17,15 +17,24 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from sourcewatch.net.errors import BlockedAddress, ConnectFailed
+from sourcewatch.net.errors import BlockedAddress, ConnectFailed, FetchError
 
 ALLOWED_SCHEMES = ("http", "https")
 
 
-def check_scheme(url: str) -> None:
-    scheme = urlsplit(url).scheme.lower()
+def check_url(url: str) -> None:
+    """Only absolute http(s) URLs with a host and a valid port; FetchError otherwise
+    (BlockedAddress for another scheme)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError as exc:
+        raise FetchError(url, f"invalid URL: {exc}") from exc
+    scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise BlockedAddress(url, f"scheme {scheme or '(none)'!r} is not http or https")
+    if not parts.hostname:
+        raise FetchError(url, "invalid URL: no host")
 
 
 def is_public_address(address: str) -> bool:
@@ -45,15 +54,10 @@ def is_public_address(address: str) -> bool:
 
 async def check_public_host(url: str) -> None:
     """Raise BlockedAddress unless every address of the URL's host is public."""
-    check_scheme(url)
+    check_url(url)
     parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        raise BlockedAddress(url, "URL has no host")
-    try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError as exc:
-        raise BlockedAddress(url, f"invalid port: {exc}") from exc
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
         ipaddress.ip_address(host)
         addresses = [host]
@@ -63,6 +67,8 @@ async def check_public_host(url: str) -> None:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise ConnectFailed(url, f"cannot resolve host {host!r}: {exc}") from exc
+        except UnicodeError as exc:  # the IDNA codec refuses the name
+            raise FetchError(url, f"invalid host name {host!r}: {exc}") from exc
         addresses = sorted({str(info[4][0]) for info in infos})
     blocked = [a for a in addresses if not is_public_address(a)]
     if blocked:

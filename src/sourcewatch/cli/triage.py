@@ -1,0 +1,324 @@
+"""Triage commands: queue, show, mark, history, triage (interactive), export.
+
+Exit codes: 0 done; 1 a conflict (someone else changed the entry first), an item that
+does not exist or is not queued; 2 bad usage. Service modules are imported inside the
+commands so that ``sourcewatch --help`` and unrelated commands do not pay for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from sourcewatch.cli.app import app
+from sourcewatch.cli.common import (
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+    ConfigOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    print_json,
+    settings_for,
+)
+
+if TYPE_CHECKING:
+    from sourcewatch.config import Settings
+    from sourcewatch.triage.queue import QueueFilter
+    from sourcewatch.workspace import Workspace
+
+AnalystOption = Annotated[
+    str | None,
+    typer.Option(
+        "--analyst",
+        help="Who you are, for the history. Default: $SOURCEWATCH_ANALYST, else the OS user.",
+    ),
+]
+AreaOption = Annotated[str | None, typer.Option("--area", help="Only entries in this area.")]
+SourceOption = Annotated[
+    str | None, typer.Option("--source", help="Only entries with an item from this source.")
+]
+EntityOption = Annotated[
+    str | None, typer.Option("--entity", help="Only entries mentioning this entity id.")
+]
+MinPriorityOption = Annotated[
+    int | None, typer.Option("--min-priority", help="Only entries of at least this priority.")
+]
+ItemIdArgument = Annotated[int, typer.Argument(help="An item_id as printed by `queue`.")]
+
+
+def _workspace(settings: Settings) -> Workspace:
+    from sourcewatch.workspace import Workspace
+
+    return Workspace.open(settings)
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from sourcewatch.records import utcnow
+    from sourcewatch.sources import parse_duration
+
+    try:
+        return utcnow() - timedelta(seconds=parse_duration(value))
+    except ValueError as exc:
+        fail(f"--since: {exc}", EXIT_USAGE)
+
+
+def _statuses(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not values:
+        return default
+    if any(v in ("any", "all") for v in values):
+        return ()
+    return tuple(values)
+
+
+def _queue_filter(**kwargs: Any) -> QueueFilter:
+    from sourcewatch.triage.queue import QueueFilter
+
+    try:
+        return QueueFilter(**kwargs)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@app.command()
+def queue(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="new (default), relevant, irrelevant, escalated, duplicate, or any. Repeatable.",
+        ),
+    ] = None,
+    area: AreaOption = None,
+    source: SourceOption = None,
+    entity: EntityOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Queued within this long, e.g. 24h, 7d.")
+    ] = None,
+    min_priority: MinPriorityOption = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only entries assigned to NAME ('me': you).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
+    analyst: AnalystOption = None,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """List the triage queue: highest priority first, then newest.
+
+    `show`, `mark` and `history` take the item_id printed here. With --json: one object
+    per line (item_id, source, external_id, status, priority, areas, entities, ...).
+    """
+    settings = settings_for(config)
+    if assignee == "me":
+        from sourcewatch.triage.analyst import resolve_analyst
+
+        assignee = resolve_analyst(analyst, settings)
+    where = _queue_filter(
+        statuses=_statuses(status, ("new",)),
+        area=area.lower() if area else None,
+        source=source,
+        entity=entity,
+        since=_since(since),
+        min_priority=min_priority,
+        assignee=assignee,
+        limit=limit,
+    )
+    from sourcewatch.triage.queue import list_queue
+
+    ws = _workspace(settings)
+    with ws, ws.engine.connect() as conn:
+        rows = list_queue(conn, where)
+    if json:
+        for row in rows:
+            print_json(row.to_json())
+        return
+    if not rows:
+        err_console.print("queue is empty for these filters")
+        return
+    from sourcewatch.triage.render import queue_table
+
+    console.print(queue_table(rows))
+
+
+@app.command()
+def show(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOption = False) -> None:
+    """Show one item: source, author, times, URL, text with matches highlighted, every
+    revision as a diff, forwarded-from, media and the SHA-256 of every archived capture."""
+    from sourcewatch.triage.detail import ItemNotFoundError, item_detail
+
+    ws = _workspace(settings_for(config))
+    try:
+        with ws, ws.engine.connect() as conn:
+            detail = item_detail(conn, item_id)
+    except ItemNotFoundError as exc:
+        fail(str(exc), EXIT_PROBLEM)
+    if json:
+        print_json(detail.to_json())
+        return
+    from sourcewatch.triage.render import item_view
+
+    console.print(item_view(detail))
+
+
+@app.command()
+def mark(
+    item_ids: Annotated[list[int], typer.Argument(help="One or more item_ids from `queue`.")],
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="relevant, irrelevant, escalated, duplicate (or new)."),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A note (replaces the last).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Add a tag. Repeatable.")] = None,
+    assign: Annotated[
+        str | None, typer.Option("--assign", help="Assign to NAME ('' to unassign).")
+    ] = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option(
+            "--expect-version",
+            help="Only if the entry is still at this version (as printed by queue --json).",
+        ),
+    ] = None,
+    analyst: AnalystOption = None,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Mark items: status, note, tags, assignee. Every change goes into the history.
+
+    If someone else changed an entry first (or it is not at --expect-version), that
+    item is left alone with a conflict message and the exit code is 1.
+    """
+    from sourcewatch.records import utcnow
+    from sourcewatch.triage.analyst import resolve_analyst
+    from sourcewatch.triage.marking import MarkChange, TriageError
+    from sourcewatch.triage.marking import mark as mark_entry
+
+    settings = settings_for(config)
+    try:
+        change = MarkChange(status=status, note=note, tags=tuple(tag or ()), assignee=assign)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    who = resolve_analyst(analyst, settings)
+    problems = 0
+    with _workspace(settings) as ws:
+        for item_id in item_ids:
+            try:
+                with ws.engine.begin() as conn:
+                    result = mark_entry(
+                        conn, item_id, change, who, utcnow(), expected_version=expect_version
+                    )
+            except TriageError as exc:
+                problems += 1
+                err_console.print(f"error: {exc}", markup=False)
+                continue
+            if json:
+                print_json(result.to_json())
+            else:
+                console.print(
+                    f"{item_id}: {result.previous_status} -> {result.status} "
+                    f"(version {result.version}, by {who})",
+                    markup=False,
+                )
+    if problems:
+        raise typer.Exit(EXIT_PROBLEM)
+
+
+@app.command()
+def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOption = False) -> None:
+    """Every change of an item's triage entry: who, when, what."""
+    from sourcewatch.triage.marking import TriageError
+    from sourcewatch.triage.marking import history as entry_history
+
+    ws = _workspace(settings_for(config))
+    try:
+        with ws, ws.engine.connect() as conn:
+            events = entry_history(conn, item_id)
+    except TriageError as exc:
+        fail(str(exc), EXIT_PROBLEM)
+    if json:
+        for event in events:
+            print_json(event.to_json())
+        return
+    from sourcewatch.triage.render import history_table
+
+    console.print(history_table(events))
+
+
+@app.command()
+def triage(
+    area: AreaOption = None,
+    source: SourceOption = None,
+    entity: EntityOption = None,
+    min_priority: MinPriorityOption = None,
+    analyst: AnalystOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Work through the queue one item at a time, highest priority first.
+
+    Keys: r relevant, i irrelevant, e escalate, s skip, n note, q quit. Each shown item
+    is claimed for a few minutes, so analysts working at once never get the same one.
+    Keys are read from the terminal, or from standard input when it is piped.
+    """
+    from sourcewatch.triage.loop import run_loop
+
+    settings = settings_for(config)
+    where = _queue_filter(
+        area=area.lower() if area else None,
+        source=source,
+        entity=entity,
+        min_priority=min_priority,
+    )
+    from sourcewatch.triage.analyst import resolve_analyst
+
+    with _workspace(settings) as ws:
+        run_loop(ws, where, resolve_analyst(analyst, settings), sys.stdin, console)
+
+
+@app.command()
+def export(
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Default: relevant and escalated. Repeatable; or any."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Decided within this long, e.g. 7d.")
+    ] = None,
+    area: AreaOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or md.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export decided items for the write-up, with canonical URL, archived SHA-256 and time."""
+    from sourcewatch.triage.export import FORMATS, ExportFilter, export_rows, render
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_USAGE)
+    try:
+        where = ExportFilter(
+            statuses=_statuses(status, ("relevant", "escalated")),
+            since=_since(since),
+            area=area.lower() if area else None,
+        )
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    ws = _workspace(settings_for(config))
+    with ws, ws.engine.connect() as conn:
+        rows = export_rows(conn, where)
+    chunks = render(rows, fmt)
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        handle.writelines(chunks)
+    err_console.print(f"{len(rows)} items written to {output}", markup=False)

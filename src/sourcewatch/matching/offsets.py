@@ -1,0 +1,157 @@
+"""Map spans of normalized text back into the original text.
+
+Built only for texts that matched (the hot path never pays for it). Tokens are
+the original's whitespace-separated words: all are folded in one pass (joined
+by a separator the fold keeps), which gives each token's place in the
+normalized text; only the few tokens a span touches are then mapped character
+cluster by character cluster (a cluster = a character and its combining marks).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from itertools import accumulate, islice
+
+from sourcewatch.matching.normalize import (
+    ELISION_TRIGGER,
+    FOLD_TABLE,
+    fold,
+    normalize,
+    split_elisions,
+)
+
+
+def _mark_class() -> str:
+    """A regex class of every combining mark in the BMP (a cluster = base + marks)."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x10000):
+        if unicodedata.category(chr(cp))[0] == "M":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
+_CLUSTER = re.compile(f"(?s).[{_mark_class()}]*")
+_TOKEN = re.compile(r"\S+")
+
+
+class OffsetMap:
+    """Maps spans of ``normalize(text)`` back to spans of ``text``.
+
+    ``normalized`` is the text normalized token by token; it equals
+    ``normalize(text)`` except in exotic cases (NFKC composing across a
+    whitespace), where the matcher rescans it instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        tokens = text.split()  # the same whitespace as _TOKEN's \S+
+        self._pieces = _normalized_tokens(tokens)  # "" for tokens that vanish
+        # Where each token starts in the normalized text (pieces are joined by one space).
+        self._starts = list(accumulate([len(p) + 1 if p else 0 for p in self._pieces], initial=0))
+        self._spans: dict[int, tuple[int, int]] = {}  # token index -> span, when needed
+        self._char_maps: dict[int, list[tuple[int, int]] | None] = {}
+        self.normalized = " ".join(filter(None, self._pieces))
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that normalized ``[start, end)`` came from."""
+        first = self._locate(start)
+        last = self._locate(end - 1)
+        return first[0], last[1]
+
+    def _locate(self, position: int) -> tuple[int, int]:
+        # bisect_right skips empty pieces, which share their start with the next token.
+        index = bisect.bisect_right(self._starts, position) - 1
+        piece = self._pieces[index]
+        if index not in self._spans:
+            self._spans[index] = next(islice(_TOKEN.finditer(self.text), index, None)).span()
+        orig_start, orig_end = self._spans[index]
+        offset = position - self._starts[index]
+        if offset >= len(piece):  # the joining space between two tokens
+            return orig_end, orig_end
+        if index not in self._char_maps:
+            self._char_maps[index] = _char_map(self.text[orig_start:orig_end], piece)
+        char_map = self._char_maps[index]
+        if char_map is None:
+            return orig_start, orig_end
+        cluster_start, cluster_end = char_map[offset]
+        return orig_start + cluster_start, orig_start + cluster_end
+
+
+# Joins tokens so that they are folded in one pass; _fold keeps it (only here), and no
+# normalization step produces it. Texts that contain it are folded token by token.
+_SEPARATOR = "\x00"
+_TABLE_KEEPING_SEPARATOR = list(FOLD_TABLE)
+_TABLE_KEEPING_SEPARATOR[ord(_SEPARATOR)] = ord(_SEPARATOR)
+
+
+def _normalized_tokens(tokens: list[str]) -> list[str]:
+    """``normalize`` of each token."""
+    joined = _SEPARATOR.join(tokens)
+    if joined.count(_SEPARATOR) == len(tokens) - 1:  # no token holds the separator itself
+        folded = fold(joined, _TABLE_KEEPING_SEPARATOR).split(_SEPARATOR)
+        if len(folded) == len(tokens):
+            return [" ".join(piece.split()) if " " in piece else piece for piece in folded]
+    return [normalize(token) for token in tokens]
+
+
+# Characters that folding deletes or expands (and escape introducers): a token without
+# them, already NFKC, whose case folding keeps its length, folds character by character.
+_LENGTH_CHANGERS: list[int | None] = [
+    None if entry is None or (isinstance(entry, str) and len(entry) != 1) else cp
+    for cp, entry in enumerate(FOLD_TABLE)
+]
+_LENGTH_CHANGERS[0x1B] = _LENGTH_CHANGERS[0x9B] = None
+
+
+def _folds_one_to_one(token: str) -> bool:
+    if len(token.translate(_LENGTH_CHANGERS)) != len(token):
+        return False
+    return token.isascii() or (
+        unicodedata.is_normalized("NFKC", token) and len(token.casefold()) == len(token)
+    )
+
+
+def _char_map(token: str, expected: str) -> list[tuple[int, int]] | None:
+    """For each character of ``normalize(token)``, the cluster of ``token`` it came from.
+
+    None when cluster-by-cluster normalization does not reproduce ``expected``
+    (then the whole token is the best span there is).
+    """
+    if _folds_one_to_one(token):  # the common case: character i became character i
+        folded_token = fold(token)
+        if folded_token.strip(" ") == expected:
+            lead = len(folded_token) - len(folded_token.lstrip(" "))
+            return [(lead + i, lead + i + 1) for i in range(len(expected))]
+    folded: list[str] = []
+    origins: list[tuple[int, int]] = []
+    for m in _CLUSTER.finditer(token):
+        cluster = m.group()
+        if not cluster.isascii():
+            cluster = unicodedata.normalize("NFKC", cluster)
+        for ch in cluster.casefold():
+            folded.append(ch)
+            origins.append(m.span())
+    joined = "".join(folded)
+    if ELISION_TRIGGER.search(joined):
+        joined = split_elisions(joined)
+    out: list[str] = []
+    out_origins: list[tuple[int, int]] = []
+    for ch, origin in zip(joined, origins, strict=True):
+        for produced in ch.translate(FOLD_TABLE):
+            if produced.isspace():
+                if not out or out[-1] == " ":
+                    continue
+                produced = " "
+            out.append(produced)
+            out_origins.append(origin)
+    while out and out[-1] == " ":
+        out.pop()
+        out_origins.pop()
+    if "".join(out) != expected:
+        return None
+    return out_origins

@@ -1,0 +1,303 @@
+"""``sourcewatch run``: the daemon loop, its jobs and its lifecycle.
+
+An APScheduler ``AsyncIOScheduler`` drives short jobs on one event loop:
+
+- *tick* (every ``tick_seconds``): renew the leases of running polls, claim as
+  many due sources as there are free slots, start a poll task for each;
+- *recheck*: claim sources whose recent items are due for a re-check (under the
+  same leases, so a source is never polled and re-checked at once);
+- *heartbeat*: write this replica's row and counters, refresh the gauges;
+- *verify* (daily) and *citations* (weekly) maintenance.
+
+Signals: SIGTERM/SIGINT stop claiming, give running polls ``grace_seconds``,
+abandon the rest, release every lease and exit 0 (a second signal abandons at
+once). SIGHUP reloads the watch list and the watchlists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from sourcewatch.net import Http
+from sourcewatch.records import utcnow
+from sourcewatch.scheduler import heartbeat, leases, maintenance
+from sourcewatch.scheduler.metrics import DaemonMetrics
+from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS
+from sourcewatch.scheduler.stats import gather_stats
+from sourcewatch.scheduler.watch import WatchConfig, load_watch_config
+from sourcewatch.scheduler.worker import RunSummary, SourceWorker
+from sourcewatch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+_HEARTBEAT_FORGET = timedelta(days=1)  # rows of replicas gone this long are pruned
+
+
+class Daemon:
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        once: bool = False,
+        metrics: DaemonMetrics | None = None,
+        replica: str | None = None,
+    ) -> None:
+        self.ws = ws
+        self.policy = ws.settings.scheduler
+        self.once = once
+        self.replica = replica or heartbeat.new_replica_id()
+        self.metrics = metrics
+        self.started_at = utcnow()
+        self.watch: WatchConfig | None = None
+        self.inflight: dict[int, asyncio.Task[None]] = {}
+        self.done: set[int] = set()  # sources finished in this run (--once polls each once)
+        self.stopping = asyncio.Event()
+        self._signals = 0
+        self._worker: SourceWorker | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def serve(self) -> RunSummary:
+        self.watch = await asyncio.to_thread(load_watch_config, self.ws)
+        self._log_sync("watch list loaded")
+        self._install_signal_handlers()
+        async with Http(self.ws.settings.net) as http:
+            self._worker = SourceWorker(
+                self.ws,
+                http,
+                self.replica,
+                lambda: self.watch.sources if self.watch else {},
+                self.metrics,
+            )
+            try:
+                if self.once:
+                    await self._run_once()
+                else:
+                    await self._run_forever()
+            finally:
+                await self._drain()
+                await self._release_everything()
+        log.info(
+            "daemon stopped",
+            extra={"replica": self.replica, "polls": self._worker.counters.polls},
+        )
+        return self._worker.summary
+
+    def request_stop(self, signum: int | None = None) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            log.info("stopping: no new polls; waiting for running ones", extra={"signal": signum})
+            self.stopping.set()
+        else:  # asked twice: do not wait for the grace period
+            log.warning("stopping now: abandoning running polls", extra={"signal": signum})
+            for task in self.inflight.values():
+                task.cancel()
+
+    async def reload(self) -> None:
+        """SIGHUP: re-read sources.toml and the watchlists. A bad file keeps the old config."""
+        try:
+            self.watch = await asyncio.to_thread(load_watch_config, self.ws)
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error("reload failed: database unavailable", extra={"error": str(exc)[:300]})
+            return
+        except Exception as exc:  # any loader error: keep running on the old config, loudly
+            log.error("reload failed; keeping the previous config", extra={"error": str(exc)})
+            return
+        self._log_sync("watch list reloaded")
+
+    def _log_sync(self, message: str) -> None:
+        assert self.watch is not None
+        sync = self.watch.sync
+        log.info(
+            message,
+            extra={
+                "sources": len(self.watch.sources),
+                "added": len(sync.added),
+                "updated": len(sync.updated),
+                "removed": len(sync.removed),
+                "watchlists_dir": str(self.ws.settings.watchlists_dir),
+            },
+        )
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop, signal.SIGTERM)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop, signal.SIGINT)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    async def _run_forever(self) -> None:
+        p = self.policy
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        now = utcnow()
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        scheduler.add_job(
+            self.tick, "interval", seconds=p.tick_seconds, next_run_time=now, id="tick", **common
+        )
+        scheduler.add_job(
+            self.beat,
+            "interval",
+            seconds=p.heartbeat_seconds,
+            next_run_time=now,
+            id="heartbeat",
+            **common,
+        )
+        scheduler.add_job(
+            self.recheck_tick,
+            "interval",
+            seconds=min(p.recheck_every_seconds, 60),
+            id="recheck",
+            **common,
+        )
+        scheduler.add_job(
+            self.verify, "interval", hours=p.verify_every_hours, id="verify", **common
+        )
+        scheduler.add_job(
+            self.citations, "interval", hours=p.citations_every_hours, id="citations", **common
+        )
+        scheduler.start()
+        log.info(
+            "daemon started",
+            extra={"replica": self.replica, "database": self.ws.engine.dialect.name},
+        )
+        try:
+            await self.stopping.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    async def _run_once(self) -> None:
+        """Poll every due source once (claiming as slots free up), then return."""
+        while not self.stopping.is_set():
+            await self.tick()
+            if not self.inflight:
+                return
+            waiter = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait(
+                [*self.inflight.values(), waiter],
+                timeout=self.policy.tick_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waiter.cancel()
+
+    async def _drain(self) -> None:
+        tasks = list(self.inflight.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=self.policy.grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("abandoned running polls at shutdown", extra={"abandoned": len(pending)})
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _release_everything(self) -> None:
+        try:
+            released = await asyncio.to_thread(leases.release_all, self.ws.engine, self.replica)
+            if not self.once:
+                await asyncio.to_thread(heartbeat.remove, self.ws.engine, self.replica)
+        except TRANSIENT_DB_ERRORS as exc:
+            # The leases expire by themselves after lease_seconds.
+            log.error(
+                "could not release leases: database unavailable", extra={"error": str(exc)[:300]}
+            )
+            return
+        log.info("leases released", extra={"released": released})
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        if self.stopping.is_set():
+            return
+        now = utcnow()
+        engine, p = self.ws.engine, self.policy
+        try:
+            await asyncio.to_thread(
+                leases.renew_leases,
+                engine,
+                self.replica,
+                list(self.inflight),
+                now,
+                p.lease_seconds,
+            )
+            claims = await asyncio.to_thread(
+                leases.claim_due_sources,
+                engine,
+                self.replica,
+                now,
+                p.max_concurrent_polls - len(self.inflight),
+                p.lease_seconds,
+                exclude=self.done if self.once else (),
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "database unavailable; not claiming this tick", extra={"error": str(exc)[:300]}
+            )
+            return
+        for claim in claims:
+            self._start(claim, self.worker.poll(claim))
+
+    async def recheck_tick(self) -> None:
+        if self.stopping.is_set():
+            return
+        p = self.policy
+        try:
+            claims = await asyncio.to_thread(
+                leases.claim_due_sources,
+                self.ws.engine,
+                self.replica,
+                utcnow(),
+                min(p.max_concurrent_polls - len(self.inflight), 10),
+                p.lease_seconds,
+                purpose="recheck",
+                recheck_every=p.recheck_every_seconds,
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error("database unavailable; re-check skipped", extra={"error": str(exc)[:300]})
+            return
+        for claim in claims:
+            self._start(claim, self.worker.recheck(claim))
+
+    async def beat(self) -> None:
+        now = utcnow()
+        counters = self.worker.counters
+        counters.in_flight = len(self.inflight)
+        try:
+            await asyncio.to_thread(
+                heartbeat.beat, self.ws.engine, self.replica, self.started_at, now, counters
+            )
+            await asyncio.to_thread(heartbeat.prune, self.ws.engine, now, _HEARTBEAT_FORGET)
+            if self.metrics is not None:
+                stats = await asyncio.to_thread(
+                    gather_stats, self.ws.engine, now, self.policy.heartbeat_stale_seconds
+                )
+                self.metrics.update_from(stats)
+                self.metrics.in_flight.set(len(self.inflight))
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error("heartbeat failed: database unavailable", extra={"error": str(exc)[:300]})
+
+    async def verify(self) -> None:
+        await asyncio.to_thread(maintenance.verify_quick, self.ws)
+
+    async def citations(self) -> None:
+        await maintenance.recheck_citations(self.ws, self.worker.http)
+
+    @property
+    def worker(self) -> SourceWorker:
+        assert self._worker is not None, "serve() has not started"
+        return self._worker
+
+    # --- one source ------------------------------------------------------------------------
+
+    def _start(self, claim: leases.Claim, work: object) -> None:
+        task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+        self.inflight[claim.source_id] = task
+
+        def finished(_: asyncio.Task[None]) -> None:
+            self.inflight.pop(claim.source_id, None)
+            self.done.add(claim.source_id)
+
+        task.add_done_callback(finished)

@@ -1,0 +1,173 @@
+"""Row leases on ``source``: how replicas divide the work without ever double-polling.
+
+A replica *claims* a due source by writing its name and an expiry into
+``lease_owner``/``lease_expires_at``; nobody else claims it until the lease is
+released or has expired. On PostgreSQL the candidate rows are selected with
+``FOR UPDATE SKIP LOCKED``, so concurrent claimers never wait on nor take each
+other's rows; on SQLite the engine's ``BEGIN IMMEDIATE`` makes the
+select-then-update a single writer's transaction. A replica renews the leases
+of its running polls every tick, so a lease only expires when its holder is
+gone (killed, hung, partitioned) and the source then goes to the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import sqlalchemy as sa
+
+from sourcewatch.db import is_sqlite
+from sourcewatch.models import Source
+
+_SOURCE = Source.__table__
+
+Purpose = Literal["poll", "recheck"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A source this replica now holds the lease of."""
+
+    source_id: int
+    name: str
+    kind: str
+    interval_seconds: float
+    next_poll_at: datetime | None
+
+
+def _free(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(_SOURCE.c.lease_owner.is_(None), _SOURCE.c.lease_expires_at < now)
+
+
+def _due(purpose: Purpose, now: datetime, recheck_every: float) -> sa.ColumnElement[bool]:
+    if purpose == "poll":
+        return sa.or_(_SOURCE.c.next_poll_at.is_(None), _SOURCE.c.next_poll_at <= now)
+    cutoff = now - timedelta(seconds=recheck_every)
+    return sa.and_(
+        _SOURCE.c.last_success_at.is_not(None),  # never polled: nothing to re-check yet
+        sa.or_(_SOURCE.c.last_recheck_at.is_(None), _SOURCE.c.last_recheck_at <= cutoff),
+    )
+
+
+def claim_due_sources(
+    engine: sa.Engine,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    *,
+    purpose: Purpose = "poll",
+    recheck_every: float = 3600.0,
+    exclude: Collection[int] = (),
+) -> list[Claim]:
+    """Lease up to ``limit`` enabled, configured sources that are due, most overdue first.
+
+    ``exclude``: source ids not to claim (``run --once`` polls each source only once).
+    """
+    if limit <= 0:
+        return []
+    query = (
+        sa.select(
+            _SOURCE.c.id,
+            _SOURCE.c.name,
+            _SOURCE.c.kind,
+            _SOURCE.c.interval_seconds,
+            _SOURCE.c.next_poll_at,
+        )
+        .where(
+            _SOURCE.c.enabled.is_(True),
+            _SOURCE.c.in_config.is_(True),
+            _free(now),
+            _due(purpose, now, recheck_every),
+        )
+        # Never-polled sources first (NULL), then the most overdue.
+        .where(_SOURCE.c.id.not_in(list(exclude)) if exclude else sa.true())
+        .order_by(_SOURCE.c.next_poll_at.is_not(None), _SOURCE.c.next_poll_at, _SOURCE.c.id)
+        .limit(limit)
+    )
+    with engine.begin() as conn:
+        if not is_sqlite(engine):
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(query).all()
+        if not rows:
+            return []
+        conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.id.in_([row.id for row in rows]))
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        )
+    return [
+        Claim(row.id, row.name, row.kind, row.interval_seconds, row.next_poll_at) for row in rows
+    ]
+
+
+def renew_leases(
+    engine: sa.Engine, owner: str, source_ids: list[int], now: datetime, lease_seconds: float
+) -> int:
+    """Push out the expiry of the leases ``owner`` still holds; returns how many it holds."""
+    if not source_ids:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.id.in_(source_ids), _SOURCE.c.lease_owner == owner)
+            .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        )
+    return result.rowcount
+
+
+def release_lease(
+    engine: sa.Engine,
+    owner: str,
+    source_id: int,
+    *,
+    next_poll_at: datetime | None = None,
+    last_recheck_at: datetime | None = None,
+) -> bool:
+    """Give the source back, setting when it is next due. False if the lease was lost
+    (it expired and another replica took it): then nothing is changed."""
+    values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
+    if next_poll_at is not None:
+        values["next_poll_at"] = next_poll_at
+    if last_recheck_at is not None:
+        values["last_recheck_at"] = last_recheck_at
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.id == source_id, _SOURCE.c.lease_owner == owner)
+            .values(**values)
+        )
+    return result.rowcount == 1
+
+
+def release_all(engine: sa.Engine, owner: str) -> int:
+    """Drop every lease ``owner`` holds (shutdown); those sources stay due for the others."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+    return result.rowcount
+
+
+def lease_counts(engine: sa.Engine, now: datetime) -> dict[str, int]:
+    """Live leases per owner (expired ones are not counted)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_SOURCE.c.lease_owner, sa.func.count())
+            .where(_SOURCE.c.lease_owner.is_not(None), _SOURCE.c.lease_expires_at >= now)
+            .group_by(_SOURCE.c.lease_owner)
+        ).all()
+    return {owner: count for owner, count in rows}
+
+
+def consecutive_failures(engine: sa.Engine, source_id: int) -> int:
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.select(_SOURCE.c.consecutive_failures).where(_SOURCE.c.id == source_id)
+        ).scalar()
+    return int(value or 0)

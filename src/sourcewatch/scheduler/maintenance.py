@@ -1,0 +1,61 @@
+"""The daemon's periodic maintenance besides polling: archive verification and the
+re-check of cited URLs. (The re-check of recent items runs under source leases in
+:mod:`sourcewatch.scheduler.daemon`, so replicas never re-check one source twice.)"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+
+from sourcewatch.net import Http
+from sourcewatch.verify import verify_archive
+from sourcewatch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+_CITATIONS_MODULE = "sourcewatch.citations"
+_CITATIONS_FUNCTION = "recheck_cited_urls"
+
+
+def verify_quick(ws: Workspace) -> bool:
+    """``verify --quick``: walk the capture-log chain and check every object exists.
+    Logs each problem at ERROR; returns whether the archive is intact."""
+    report = verify_archive(ws, quick=True)
+    if report.ok:
+        log.info(
+            "archive verified (quick)",
+            extra={"entries": report.entries, "objects": report.objects},
+        )
+        return True
+    for problem in report.problems[:50]:
+        log.error("archive problem", extra={"problem": problem})
+    log.error(
+        "archive verification failed (quick)",
+        extra={"problems": len(report.problems), "entries": report.entries},
+    )
+    return False
+
+
+async def recheck_citations(ws: Workspace, http: Http) -> bool | None:
+    """Weekly re-check of the URLs that reports cite.
+
+    A hook: it calls ``sourcewatch.citations.recheck_cited_urls(ws, http)`` when the
+    citations module provides it. Until then it does nothing and says so (returns
+    None) rather than pretend a re-check happened.
+    """
+    if importlib.util.find_spec(_CITATIONS_MODULE) is None:
+        log.warning("re-check of cited URLs skipped: the citations module is not installed")
+        return None
+    module = importlib.import_module(_CITATIONS_MODULE)
+    recheck = getattr(module, _CITATIONS_FUNCTION, None)
+    if recheck is None:
+        log.warning(
+            "re-check of cited URLs skipped: %s.%s does not exist",
+            _CITATIONS_MODULE,
+            _CITATIONS_FUNCTION,
+        )
+        return None
+    await recheck(ws, http)
+    log.info("cited URLs re-checked")
+    return True

@@ -1,0 +1,160 @@
+"""The work a replica does on one leased source: poll or re-check it, account for
+the outcome (logs, counters, metrics), and hand the lease back with the next due time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sourcewatch.net import Http
+from sourcewatch.recheck import recheck_source
+from sourcewatch.records import utcnow
+from sourcewatch.scheduler import leases
+from sourcewatch.scheduler.backoff import next_poll_time
+from sourcewatch.scheduler.heartbeat import Counters
+from sourcewatch.scheduler.metrics import DaemonMetrics
+from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, PollOutcome, run_poll
+from sourcewatch.sources import SourceConfig
+from sourcewatch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    polled: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class SourceWorker:
+    def __init__(
+        self,
+        ws: Workspace,
+        http: Http,
+        replica: str,
+        sources: Callable[[], dict[str, SourceConfig]],
+        metrics: DaemonMetrics | None,
+    ) -> None:
+        self.ws = ws
+        self.http = http
+        self.policy = ws.settings.scheduler
+        self.replica = replica
+        self.sources = sources  # the current watch list (it changes on SIGHUP)
+        self.metrics = metrics
+        self.counters = Counters()
+        self.summary = RunSummary()
+
+    async def poll(self, claim: leases.Claim) -> None:
+        source = self.sources().get(claim.name)
+        if source is None:
+            # Listed by another replica's watch list, not ours: leave it to them for a while.
+            log.warning(
+                "claimed a source missing from this replica's watch list",
+                extra={"source": claim.name},
+            )
+            await self._reschedule(claim, None)
+            return
+        outcome = await run_poll(self.ws, source, self.http, self.policy)
+        self._account(claim, outcome)
+        await self._reschedule(claim, outcome)
+
+    def _account(self, claim: leases.Claim, outcome: PollOutcome) -> None:
+        self.counters.polls += 1
+        self.summary.polled += 1
+        fields: dict[str, object] = {
+            "source": claim.name,
+            "kind": claim.kind,
+            "seconds": round(outcome.seconds, 3),
+        }
+        if self.metrics is not None:
+            self.metrics.observe(claim.kind, outcome)
+        if outcome.ok and outcome.report is not None:
+            report = outcome.report
+            self.counters.items_new += report.new
+            self.counters.items_edited += report.edited
+            log.info(
+                "poll ok",
+                extra={
+                    **fields,
+                    "new": report.new,
+                    "edited": report.edited,
+                    "deleted": report.deleted,
+                    "captures_new": report.captures_new,
+                },
+            )
+        else:
+            self.counters.failures += 1
+            self.summary.failed.append(claim.name)
+            log.warning(
+                "poll failed",
+                extra={**fields, "error": outcome.error, "retry_after": outcome.retry_after},
+            )
+
+    async def _reschedule(self, claim: leases.Claim, outcome: PollOutcome | None) -> None:
+        now = utcnow()
+        try:
+            failures = await asyncio.to_thread(
+                leases.consecutive_failures, self.ws.engine, claim.source_id
+            )
+            when = next_poll_time(
+                now,
+                claim.interval_seconds,
+                failures,
+                jitter_fraction=self.policy.jitter_fraction,
+                backoff_cap=self.policy.backoff_cap_seconds,
+                retry_after=outcome.retry_after if outcome else None,
+            )
+            kept = await asyncio.to_thread(
+                leases.release_lease,
+                self.ws.engine,
+                self.replica,
+                claim.source_id,
+                next_poll_at=when,
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "could not reschedule: database unavailable; the lease will expire",
+                extra={"source": claim.name, "error": str(exc)[:300]},
+            )
+            return
+        if not kept:
+            log.warning("lease was lost before the poll finished", extra={"source": claim.name})
+
+    async def recheck(self, claim: leases.Claim) -> None:
+        source = self.sources().get(claim.name)
+        window = timedelta(hours=self.policy.recheck_window_hours)
+        if source is not None:
+            try:
+                async with asyncio.timeout(self.policy.poll_timeout_seconds):
+                    report = await recheck_source(self.ws, source, self.http, window)
+            except Exception as exc:  # one source's re-check failing must not stop the rest
+                log.warning("re-check failed", extra={"source": claim.name, "error": str(exc)})
+            else:
+                log.info(
+                    "re-check ok",
+                    extra={
+                        "source": claim.name,
+                        "edited": report.edited,
+                        "deleted": report.deleted,
+                    },
+                )
+        try:
+            await asyncio.to_thread(
+                leases.release_lease,
+                self.ws.engine,
+                self.replica,
+                claim.source_id,
+                last_recheck_at=utcnow(),
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "could not release a re-check lease",
+                extra={"source": claim.name, "error": str(exc)[:300]},
+            )

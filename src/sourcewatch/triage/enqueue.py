@@ -1,0 +1,283 @@
+"""Queue rules: which new or edited items enter the triage queue, and how high.
+
+``enqueue`` runs inside the ingest transaction, after the Match rows are stored:
+
+* an item with at least one match (entity or rule), or any item of a source with
+  ``queue_all = true``, enters with status ``new``;
+* its areas are the matched entities' and rules' areas plus the source's areas;
+* priority = 10 x (heaviest matched weight, 1-5) x (source weight, 1-5)
+  + breadth (distinct entities and rules beyond the first, at most 9).
+  A heavy entity from a minor source ties with a light one from a trusted source;
+  among equals, mentioning more of the watchlist ranks higher. Unmatched items of a
+  ``queue_all`` source get 0, below every match;
+* an edit of an item already in the queue puts its entry back to ``new`` (when an
+  analyst had decided it) and on top of the newest, keeps the higher priority, and
+  records the revision in the history, so the analyst sees what changed. That happens
+  even when the edit removed every match: a deleted name is news too;
+* a new item whose normalized text (see ``fingerprint``) equals that of an item
+  queued in the last ``DUPLICATE_WINDOW`` joins that entry instead of making its
+  own: one entry, every source listed. The entry keeps its status;
+* matching a revision that was already queued again (``rescan`` after a watchlist
+  change) is not an edit: it may raise the priority and add areas, never re-opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.matching.results import MatchResult
+from sourcewatch.models import Source
+from sourcewatch.sources import SourceConfig
+from sourcewatch.sqlutil import chunked
+from sourcewatch.triage.entries import (
+    SYSTEM_ANALYST,
+    TRIAGE,
+    TRIAGE_ITEM,
+    add_event,
+    set_areas,
+)
+from sourcewatch.triage.fingerprint import text_fingerprint
+
+DUPLICATE_WINDOW = timedelta(days=14)  # an older identical text is queued again
+MAX_BREADTH = 9
+_SOURCE = Source.__table__
+
+
+@dataclass(frozen=True)
+class ItemHit:
+    """One new or edited item revision with what matching found in it (maybe nothing)."""
+
+    item_id: int
+    revision: int
+    is_edit: bool
+    title: str | None
+    text: str
+    result: MatchResult
+
+
+def priority_for(result: MatchResult, source_weight: int) -> int:
+    """The queue priority of a match result from a source of ``source_weight``."""
+    if not result:
+        return 0
+    breadth = min(len(result.entity_ids) + len(result.rules) - 1, MAX_BREADTH)
+    return 10 * result.priority * source_weight + breadth
+
+
+def enqueue(conn: sa.Connection, source: SourceConfig, hits: list[ItemHit], now: datetime) -> int:
+    """Apply the queue rules to ``hits``; return how many entries were created or re-opened.
+
+    Pass every changed item: unmatched new items are skipped here (unless the source
+    queues all), unmatched edits still re-open an entry they belong to.
+    """
+    if not hits:
+        return 0
+    source_id = conn.execute(sa.select(_SOURCE.c.id).where(_SOURCE.c.name == source.name)).scalar()
+    if source_id is None:
+        raise LookupError(f"source {source.name!r} is not in the database; ingest it first")
+    existing: dict[int, tuple[int, int]] = {}  # item id -> (triage id, revision queued)
+    for chunk in chunked([hit.item_id for hit in hits], 500):
+        rows = conn.execute(
+            sa.select(TRIAGE_ITEM.c.item_id, TRIAGE_ITEM.c.triage_id, TRIAGE_ITEM.c.revision).where(
+                TRIAGE_ITEM.c.item_id.in_(chunk)
+            )
+        )
+        existing.update({row.item_id: (row.triage_id, row.revision) for row in rows})
+
+    changed = 0
+    for hit in hits:
+        priority = priority_for(hit.result, source.weight)
+        areas = set(hit.result.areas) | set(source.areas)
+        fingerprint = text_fingerprint(hit.title, hit.text)
+        known = existing.get(hit.item_id)
+        if known is not None and hit.revision > known[1]:
+            changed += _revise(conn, known[0], hit, source, priority, areas, fingerprint, now)
+        elif known is not None:
+            _rematch(conn, known[0], hit, source, priority, areas, now)
+        elif hit.result or source.queue_all:
+            group = _duplicate_entry(conn, fingerprint, now)
+            if group is not None:
+                _join(conn, group, hit, source, priority, areas, fingerprint, now)
+            else:
+                existing[hit.item_id] = _create(
+                    conn, hit, source, priority, areas, fingerprint, now
+                )
+                changed += 1
+    return changed
+
+
+def _create(
+    conn: sa.Connection,
+    hit: ItemHit,
+    source: SourceConfig,
+    priority: int,
+    areas: set[str],
+    fingerprint: str | None,
+    now: datetime,
+) -> int:
+    triage_id: int = conn.execute(
+        sa.insert(TRIAGE)
+        .values(
+            item_id=hit.item_id,
+            status="new",
+            priority=priority,
+            areas=sorted(areas),
+            tags=[],
+            version=1,
+            created_at=now,
+            updated_at=now,
+            queued_at=now,
+        )
+        .returning(TRIAGE.c.id)
+    ).scalar_one()
+    conn.execute(
+        sa.insert(TRIAGE_ITEM).values(
+            item_id=hit.item_id,
+            triage_id=triage_id,
+            fingerprint=fingerprint,
+            revision=hit.revision,
+            added_at=now,
+        )
+    )
+    set_areas(conn, triage_id, areas, status="new", priority=priority, queued_at=now)
+    add_event(conn, triage_id, SYSTEM_ANALYST, "queued", _hit_detail(hit, source, priority), now)
+    return triage_id
+
+
+def _revise(
+    conn: sa.Connection,
+    triage_id: int,
+    hit: ItemHit,
+    source: SourceConfig,
+    priority: int,
+    areas: set[str],
+    fingerprint: str | None,
+    now: datetime,
+) -> int:
+    """A new revision of an item already queued; returns 1 if that re-opened the entry."""
+    entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
+    conn.execute(
+        sa.update(TRIAGE_ITEM)
+        .where(TRIAGE_ITEM.c.item_id == hit.item_id)
+        .values(fingerprint=fingerprint, revision=hit.revision)
+    )
+    reopened = entry.status != "new"
+    merged_areas = set(entry.areas) | areas
+    new_priority = max(entry.priority, priority)
+    conn.execute(
+        sa.update(TRIAGE)
+        .where(TRIAGE.c.id == triage_id)
+        .values(
+            status="new",
+            priority=new_priority,
+            areas=sorted(merged_areas),
+            version=TRIAGE.c.version + 1,  # an analyst holding the old text must re-read
+            updated_at=now,
+            queued_at=now,
+            claimed_by=None,
+            claim_expires_at=None,
+        )
+    )
+    set_areas(conn, triage_id, merged_areas, status="new", priority=new_priority, queued_at=now)
+    detail = _hit_detail(hit, source, priority)
+    if reopened:
+        detail["previous_status"] = entry.status
+    add_event(conn, triage_id, SYSTEM_ANALYST, "reopened" if reopened else "edited", detail, now)
+    return int(reopened)
+
+
+def _rematch(
+    conn: sa.Connection,
+    triage_id: int,
+    hit: ItemHit,
+    source: SourceConfig,
+    priority: int,
+    areas: set[str],
+    now: datetime,
+) -> None:
+    """The same revision matched again (a rescan): only ever raise priority, add areas."""
+    entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
+    merged_areas = set(entry.areas) | areas
+    new_priority = max(entry.priority, priority)
+    if new_priority == entry.priority and merged_areas == set(entry.areas):
+        return
+    conn.execute(
+        sa.update(TRIAGE)
+        .where(TRIAGE.c.id == triage_id)
+        .values(priority=new_priority, areas=sorted(merged_areas))
+    )
+    set_areas(
+        conn,
+        triage_id,
+        merged_areas,
+        status=entry.status,
+        priority=new_priority,
+        queued_at=entry.queued_at,
+    )
+    add_event(conn, triage_id, SYSTEM_ANALYST, "rematched", _hit_detail(hit, source, priority), now)
+
+
+def _duplicate_entry(conn: sa.Connection, fingerprint: str | None, now: datetime) -> int | None:
+    if fingerprint is None:
+        return None
+    return conn.execute(
+        sa.select(TRIAGE_ITEM.c.triage_id)
+        .where(
+            TRIAGE_ITEM.c.fingerprint == fingerprint,
+            TRIAGE_ITEM.c.added_at >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(TRIAGE_ITEM.c.added_at)
+        .limit(1)
+    ).scalar()
+
+
+def _join(
+    conn: sa.Connection,
+    triage_id: int,
+    hit: ItemHit,
+    source: SourceConfig,
+    priority: int,
+    areas: set[str],
+    fingerprint: str | None,
+    now: datetime,
+) -> None:
+    entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
+    conn.execute(
+        sa.insert(TRIAGE_ITEM).values(
+            item_id=hit.item_id,
+            triage_id=triage_id,
+            fingerprint=fingerprint,
+            revision=hit.revision,
+            added_at=now,
+        )
+    )
+    merged_areas = set(entry.areas) | areas
+    new_priority = max(entry.priority, priority)
+    conn.execute(
+        sa.update(TRIAGE)
+        .where(TRIAGE.c.id == triage_id)
+        .values(priority=new_priority, areas=sorted(merged_areas))
+    )
+    set_areas(
+        conn,
+        triage_id,
+        merged_areas,
+        status=entry.status,
+        priority=new_priority,
+        queued_at=entry.queued_at,
+    )
+    add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", _hit_detail(hit, source, priority), now)
+
+
+def _hit_detail(hit: ItemHit, source: SourceConfig, priority: int) -> dict[str, Any]:
+    return {
+        "item_id": hit.item_id,
+        "revision": hit.revision,
+        "source": source.name,
+        "priority": priority,
+        "entities": hit.result.entity_ids,
+        "rules": list(hit.result.rules),
+    }

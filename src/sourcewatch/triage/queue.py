@@ -1,0 +1,258 @@
+"""Listing the queue: filters, order (highest priority, then newest), and the rows shown.
+
+With an area filter the query walks ``ix_triage_area_queue`` (area, status, priority,
+queued_at, triage_id) backwards, so the first page costs the same with 200 or 200,000
+entries in that area; without one it walks ``ix_triage_queue`` the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.models import TRIAGE_STATUSES, Item, Match, Source
+from sourcewatch.triage.entries import TRIAGE, TRIAGE_AREA, TRIAGE_ITEM
+
+_ITEM = Item.__table__
+_SOURCE = Source.__table__
+_MATCH = Match.__table__
+EXCERPT_CHARS = 240
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What to list. ``statuses`` empty means any status."""
+
+    statuses: tuple[str, ...] = ("new",)
+    area: str | None = None
+    source: str | None = None
+    entity: str | None = None
+    since: datetime | None = None  # queued (or re-opened) at or after
+    changed_since: datetime | None = None  # last changed (e.g. marked) at or after
+    min_priority: int | None = None
+    assignee: str | None = None
+    limit: int = 50
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.statuses if s not in TRIAGE_STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {unknown[0]!r}; one of {', '.join(TRIAGE_STATUSES)}")
+        if self.limit < 1:
+            raise ValueError("limit must be at least 1")
+
+
+@dataclass
+class QueueRow:
+    """One queue entry as listed: its first item, plus every source of its group."""
+
+    triage_id: int
+    item_id: int
+    source: str
+    external_id: str
+    status: str
+    priority: int
+    areas: list[str]
+    queued_at: datetime
+    version: int
+    title: str | None
+    excerpt: str
+    published_at: datetime | None
+    assignee: str | None
+    tags: list[str]
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    sources: list[str] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "source": self.source,
+            "external_id": self.external_id,
+            "status": self.status,
+            "priority": self.priority,
+            "areas": self.areas,
+            "entities": self.entities,
+            "rules": self.rules,
+            "sources": self.sources,
+            "item_ids": self.item_ids,
+            "title": self.title,
+            "excerpt": self.excerpt,
+            "published_at": _iso(self.published_at),
+            "queued_at": _iso(self.queued_at),
+            "assignee": self.assignee,
+            "tags": self.tags,
+            "version": self.version,
+            "triage_id": self.triage_id,
+        }
+
+
+def list_queue(
+    conn: sa.Connection,
+    where: QueueFilter,
+    *,
+    claimable_by: str | None = None,
+    now: datetime | None = None,
+    exclude: Collection[int] = (),
+) -> list[QueueRow]:
+    """The queue page for ``where``; ``claimable_by`` hides entries leased to others."""
+    query = _select_entries(where, claimable_by=claimable_by, now=now, exclude=exclude)
+    rows = conn.execute(query.limit(where.limit)).all()
+    result = [_queue_row(row) for row in rows]
+    _add_groups(conn, result)
+    return result
+
+
+def count_queue(
+    conn: sa.Connection,
+    where: QueueFilter,
+    *,
+    claimable_by: str | None = None,
+    now: datetime | None = None,
+    exclude: Collection[int] = (),
+) -> int:
+    """How many entries match ``where`` (no limit): "what is left" in ``triage``."""
+    query = _select_entries(where, claimable_by=claimable_by, now=now, exclude=exclude)
+    return int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _select_entries(
+    where: QueueFilter,
+    *,
+    claimable_by: str | None,
+    now: datetime | None,
+    exclude: Collection[int],
+) -> sa.Select[Any]:
+    # The table that carries the sort keys drives the query: triage_area with an area.
+    keys = TRIAGE_AREA if where.area is not None else TRIAGE
+    key_id = keys.c.triage_id if where.area is not None else keys.c.id
+    joined = keys
+    if keys is TRIAGE_AREA:
+        joined = keys.join(TRIAGE, TRIAGE.c.id == TRIAGE_AREA.c.triage_id)
+    query = (
+        sa.select(
+            TRIAGE,
+            _ITEM.c.external_id,
+            _ITEM.c.title,
+            sa.func.substr(_ITEM.c.text, 1, EXCERPT_CHARS).label("excerpt"),
+            _ITEM.c.published_at,
+            _SOURCE.c.name.label("source_name"),
+        )
+        .select_from(
+            joined.join(_ITEM, _ITEM.c.id == TRIAGE.c.item_id).join(
+                _SOURCE, _SOURCE.c.id == _ITEM.c.source_id
+            )
+        )
+        .order_by(keys.c.priority.desc(), keys.c.queued_at.desc(), key_id.desc())
+    )
+    if keys is TRIAGE_AREA:
+        query = query.where(TRIAGE_AREA.c.area == where.area)
+    if len(where.statuses) == 1:
+        query = query.where(keys.c.status == where.statuses[0])
+    elif where.statuses:
+        query = query.where(keys.c.status.in_(where.statuses))
+    if where.since is not None:
+        query = query.where(keys.c.queued_at >= where.since)
+    if where.changed_since is not None:
+        query = query.where(TRIAGE.c.updated_at >= where.changed_since)
+    if where.min_priority is not None:
+        query = query.where(keys.c.priority >= where.min_priority)
+    if where.assignee is not None:
+        query = query.where(TRIAGE.c.assignee == where.assignee)
+    if where.source is not None:
+        member, member_item = TRIAGE_ITEM.alias("member"), _ITEM.alias("member_item")
+        source_id = sa.select(_SOURCE.c.id).where(_SOURCE.c.name == where.source)
+        query = query.where(
+            sa.exists()
+            .select_from(member.join(member_item, member_item.c.id == member.c.item_id))
+            .where(
+                member.c.triage_id == TRIAGE.c.id,
+                member_item.c.source_id == source_id.scalar_subquery(),
+            )
+        )
+    if where.entity is not None:
+        member = TRIAGE_ITEM.alias("emember")
+        query = query.where(
+            sa.exists()
+            .select_from(member.join(_MATCH, _MATCH.c.item_id == member.c.item_id))
+            .where(member.c.triage_id == TRIAGE.c.id, _MATCH.c.entity_id == where.entity)
+        )
+    if claimable_by is not None:
+        if now is None:
+            raise ValueError("claimable_by needs now")
+        query = query.where(
+            sa.or_(
+                TRIAGE.c.claimed_by.is_(None),
+                TRIAGE.c.claimed_by == claimable_by,
+                TRIAGE.c.claim_expires_at < now,
+            )
+        )
+    if exclude:
+        query = query.where(TRIAGE.c.id.not_in(list(exclude)))
+    return query
+
+
+def _queue_row(row: sa.Row[Any]) -> QueueRow:
+    return QueueRow(
+        triage_id=row.id,
+        item_id=row.item_id,
+        source=row.source_name,
+        external_id=row.external_id,
+        status=row.status,
+        priority=row.priority,
+        areas=list(row.areas),
+        queued_at=row.queued_at,
+        version=row.version,
+        title=row.title,
+        excerpt=row.excerpt or "",
+        published_at=row.published_at,
+        assignee=row.assignee,
+        tags=list(row.tags),
+        claimed_by=row.claimed_by,
+        claim_expires_at=row.claim_expires_at,
+    )
+
+
+def _add_groups(conn: sa.Connection, rows: list[QueueRow]) -> None:
+    """Fill in every member's source and the entities matched in members' current text."""
+    if not rows:
+        return
+    by_id = {row.triage_id: row for row in rows}
+    members = conn.execute(
+        sa.select(TRIAGE_ITEM.c.triage_id, TRIAGE_ITEM.c.item_id, _SOURCE.c.name)
+        .join(_ITEM, _ITEM.c.id == TRIAGE_ITEM.c.item_id)
+        .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
+        .where(TRIAGE_ITEM.c.triage_id.in_(list(by_id)))
+        .order_by(TRIAGE_ITEM.c.added_at, TRIAGE_ITEM.c.item_id)
+    )
+    for triage_id, item_id, source_name in members:
+        row = by_id[triage_id]
+        row.item_ids.append(item_id)
+        if source_name not in row.sources:
+            row.sources.append(source_name)
+    matches = conn.execute(
+        sa.select(TRIAGE_ITEM.c.triage_id, _MATCH.c.entity_id, _MATCH.c.rule_id)
+        .join(_ITEM, _ITEM.c.id == TRIAGE_ITEM.c.item_id)
+        .join(
+            _MATCH,
+            sa.and_(_MATCH.c.item_id == _ITEM.c.id, _MATCH.c.revision == _ITEM.c.revision),
+        )
+        .where(TRIAGE_ITEM.c.triage_id.in_(list(by_id)))
+        .order_by(_MATCH.c.id)
+    )
+    for triage_id, entity_id, rule_id in matches:
+        row = by_id[triage_id]
+        if entity_id and entity_id not in row.entities:
+            row.entities.append(entity_id)
+        if rule_id and rule_id not in row.rules:
+            row.rules.append(rule_id)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

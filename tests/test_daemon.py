@@ -1,0 +1,247 @@
+"""The daemon in-process: run --once, fault isolation, re-check, database errors.
+
+Every source is a feed on a real HTTP server on loopback (tests/daemon_support.py).
+Process-level behaviour (signals, the SQLite lock, replicas) is in test_daemon_process.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from daemon_support import FeedServer, daemon_settings, sqlite_base, write_watch_list
+from sourcewatch.config import Settings
+from sourcewatch.models import DaemonHeartbeat, Item, Source
+from sourcewatch.records import utcnow
+from sourcewatch.scheduler.daemon import Daemon, RunSummary
+from sourcewatch.workspace import Workspace
+
+_SOURCE = Source.__table__
+_ITEM = Item.__table__
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no watchlists/ or config/ of the repo leak in
+
+
+@pytest.fixture
+def feeds() -> FeedServer:
+    with FeedServer() as server:
+        yield server
+
+
+def run_daemon(settings: Settings, *, once: bool, seconds: float = 0.0) -> RunSummary:
+    """Run a Daemon on this thread's event loop; a daemon (not once) stops after ``seconds``."""
+
+    async def go() -> RunSummary:
+        with Workspace.open(settings) as ws:
+            daemon = Daemon(ws, once=once)
+            if not once:
+                asyncio.get_running_loop().call_later(seconds, daemon.request_stop)
+            return await daemon.serve()
+
+    return asyncio.run(go())
+
+
+def sources_by_name(settings: Settings) -> dict[str, sa.Row]:
+    with Workspace.open(settings) as ws, ws.engine.connect() as conn:
+        return {row.name: row for row in conn.execute(sa.select(_SOURCE))}
+
+
+def item_ids(settings: Settings, source: str) -> list[str]:
+    with Workspace.open(settings) as ws, ws.engine.connect() as conn:
+        return sorted(
+            conn.execute(
+                sa.select(_ITEM.c.external_id)
+                .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
+                .where(_SOURCE.c.name == source)
+            ).scalars()
+        )
+
+
+def test_run_once_polls_every_due_source_once_and_stores_items(
+    settings: Settings, feeds: FeedServer, tmp_path: Path
+) -> None:
+    feeds.items.update(alpha=3, beta=2)
+    watch = write_watch_list(
+        tmp_path / "sources.toml",
+        {"alpha": feeds.url("/feed/alpha"), "beta": feeds.url("/feed/beta")},
+        interval="1s",  # shorter than the run: still polled only once
+    )
+    config = daemon_settings(settings, watch)
+    summary = run_daemon(config, once=True)
+    assert (summary.polled, summary.failed) == (2, [])
+    assert item_ids(config, "alpha") == ["alpha-0", "alpha-1", "alpha-2"]
+    assert item_ids(config, "beta") == ["beta-0", "beta-1"]
+    assert len(feeds.hits_for("/feed/alpha")) == 1
+    rows = sources_by_name(config)
+    assert all(r.lease_owner is None and r.next_poll_at is not None for r in rows.values())
+    assert rows["alpha"].last_success_at is not None and rows["alpha"].last_error is None
+
+
+def test_run_once_skips_sources_that_are_not_due(feeds: FeedServer, tmp_path: Path) -> None:
+    watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")}, "1h")
+    config = daemon_settings(sqlite_base(tmp_path), watch)
+    assert run_daemon(config, once=True).polled == 1
+    assert run_daemon(config, once=True).polled == 0
+    assert len(feeds.hits_for("/feed/alpha")) == 1
+
+
+def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(
+    feeds: FeedServer, tmp_path: Path
+) -> None:
+    faults = {
+        "hangs": "/hang",
+        "error500": "/error500",
+        "ratelimited": "/ratelimit",
+        "loops": "/loop-a",
+        "huge": "/big",
+    }
+    urls = {name: feeds.url(path) for name, path in faults.items()}
+    urls.update(good1=feeds.url("/feed/good1"), good2=feeds.url("/feed/good2"))
+    watch = write_watch_list(tmp_path / "sources.toml", urls, interval="1s")
+    config = daemon_settings(sqlite_base(tmp_path), watch)
+    started = time.monotonic()
+    summary = run_daemon(config, once=False, seconds=7.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 7.0 + config.scheduler.grace_seconds + 3
+
+    # The healthy feeds kept their 1 s schedule while the hang held its slot for 3 s.
+    for good in ("good1", "good2"):
+        assert len(feeds.hits_for(f"/feed/{good}")) >= 4, good
+    rows = sources_by_name(config)
+    assert rows["good1"].last_error is None and rows["good1"].consecutive_failures == 0
+
+    expected_errors = {
+        "hangs": "Timeout",
+        "error500": "HTTP 500",
+        "ratelimited": "retry after 120s",
+        "loops": "redirect loop",
+        "huge": "cap",
+    }
+    for name, text in expected_errors.items():
+        row = rows[name]
+        assert row.last_error and text in row.last_error, (name, row.last_error)
+        assert row.last_error.startswith(name), row.last_error  # names the source
+        assert row.consecutive_failures >= 1
+        assert name in summary.failed
+    # Backoff: the failing sources are polled less often than the good ones...
+    assert len(feeds.hits_for("/error500")) < len(feeds.hits_for("/feed/good1"))
+    # ...and the rate-limited one waits for the server's Retry-After.
+    wait = (rows["ratelimited"].next_poll_at - utcnow()).total_seconds()
+    assert 100 < wait <= 120
+    assert len(feeds.hits_for("/ratelimit")) == 1
+    assert all(r.lease_owner is None for r in rows.values())
+
+
+def test_the_daemon_rechecks_recent_items_and_records_deletions(
+    settings: Settings, feeds: FeedServer, tmp_path: Path
+) -> None:
+    feeds.items["alpha"] = 3
+    watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")}, "1h")
+    config = daemon_settings(
+        settings, watch, recheck_every_seconds=1.0, recheck_window_hours=24 * 365 * 10
+    )
+    assert run_daemon(config, once=True).polled == 1
+    feeds.gone.add("/article/alpha/1")
+    run_daemon(config, once=False, seconds=2.5)
+    with Workspace.open(config) as ws, ws.engine.connect() as conn:
+        deleted = dict(conn.execute(sa.select(_ITEM.c.external_id, _ITEM.c.deleted_at)).all())
+    assert deleted["alpha-1"] is not None
+    assert deleted["alpha-0"] is None and deleted["alpha-2"] is None
+    assert feeds.seen("/article/alpha/0") >= 1  # every recent item was looked at
+    assert sources_by_name(config)["alpha"].last_recheck_at is not None
+
+
+def test_a_heartbeat_is_written_while_running_and_removed_at_exit(
+    settings: Settings, feeds: FeedServer, tmp_path: Path
+) -> None:
+    watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")})
+    config = daemon_settings(settings, watch)
+    seen: list[int] = []
+
+    async def go() -> None:
+        with Workspace.open(config) as ws:
+            daemon = Daemon(ws)
+
+            def look() -> None:
+                with ws.engine.connect() as conn:
+                    seen.append(
+                        conn.execute(
+                            sa.select(DaemonHeartbeat.__table__.c.polls).where(
+                                DaemonHeartbeat.__table__.c.replica == daemon.replica
+                            )
+                        ).scalar_one()
+                    )
+                daemon.request_stop()
+
+            asyncio.get_running_loop().call_later(1.5, look)
+            await daemon.serve()
+            with ws.engine.connect() as conn:
+                left = conn.execute(sa.select(sa.func.count()).select_from(DaemonHeartbeat))
+                assert left.scalar_one() == 0
+
+    asyncio.run(go())
+    assert seen and seen[0] >= 1
+
+
+def _take_database_away(config: Settings, feeds: FeedServer, seconds: float) -> threading.Thread:
+    """Once the feed request arrives (the poll has loaded its state), make the database
+    refuse work for ``seconds``: SQLite is locked exclusively; on PostgreSQL the
+    database stops accepting connections and the daemon's are terminated."""
+
+    def away() -> None:
+        deadline = time.monotonic() + 10
+        while feeds.seen("/feed/alpha") == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        url = sa.engine.make_url(config.resolved_database_url)
+        if url.get_backend_name() == "sqlite":
+            conn = sqlite3.connect(url.database, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            time.sleep(seconds)
+            conn.execute("COMMIT")
+            conn.close()
+            return
+        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        name = url.database
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            time.sleep(seconds)
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+    thread = threading.Thread(target=away)
+    thread.start()
+    return thread
+
+
+def test_a_poll_survives_the_database_going_away_during_ingest(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FeedServer(delay=0.5) as feeds:
+        feeds.items["alpha"] = 4
+        watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")})
+        config = daemon_settings(settings, watch).model_copy(update={"sqlite_busy_timeout_ms": 200})
+        away = _take_database_away(config, feeds, seconds=3.0)
+        with caplog.at_level(logging.WARNING, logger="sourcewatch"):
+            summary = run_daemon(config, once=True)
+        away.join()
+    assert (summary.polled, summary.failed) == (1, [])
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+    assert item_ids(config, "alpha") == ["alpha-0", "alpha-1", "alpha-2", "alpha-3"]
+    assert len(feeds.hits_for("/feed/alpha")) == 1  # stored from the capture, not re-fetched

@@ -1,0 +1,146 @@
+"""Row leases on sources: claim, renew, release, expiry; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from sourcewatch.models import Source
+from sourcewatch.records import utcnow
+from sourcewatch.scheduler import leases
+from sourcewatch.sources import SourceConfig
+from sourcewatch.sourcesync import sync_sources
+from sourcewatch.workspace import Workspace
+
+_SOURCE = Source.__table__
+
+
+def add_sources(ws: Workspace, count: int) -> list[str]:
+    names = [f"src{i:02d}" for i in range(count)]
+    sync_sources(
+        ws.engine,
+        [SourceConfig(name=n, kind="feed", target=f"http://127.0.0.1/{n}") for n in names],
+    )
+    return names
+
+
+def row(ws: Workspace, name: str) -> sa.Row:
+    with ws.engine.connect() as conn:
+        return conn.execute(sa.select(_SOURCE).where(_SOURCE.c.name == name)).one()
+
+
+def test_a_claimed_source_is_leased_and_nobody_else_can_claim_it(workspace: Workspace) -> None:
+    add_sources(workspace, 3)
+    now = utcnow()
+    first = leases.claim_due_sources(workspace.engine, "a", now, 10, 60)
+    assert sorted(c.name for c in first) == ["src00", "src01", "src02"]
+    assert leases.claim_due_sources(workspace.engine, "b", now, 10, 60) == []
+    leased = row(workspace, "src01")
+    assert leased.lease_owner == "a"
+    assert leased.lease_expires_at == now + timedelta(seconds=60)
+    assert leases.lease_counts(workspace.engine, now) == {"a": 3}
+
+
+def test_limit_and_most_overdue_first(workspace: Workspace) -> None:
+    add_sources(workspace, 4)
+    now = utcnow()
+    with workspace.engine.begin() as conn:
+        for name, minutes_ago in (("src00", 1), ("src01", 30), ("src02", -5), ("src03", 10)):
+            conn.execute(
+                sa.update(_SOURCE)
+                .where(_SOURCE.c.name == name)
+                .values(next_poll_at=now - timedelta(minutes=minutes_ago))
+            )
+    claimed = leases.claim_due_sources(workspace.engine, "a", now, 2, 60)
+    assert [c.name for c in claimed] == ["src01", "src03"]  # src02 is not due yet
+    rest = leases.claim_due_sources(workspace.engine, "a", now, 10, 60)
+    assert [c.name for c in rest] == ["src00"]
+
+
+def test_an_expired_lease_goes_to_another_replica(workspace: Workspace) -> None:
+    add_sources(workspace, 1)
+    now = utcnow()
+    assert len(leases.claim_due_sources(workspace.engine, "killed", now, 10, 5)) == 1
+    assert leases.claim_due_sources(workspace.engine, "b", now + timedelta(seconds=4), 10, 5) == []
+    later = now + timedelta(seconds=6)
+    taken = leases.claim_due_sources(workspace.engine, "b", later, 10, 5)
+    assert [c.name for c in taken] == ["src00"]
+    # The dead holder's late release must not clobber the new holder's lease.
+    assert not leases.release_lease(workspace.engine, "killed", taken[0].source_id)
+    assert row(workspace, "src00").lease_owner == "b"
+
+
+def test_renewal_keeps_a_running_poll_leased(workspace: Workspace) -> None:
+    add_sources(workspace, 2)
+    now = utcnow()
+    claimed = leases.claim_due_sources(workspace.engine, "a", now, 10, 5)
+    ids = [c.source_id for c in claimed]
+    assert leases.renew_leases(workspace.engine, "a", ids, now + timedelta(seconds=4), 5) == 2
+    assert leases.claim_due_sources(workspace.engine, "b", now + timedelta(seconds=8), 10, 5) == []
+    assert leases.renew_leases(workspace.engine, "b", ids, now, 5) == 0  # not b's leases
+
+
+def test_release_sets_the_next_poll_and_frees_the_row(workspace: Workspace) -> None:
+    add_sources(workspace, 2)
+    now = utcnow()
+    claimed = leases.claim_due_sources(workspace.engine, "a", now, 10, 60)
+    later = now + timedelta(minutes=5)
+    assert leases.release_lease(workspace.engine, "a", claimed[0].source_id, next_poll_at=later)
+    released = row(workspace, claimed[0].name)
+    assert (released.lease_owner, released.lease_expires_at) == (None, None)
+    assert released.next_poll_at == later
+    assert leases.claim_due_sources(workspace.engine, "b", now, 10, 60) == []  # not due yet
+    assert leases.release_all(workspace.engine, "a") == 1  # the other one; stays due
+    assert [c.name for c in leases.claim_due_sources(workspace.engine, "b", now, 10, 60)] == [
+        claimed[1].name
+    ]
+
+
+def test_disabled_removed_and_excluded_sources_are_not_claimed(workspace: Workspace) -> None:
+    names = add_sources(workspace, 4)
+    with workspace.engine.begin() as conn:
+        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.name == names[0]).values(enabled=False))
+        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.name == names[1]).values(in_config=False))
+    excluded = row(workspace, names[2]).id
+    claimed = leases.claim_due_sources(workspace.engine, "a", utcnow(), 10, 60, exclude={excluded})
+    assert [c.name for c in claimed] == [names[3]]
+
+
+def test_recheck_claims_follow_last_recheck_not_next_poll(workspace: Workspace) -> None:
+    names = add_sources(workspace, 3)
+    now = utcnow()
+    with workspace.engine.begin() as conn:
+        conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.name.in_(names[:2]))
+            .values(last_success_at=now, next_poll_at=now + timedelta(hours=1))
+        )
+        conn.execute(
+            sa.update(_SOURCE)
+            .where(_SOURCE.c.name == names[1])
+            .values(last_recheck_at=now - timedelta(minutes=5))
+        )
+    claimed = leases.claim_due_sources(
+        workspace.engine, "a", now, 10, 60, purpose="recheck", recheck_every=3600
+    )
+    assert [c.name for c in claimed] == [names[0]]  # never re-checked; [2] never polled
+    leases.release_lease(workspace.engine, "a", claimed[0].source_id, last_recheck_at=now)
+    assert row(workspace, names[0]).last_recheck_at == now
+
+
+def test_concurrent_claimers_never_share_a_source(workspace: Workspace) -> None:
+    add_sources(workspace, 40)
+    now = utcnow()
+
+    def claim(owner: str) -> list[str]:
+        got: list[str] = []
+        for _ in range(10):
+            got += [c.name for c in leases.claim_due_sources(workspace.engine, owner, now, 3, 60)]
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(claim, ["a", "b", "c", "d"]))
+    everything = [name for got in results for name in got]
+    assert len(everything) == len(set(everything)) == 40

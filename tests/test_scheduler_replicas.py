@@ -1,0 +1,135 @@
+"""Three daemon replicas on one PostgreSQL database, one killed with SIGKILL mid-run.
+
+A recording HTTP server on loopback serves feeds that grow while the replicas
+run. Afterwards: no feed was ever fetched by two replicas at once, every source
+kept being polled after the kill (the dead replica's leases expired and were
+taken over), and every item any feed ever listed is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
+from sourcewatch.config import Settings
+from sourcewatch.models import Item, ItemRevision, Source
+from sourcewatch.verify import verify_archive
+from sourcewatch.workspace import Workspace
+
+pytestmark = pytest.mark.postgres
+
+SOURCES = 12
+RUN_SECONDS = 11.0
+KILL_AT = 3.5
+GROWTH_STOPS_AT = 7.0  # then every source has >= 4 s to be polled once more
+LEASE_SECONDS = 2.0
+
+
+def grow(feeds: FeedServer, started: float, stop_growing: threading.Event) -> None:
+    """Add an item to one feed after another, every 50 ms, until told to stop."""
+    turn = 0
+    while not stop_growing.wait(0.05):
+        if time.monotonic() - started > GROWTH_STOPS_AT:
+            return
+        name = f"feed{turn % SOURCES:02d}"
+        feeds.items[name] = feeds.items.get(name, 1) + 1
+        turn += 1
+
+
+def leases_held(cli: Cli, owner_pattern: str) -> int:
+    source = Source.__table__
+    with cli.engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).where(source.c.lease_owner.like(owner_pattern))
+        ).scalar_one()
+
+
+def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:  # an empty schema of our own in the session database
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    base = Settings(data_dir=tmp_path / "data", database_url=postgres_url)
+    names = [f"feed{i:02d}" for i in range(SOURCES)]
+
+    with FeedServer(delay=0.1) as feeds:
+        for name in names:
+            feeds.items[name] = 1
+        watch = write_watch_list(
+            tmp_path / "sources.toml", {n: feeds.url(f"/feed/{n}") for n in names}, interval="1s"
+        )
+        settings = daemon_settings(base, watch, lease_seconds=LEASE_SECONDS, max_concurrent_polls=4)
+        cli = Cli(settings, tmp_path)
+        assert cli.run("init").returncode == 0  # migrate once, not three times at once
+        started = time.monotonic()
+        replicas = [cli.start("run") for _ in range(3)]
+        stop_growing = threading.Event()
+        grower = threading.Thread(target=grow, args=(feeds, started, stop_growing))
+        grower.start()
+        try:
+            time.sleep(KILL_AT)
+            # Kill it while it holds a lease, so that a poll dies half-way.
+            victim = f"%:{replicas[0].pid}:%"
+            wait_for(lambda: leases_held(cli, victim) > 0, timeout=5, what="a lease to orphan")
+            replicas[0].send_signal(signal.SIGKILL)
+            killed_at = time.monotonic()
+            replicas[0].wait(5)
+            time.sleep(max(0.0, RUN_SECONDS - (time.monotonic() - started)))
+        finally:
+            stop_growing.set()
+            grower.join()
+            results = [stop(p) for p in replicas[1:]]
+        final_counts = dict(feeds.items)
+        hits = list(feeds.hits)
+
+    for code, log in results:
+        assert code == 0, log[-2000:]
+        polls = [json.loads(line) for line in log.splitlines() if '"poll ok"' in line]
+        assert polls, "a surviving replica did no work"
+
+    # No feed fetched by two replicas at once.
+    by_path: dict[str, list] = {}
+    for hit in hits:
+        by_path.setdefault(hit.path, []).append(hit)
+    for path, path_hits in by_path.items():
+        path_hits.sort(key=lambda h: h.started)
+        for before, after in itertools.pairwise(path_hits):
+            assert after.started >= before.ended, f"{path} fetched concurrently"
+
+    # No source starved: each was polled again once the killed replica's leases expired.
+    for name in names:
+        late = [h for h in by_path[f"/feed/{name}"] if h.started > killed_at + LEASE_SECONDS + 1]
+        assert late, f"{name} was not polled after the kill"
+
+    # Every item a feed ever listed is stored exactly once, with one revision.
+    item, revision, source = Item.__table__, ItemRevision.__table__, Source.__table__
+    with Workspace.open(settings) as ws:
+        with ws.engine.connect() as conn:
+            stored = conn.execute(
+                sa.select(source.c.name, item.c.external_id).join(
+                    source, source.c.id == item.c.source_id
+                )
+            ).all()
+            revisions = conn.execute(sa.select(sa.func.count()).select_from(revision)).scalar_one()
+            leased = conn.execute(
+                sa.select(sa.func.count()).where(source.c.lease_owner.is_not(None))
+            ).scalar_one()
+        report = verify_archive(ws, quick=False)
+    expected = {(n, f"{n}-{i}") for n in names for i in range(final_counts[n])}
+    assert Counter(stored) == Counter(expected)
+    assert revisions == len(expected)
+    assert report.ok, report.problems
+    assert leased == 0  # the survivors released theirs; the dead one's were taken over

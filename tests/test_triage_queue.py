@@ -1,0 +1,188 @@
+"""Queue rules: what enters the queue, its areas and priority, edits, near-duplicates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sourcewatch.config import Settings
+from sourcewatch.matching.results import NO_MATCH
+from sourcewatch.models import Triage, TriageArea, TriageEvent, TriageItem
+from sourcewatch.triage import ItemHit, enqueue, priority_for
+from sourcewatch.triage.fingerprint import normalized_text, text_fingerprint
+from sourcewatch.workspace import Workspace
+from triage_support import T0, Post, channel, ingest_posts, watchlist_matcher, with_test_watchlists
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return with_test_watchlists(settings)
+
+
+CLAIM = "JNIM claimed the attack on the army post near Boni in central Mali on Sunday."
+WAGNER = "Wagner convoy seen moving north from Bamako towards Gao, locals report."
+NOTHING = "Weather: heavy rain expected in the capital tomorrow afternoon."
+
+
+def entries(ws: Workspace) -> list[sa.Row]:
+    with ws.engine.connect() as conn:
+        return conn.execute(sa.select(Triage).order_by(Triage.id)).all()
+
+
+def events(ws: Workspace, triage_id: int) -> list[sa.Row]:
+    with ws.engine.connect() as conn:
+        return conn.execute(
+            sa.select(TriageEvent)
+            .where(TriageEvent.triage_id == triage_id)
+            .order_by(TriageEvent.id)
+        ).all()
+
+
+def test_a_matching_item_enters_new_with_areas_and_priority(workspace: Workspace) -> None:
+    source = channel("sahel_watch", weight=2, areas=("west-africa",))
+    ids = ingest_posts(workspace, source, [Post("1", CLAIM), Post("2", NOTHING)])
+
+    [entry] = entries(workspace)
+    assert entry.item_id == ids["1"]
+    assert entry.status == "new"
+    # jnim (5) + mali + rule: 10 * 5 * 2 + breadth (jnim, mali, rule -> 2)
+    assert entry.priority == 102
+    assert entry.areas == ["sahel", "west-africa"]
+    assert entry.queued_at == T0
+    with workspace.engine.connect() as conn:
+        areas = conn.execute(
+            sa.select(TriageArea.area, TriageArea.status, TriageArea.priority).where(
+                TriageArea.triage_id == entry.id
+            )
+        ).all()
+    assert sorted(areas) == [("sahel", "new", 102), ("west-africa", "new", 102)]
+    assert [e.action for e in events(workspace, entry.id)] == ["queued"]
+
+
+def test_queue_all_source_queues_unmatched_items_at_priority_zero(workspace: Workspace) -> None:
+    source = channel("everything", queue_all=True, areas=("sahel",))
+    ids = ingest_posts(workspace, source, [Post("1", NOTHING)])
+    [entry] = entries(workspace)
+    assert (entry.item_id, entry.priority, entry.areas) == (ids["1"], 0, ["sahel"])
+
+
+def test_priority_formula() -> None:
+    matcher = watchlist_matcher()
+    assert priority_for(NO_MATCH, 5) == 0
+    assert priority_for(matcher.match("Mali"), 1) == 10
+    assert priority_for(matcher.match("TTP"), 3) == 120
+    # A heavy entity from a minor source ties with a light one from a trusted source...
+    assert priority_for(matcher.match("TTP"), 1) == priority_for(matcher.match("Mali"), 4)
+    # ...and among equals, mentioning more of the watchlist ranks higher.
+    assert priority_for(matcher.match("TTP and Mali"), 1) == 41
+
+
+def test_an_edit_reopens_a_triaged_item_with_the_edit_in_history(workspace: Workspace) -> None:
+    source = channel("sahel_watch")
+    ids = ingest_posts(workspace, source, [Post("1", WAGNER)])
+    [entry] = entries(workspace)
+    with workspace.engine.begin() as conn:  # an analyst decided it
+        conn.execute(
+            sa.update(Triage).where(Triage.id == entry.id).values(status="irrelevant", version=2)
+        )
+    later = T0 + timedelta(hours=3)
+    ingest_posts(workspace, source, [Post("1", WAGNER + " Edit: JNIM claimed it.")], now=later)
+
+    [reopened] = entries(workspace)
+    assert reopened.status == "new"
+    assert reopened.version == 3  # whoever held version 2 must re-read
+    assert reopened.queued_at == later
+    assert reopened.priority >= entry.priority
+    last = events(workspace, entry.id)[-1]
+    assert last.action == "reopened"
+    assert last.detail["item_id"] == ids["1"]
+    assert last.detail["revision"] == 2
+    assert last.detail["previous_status"] == "irrelevant"
+    assert "jnim" in last.detail["entities"]
+
+
+def test_an_edit_that_removes_every_match_still_reopens(workspace: Workspace) -> None:
+    source = channel("sahel_watch")
+    ids = ingest_posts(workspace, source, [Post("1", WAGNER)])
+    with workspace.engine.begin() as conn:
+        conn.execute(sa.update(Triage).values(status="relevant"))
+    # enqueue is handed the edit even though nothing matches in it any more
+    edit = ItemHit(ids["1"], 2, is_edit=True, title=None, text=NOTHING, result=NO_MATCH)
+    with workspace.engine.begin() as conn:
+        assert enqueue(conn, source, [edit], T0 + timedelta(hours=1)) == 1
+    [entry] = entries(workspace)
+    assert entry.status == "new"
+    assert events(workspace, entry.id)[-1].detail["entities"] == []
+
+
+def test_an_edit_of_an_untriaged_item_keeps_it_new_and_records_it(workspace: Workspace) -> None:
+    source = channel("sahel_watch")
+    ingest_posts(workspace, source, [Post("1", WAGNER)])
+    ingest_posts(workspace, source, [Post("1", WAGNER + " (updated)")], now=T0 + timedelta(1))
+    [entry] = entries(workspace)
+    assert entry.status == "new"
+    assert [e.action for e in events(workspace, entry.id)] == ["queued", "edited"]
+
+
+def test_forwarded_copies_in_several_channels_are_one_entry(workspace: Workspace) -> None:
+    first = channel("sahel_watch", weight=1, areas=("mali",))
+    second = channel("mirror_channel", weight=3, areas=("burkina",))
+    ids_a = ingest_posts(workspace, first, [Post("10", CLAIM)])
+    forwarded = "⚡️ " + CLAIM.upper() + "\n\nSubscribe: https://t.me/mirror_channel @mirror_channel"
+    ids_b = ingest_posts(
+        workspace,
+        second,
+        [Post("77", forwarded, forwarded_from="sahel_watch")],
+        now=T0 + timedelta(hours=1),
+    )
+
+    [entry] = entries(workspace)
+    assert entry.item_id == ids_a["10"]
+    assert entry.areas == ["burkina", "mali", "sahel"]
+    assert entry.priority == 10 * 5 * 3 + 2  # the heavier source lifts the group
+    with workspace.engine.connect() as conn:
+        members = conn.execute(
+            sa.select(TriageItem.item_id).where(TriageItem.triage_id == entry.id)
+        ).scalars()
+        assert sorted(members) == sorted([ids_a["10"], ids_b["77"]])
+    assert [e.action for e in events(workspace, entry.id)] == ["queued", "duplicate"]
+
+
+def test_an_identical_text_after_the_window_is_queued_again(workspace: Workspace) -> None:
+    ingest_posts(workspace, channel("a"), [Post("1", CLAIM)])
+    ingest_posts(workspace, channel("b"), [Post("1", CLAIM)], now=T0 + timedelta(days=30))
+    assert len(entries(workspace)) == 2
+
+
+def test_short_texts_are_never_grouped(workspace: Workspace) -> None:
+    ingest_posts(workspace, channel("a"), [Post("1", "JNIM claimed")])
+    ingest_posts(workspace, channel("b"), [Post("1", "JNIM claimed")])
+    assert len(entries(workspace)) == 2
+
+
+def test_fingerprint_ignores_links_handles_case_marks_and_punctuation() -> None:
+    arabic = "أعلنت جماعة نصرة الإسلام والمسلمين مسؤوليتها عن الهجوم على ثكنة الجيش"
+    with_marks = arabic.replace("جماعة", "جَمَاعَة").replace("الهجوم", "الهجـــوم")
+    assert text_fingerprint(None, arabic) == text_fingerprint(None, with_marks + " t.me/x #عاجل")
+    assert text_fingerprint(None, CLAIM) == text_fingerprint(None, f"**{CLAIM.lower()}** 🔴")
+    assert text_fingerprint(None, CLAIM) != text_fingerprint(None, CLAIM.replace("Boni", "Gao"))
+    assert text_fingerprint("A long enough title to be telling on its own", "") is not None
+    assert normalized_text("Hello,\n\tWORLD!\nSubscribe: https://x.com/a") == "hello world"
+    assert normalized_text("Read the full claim https://x.com/a here") == "read the full claim here"
+
+
+def test_matching_the_same_revision_again_is_not_an_edit(workspace: Workspace) -> None:
+    """A rescan after a watchlist change re-matches stored revisions: no re-open."""
+    source = channel("sahel_watch")
+    ids = ingest_posts(workspace, source, [Post("1", WAGNER)])
+    with workspace.engine.begin() as conn:
+        conn.execute(sa.update(Triage).values(status="irrelevant"))
+    heavier = watchlist_matcher().match(WAGNER + " JNIM")  # as if a new alias matched
+    again = ItemHit(ids["1"], 1, is_edit=False, title=None, text=WAGNER, result=heavier)
+    with workspace.engine.begin() as conn:
+        assert enqueue(conn, source, [again], T0 + timedelta(days=1)) == 0
+    [entry] = entries(workspace)
+    assert (entry.status, entry.version, entry.priority) == ("irrelevant", 1, 51)
+    assert [e.action for e in events(workspace, entry.id)] == ["queued", "rematched"]
