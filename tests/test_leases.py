@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from sourcewatch.config import ConfigError, load_settings
 from sourcewatch.models import Source
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import leases
@@ -144,3 +146,41 @@ def test_concurrent_claimers_never_share_a_source(workspace: Workspace) -> None:
         results = list(pool.map(claim, ["a", "b", "c", "d"]))
     everything = [name for got in results for name in got]
     assert len(everything) == len(set(everything)) == 40
+
+
+def test_a_lease_shorter_than_the_shutdown_grace_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="lease_seconds"):
+        load_settings(scheduler={"lease_seconds": 10, "grace_seconds": 20})
+    with pytest.raises(ConfigError, match="tick_seconds"):
+        load_settings(scheduler={"lease_seconds": 3, "tick_seconds": 2})
+
+
+def test_finish_poll_records_the_outcome_schedules_and_releases(workspace: Workspace) -> None:
+    add_sources(workspace, 1)
+    now = utcnow()
+    (claim,) = leases.claim_due_sources(workspace.engine, "a", now, 10, 60)
+    seen: list[int] = []
+
+    def next_at(failures: int) -> datetime:
+        seen.append(failures)
+        return now + timedelta(minutes=failures + 1)
+
+    failed = leases.PollRecord(now, ok=False, error="src00: HTTP 500")
+    assert leases.finish_poll(workspace.engine, "a", claim.source_id, failed, next_at)
+    after = row(workspace, "src00")
+    assert (after.consecutive_failures, after.last_error, after.lease_owner) == (
+        1,
+        "src00: HTTP 500",
+        None,
+    )
+    assert after.next_poll_at == now + timedelta(minutes=2) and after.last_success_at is None
+
+    (claim,) = leases.claim_due_sources(workspace.engine, "a", now + timedelta(hours=1), 10, 60)
+    ok = leases.PollRecord(now + timedelta(hours=1), ok=True)
+    assert leases.finish_poll(workspace.engine, "a", claim.source_id, ok, next_at)
+    after = row(workspace, "src00")
+    assert (after.consecutive_failures, after.last_error) == (0, None)
+    assert after.last_success_at == now + timedelta(hours=1)
+    assert seen == [1, 0]
+    # Not the holder (any more): nothing is written.
+    assert not leases.finish_poll(workspace.engine, "a", claim.source_id, ok, next_at)

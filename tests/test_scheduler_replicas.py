@@ -45,12 +45,14 @@ def grow(feeds: FeedServer, started: float, stop_growing: threading.Event) -> No
         turn += 1
 
 
-def leases_held(cli: Cli, owner_pattern: str) -> int:
+def lease_holder_pids(cli: Cli) -> list[int]:
+    """PIDs of the replicas holding a lease now (owners are ``host:pid:random``)."""
     source = Source.__table__
     with cli.engine.connect() as conn:
-        return conn.execute(
-            sa.select(sa.func.count()).where(source.c.lease_owner.like(owner_pattern))
-        ).scalar_one()
+        owners = conn.execute(
+            sa.select(source.c.lease_owner).where(source.c.lease_owner.is_not(None))
+        ).scalars()
+        return [int(owner.split(":")[1]) for owner in owners]
 
 
 def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
@@ -71,7 +73,9 @@ def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
         watch = write_watch_list(
             tmp_path / "sources.toml", {n: feeds.url(f"/feed/{n}") for n in names}, interval="1s"
         )
-        settings = daemon_settings(base, watch, lease_seconds=LEASE_SECONDS, max_concurrent_polls=4)
+        settings = daemon_settings(
+            base, watch, lease_seconds=LEASE_SECONDS, grace_seconds=1.0, max_concurrent_polls=4
+        )
         cli = Cli(settings, tmp_path)
         assert cli.run("init").returncode == 0  # migrate once, not three times at once
         started = time.monotonic()
@@ -81,20 +85,24 @@ def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
         grower.start()
         try:
             time.sleep(KILL_AT)
-            # Kill it while it holds a lease, so that a poll dies half-way.
-            victim = f"%:{replicas[0].pid}:%"
-            wait_for(lambda: leases_held(cli, victim) > 0, timeout=5, what="a lease to orphan")
-            replicas[0].send_signal(signal.SIGKILL)
+            # Kill a replica while it holds a lease, so that a poll dies half-way.
+            by_pid = {p.pid: p for p in replicas}
+            holders: list[int] = []
+            wait_for(lambda: bool(holders.extend(lease_holder_pids(cli)) or holders), 5, "a lease")
+            victim = by_pid[holders[0]]
+            victim.send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
-            replicas[0].wait(5)
+            victim.wait(5)
             time.sleep(max(0.0, RUN_SECONDS - (time.monotonic() - started)))
         finally:
             stop_growing.set()
             grower.join()
-            results = [stop(p) for p in replicas[1:]]
+            survivors = [p for p in replicas if p.poll() is None]
+            results = [stop(p) for p in survivors]
         final_counts = dict(feeds.items)
         hits = list(feeds.hits)
 
+    assert len(results) == 2
     for code, log in results:
         assert code == 0, log[-2000:]
         polls = [json.loads(line) for line in log.splitlines() if '"poll ok"' in line]

@@ -104,6 +104,7 @@ def test_queue_rows_carry_entities_sources_and_the_group(workspace: Workspace) -
     assert data["rules"] == ["jnim-attack-claim"]
     assert data["status"] == "new"
     assert len(data["item_ids"]) == 2
+    assert [i for i, _ in page(workspace, source="mirror")] == [first["1"]]  # any member
 
 
 def test_mark_records_who_what_when_and_bumps_the_version(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sourcewatch.config import Settings
 from sourcewatch.matching.results import NO_MATCH
-from sourcewatch.models import Triage, TriageArea, TriageEvent, TriageItem
+from sourcewatch.models import Triage, TriageEvent, TriageFacet, TriageItem
 from sourcewatch.triage import ItemHit, enqueue, priority_for
 from sourcewatch.triage.fingerprint import normalized_text, text_fingerprint
 from sourcewatch.workspace import Workspace
@@ -52,12 +52,18 @@ def test_a_matching_item_enters_new_with_areas_and_priority(workspace: Workspace
     assert entry.areas == ["sahel", "west-africa"]
     assert entry.queued_at == T0
     with workspace.engine.connect() as conn:
-        areas = conn.execute(
-            sa.select(TriageArea.area, TriageArea.status, TriageArea.priority).where(
-                TriageArea.triage_id == entry.id
-            )
+        facets = conn.execute(
+            sa.select(
+                TriageFacet.facet, TriageFacet.value, TriageFacet.status, TriageFacet.priority
+            ).where(TriageFacet.triage_id == entry.id)
         ).all()
-    assert sorted(areas) == [("sahel", "new", 102), ("west-africa", "new", 102)]
+    assert sorted(facets) == [
+        ("area", "sahel", "new", 102),
+        ("area", "west-africa", "new", 102),
+        ("entity", "jnim", "new", 102),
+        ("entity", "mali", "new", 102),
+        ("source", "sahel_watch", "new", 102),
+    ]
     assert [e.action for e in events(workspace, entry.id)] == ["queued"]
 
 
@@ -186,3 +192,13 @@ def test_matching_the_same_revision_again_is_not_an_edit(workspace: Workspace) -
     [entry] = entries(workspace)
     assert (entry.status, entry.version, entry.priority) == ("irrelevant", 1, 51)
     assert [e.action for e in events(workspace, entry.id)] == ["queued", "rematched"]
+
+
+def test_copies_within_one_poll_are_grouped_too(workspace: Workspace) -> None:
+    ids = ingest_posts(workspace, channel("a"), [Post("1", CLAIM), Post("2", CLAIM + " ")])
+    [entry] = entries(workspace)
+    with workspace.engine.connect() as conn:
+        members = conn.execute(
+            sa.select(TriageItem.item_id).where(TriageItem.triage_id == entry.id)
+        ).scalars()
+        assert sorted(members) == sorted(ids.values())

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,11 +22,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sourcewatch.errors import SourcewatchError
+
 DEFAULT_CONFIG_FILE = Path("config/sourcewatch.toml")
 MiB = 1024 * 1024
 
 
-class ConfigError(Exception):
+class ConfigError(SourcewatchError):
     """A config or watch-list file is missing, unreadable or invalid."""
 
 
@@ -96,6 +98,41 @@ class SchedulerSettings(BaseModel):
     heartbeat_stale_seconds: float = Field(default=60.0, gt=0)  # `health` fails past this
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # None: no /metrics
     metrics_host: str = "127.0.0.1"
+    alerts_every_seconds: float = Field(default=5.0, gt=0)  # outbox delivery run
+
+    @model_validator(mode="after")
+    def _leases_outlive_ticks_and_grace(self) -> SchedulerSettings:
+        # Leases are renewed each tick but not during the shutdown grace period: a lease
+        # shorter than either would let another replica take a source still being polled.
+        if self.lease_seconds <= max(2 * self.tick_seconds, self.grace_seconds):
+            raise ValueError(
+                f"scheduler.lease_seconds ({self.lease_seconds:g}) must be longer than both "
+                f"2 x tick_seconds ({2 * self.tick_seconds:g}) and grace_seconds "
+                f"({self.grace_seconds:g})"
+            )
+        return self
+
+
+class AlertSettings(BaseModel):
+    """One ``[[alerts]]`` channel: where to send (an Apprise URL), when, and how often.
+
+    Triggers that are set must all hold; a list holds when any of its values does, and
+    ``entities`` and ``rules`` together are one trigger (either list may match).
+    """
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+    url: str = Field(min_length=1)  # Apprise URL; ${ENV_VAR} references expand at send time
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_every_hours: float = Field(default=24.0, gt=0)
+    min_priority: int = Field(default=0, ge=0)
+    areas: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    max_per_minute: int = Field(default=10, ge=1)  # messages, a digest counts as one
+    flood_threshold: int = Field(default=20, ge=1)  # more entries waiting: one digest instead
 
 
 class Settings(BaseSettings):
@@ -120,6 +157,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    alerts: list[AlertSettings] = Field(default_factory=list)  # [[alerts]] channels
 
     # Set by load_settings(); not a setting of its own.
     config_file: Path | None = Field(default=None, exclude=True)

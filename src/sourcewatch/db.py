@@ -8,15 +8,22 @@ Alembic migrations and is safe to call on every start.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# alembic is imported where it is used: read-only commands never need it.
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "sourcewatch_read_only"
+
+
+def read_connection(engine: sa.Engine) -> sa.Connection:
+    """A connection for reading only: on SQLite it does not take the write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
@@ -33,7 +40,10 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return sa.create_engine(url, pool_pre_ping=True)
+    # No server-side prepared statements: psycopg would switch to them after five runs,
+    # and a generic plan for "external_id IN (<1000 parameters>)" filters every row of a
+    # source linearly instead of probing the (source_id, external_id) index.
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
@@ -51,12 +61,19 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy
-        # timeout instead of failing half-way with "database is locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            # Readers (verify, queue, show) must never hold the write lock: in WAL
+            # mode a deferred transaction reads a snapshot while ingest writes.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            # IMMEDIATE takes the write lock up front, so two writers queue on the busy
+            # timeout instead of failing half-way with "database is locked".
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: sa.Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -65,6 +82,9 @@ def alembic_config(engine: sa.Engine) -> AlembicConfig:
 
 def migrate(engine: sa.Engine) -> list[str]:
     """Upgrade the schema to the newest migration; return the revisions applied."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     after = current_revision(engine)
@@ -76,11 +96,16 @@ def migrate(engine: sa.Engine) -> list[str]:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return ScriptDirectory.from_config(config).get_current_head()

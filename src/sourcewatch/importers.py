@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sourcewatch.collectors import get_format
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
-class ImportFileError(Exception):
+class ImportFileError(SourcewatchError):
     """An import file cannot be parsed. The message names the file, line and problem."""
 
 

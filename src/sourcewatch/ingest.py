@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch import capturelog
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.matchstore import ItemContent, match_and_queue
 from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Source
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
@@ -32,7 +33,7 @@ _CAPTURE = Capture.__table__
 _ITEM_CAPTURE = ItemCapture.__table__
 
 
-class IngestError(Exception):
+class IngestError(SourcewatchError):
     """The collector output is inconsistent; nothing was stored."""
 
 
@@ -83,10 +84,13 @@ def ingest(
 
     with ws.engine.begin() as conn:
         source_id = ensure_source(conn, source, now)
-        capture_ids = _store_captures(conn, source_id, result.captures, report)
+        capture_ids, log_entries = _store_captures(conn, source_id, result.captures, report)
         _store_items(conn, source_id, items, capture_ids, now, report)
         report.matches, report.queued = match_and_queue(conn, matcher, source, report.changed, now)
         _store_source_state(conn, source_id, result)
+        # Last, so the chain's lock (serializing every writer's appends) is held only
+        # for the moment between this and the commit.
+        capturelog.append(conn, log_entries)
     return report
 
 
@@ -115,13 +119,13 @@ def _check_capture_refs(
 
 def _store_captures(
     conn: sa.Connection, source_id: int, captures: Sequence[RawCapture], report: IngestReport
-) -> dict[str, list[int]]:
-    """Upsert Capture rows; append new ones to the log. Returns sha256 -> capture ids."""
+) -> tuple[dict[str, list[int]], list[capturelog.NewLogEntry]]:
+    """Upsert Capture rows. Returns sha256 -> capture ids, and the log entries to append."""
     unique: dict[tuple[str, str], RawCapture] = {}
     for capture in captures:
         unique.setdefault((capture.sha256, capture.url), capture)
     if not unique:
-        return {}
+        return {}, []
     rows = [
         {
             "sha256": sha,
@@ -144,19 +148,16 @@ def _store_captures(
     ).all()
     new_keys = {(row.sha256, row.url): row.id for row in inserted}
     report.captures_new += len(new_keys)
-    capturelog.append(
-        conn,
-        [
-            capturelog.NewLogEntry(
-                capture_id=capture_id,
-                sha256=sha,
-                url=url,
-                fetched_at=unique[(sha, url)].fetched_at,
-                status=unique[(sha, url)].status,
-            )
-            for (sha, url), capture_id in sorted(new_keys.items(), key=lambda kv: kv[1])
-        ],
-    )
+    log_entries = [
+        capturelog.NewLogEntry(
+            capture_id=capture_id,
+            sha256=sha,
+            url=url,
+            fetched_at=unique[(sha, url)].fetched_at,
+            status=unique[(sha, url)].status,
+        )
+        for (sha, url), capture_id in sorted(new_keys.items(), key=lambda kv: kv[1])
+    ]
     ids: dict[str, list[int]] = {}
     for sha_chunk in chunked(sorted({sha for sha, _ in unique}), 500):
         existing = conn.execute(
@@ -175,7 +176,7 @@ def _store_captures(
                     .where(_CAPTURE.c.id == row.id)
                     .values(last_seen_at=capture.fetched_at)
                 )
-    return ids
+    return ids, log_entries
 
 
 def _store_items(

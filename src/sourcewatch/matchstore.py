@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.alerts.outbox import record as record_alerts
 from sourcewatch.matching import Matcher, MatchResult
 from sourcewatch.models import Match
 from sourcewatch.sources import SourceConfig
@@ -98,7 +99,9 @@ def match_and_queue(
         text, _ = matchable_text(content.title, content.text)
         result = matcher.match(text)
         rows.extend(match_rows(content, result))
-        if result or source.queue_all:
+        # Edits always go on: an edit that removes the last match re-opens a queued
+        # item too (enqueue ignores edits of items that were never queued).
+        if result or source.queue_all or content.revision > 1:
             to_queue.append((content, result))
     if replace:
         for chunk in chunked([(c.item_id, c.revision) for c in contents], 500):
@@ -131,4 +134,7 @@ def _queue(
         )
         for content, result in to_queue
     ]
-    return enqueue(conn, source, hits, now)
+    queued = enqueue(conn, source, hits, now)
+    # Same transaction as the queue entry: an alert exists exactly when its entry does.
+    record_alerts(conn, source, [(h.item_id, h.revision, h.result) for h in hits], now)
+    return queued

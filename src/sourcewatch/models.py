@@ -233,20 +233,31 @@ class TriageItem(SQLModel, table=True):
     added_at: datetime | None = _utc_column(nullable=False)
 
 
-class TriageArea(SQLModel, table=True):
-    """One row per (entry, area), carrying copies of the entry's sort keys.
+class TriageFacet(SQLModel, table=True):
+    """What an entry can be filtered by - each area, matched entity and source of it -
+    one row each, carrying copies of the entry's sort keys.
 
-    The copies let ``queue --area X`` walk one index in queue order
-    (``ix_triage_area_queue``) instead of filtering JSON; triage.queue keeps them in step.
+    The copies let ``queue --area X`` (or ``--entity``, ``--source``) walk one index in
+    queue order (``ix_triage_facet_queue``) instead of filtering JSON or joining
+    matches; triage.entries keeps them in step with the entry.
     """
 
-    __tablename__ = "triage_area"
+    __tablename__ = "triage_facet"
     __table_args__ = (
-        sa.Index("ix_triage_area_queue", "area", "status", "priority", "queued_at", "triage_id"),
+        sa.Index(
+            "ix_triage_facet_queue",
+            "facet",
+            "value",
+            "status",
+            "priority",
+            "queued_at",
+            "triage_id",
+        ),
     )
 
     triage_id: int = Field(foreign_key="triage.id", primary_key=True)
-    area: str = Field(max_length=100, primary_key=True)
+    facet: str = Field(max_length=10, primary_key=True)  # area, entity, source
+    value: str = Field(max_length=200, primary_key=True)
     status: str = Field(max_length=20)
     priority: int = 0
     queued_at: datetime | None = _utc_column(nullable=False)
@@ -299,3 +310,106 @@ class DaemonHeartbeat(SQLModel, table=True):
     items_new: int = 0
     items_edited: int = 0
     in_flight: int = 0
+
+
+class AlertOutbox(SQLModel, table=True):
+    """A queue entry worth alerting about, written in the transaction that queued it.
+
+    One row per item revision whose matched set (``match_key``) is new for the item;
+    the delivery job fans rows out to the configured channels (AlertDelivery).
+    """
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (sa.UniqueConstraint("item_id", "revision", name="uq_alert_outbox_item_rev"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    revision: int
+    triage_id: int = Field(foreign_key="triage.id")
+    source: str = Field(max_length=100)
+    priority: int = 0
+    areas: list[str] = _json_column(list)
+    entities: list[str] = _json_column(list)
+    rules: list[str] = _json_column(list)
+    names: list[str] = _json_column(list)  # the matched forms, as written in the text
+    match_key: str = Field(max_length=64)
+    created_at: datetime | None = _utc_column(nullable=False, index=True)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One outbox row for one channel; unique per (alert, item, revision), so a crash or
+    a second replica never makes a second message for it."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("alert", "item_id", "revision", name="uq_alert_delivery"),
+        sa.Index("ix_alert_delivery_due", "alert", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert: str = Field(max_length=100)
+    outbox_id: int = Field(foreign_key="alert_outbox.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
+    revision: int
+    status: str = Field(default="pending", max_length=10)  # pending, sent
+    attempts: int = 0
+    next_attempt_at: datetime | None = _utc_column(nullable=False)
+    last_error: str | None = None
+    created_at: datetime | None = _utc_column(nullable=False)
+    sent_at: datetime | None = _utc_column()
+
+
+class AlertChannel(SQLModel, table=True):
+    """Delivery state of one ``[[alerts]]`` channel: fan-out cursor, lease, rate window."""
+
+    __tablename__ = "alert_channel"
+
+    name: str = Field(primary_key=True, max_length=100)
+    cursor: int = 0  # the last alert_outbox id fanned out to this channel
+    created_at: datetime | None = _utc_column(nullable=False)
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = _utc_column()
+    window_start: datetime | None = _utc_column()  # rate limit: messages sent since then
+    window_count: int = 0
+    last_sent_at: datetime | None = _utc_column()
+    last_digest_at: datetime | None = _utc_column()
+    last_failure_at: datetime | None = _utc_column()
+    last_error: str | None = None
+    failures: int = 0  # consecutive failed sends
+
+
+class WarcRecord(SQLModel, table=True):
+    """Where a Capture's HTTP exchange sits in the rolling WARC files (``evidence.warc``).
+
+    ``offset``/``length`` frame the response record; the reconstructed request record
+    follows it directly (``request_length`` bytes). Rows are written in the ingest
+    transaction, so only records whose capture committed are ever indexed.
+    """
+
+    __tablename__ = "warc_record"
+
+    capture_id: int = Field(foreign_key="capture.id", primary_key=True)
+    warc_file: str = Field(max_length=200)
+    offset: int = Field(sa_type=sa.BigInteger)
+    length: int = Field(sa_type=sa.BigInteger)
+    request_length: int = Field(sa_type=sa.BigInteger)
+    record_id: str = Field(max_length=100)  # the response's WARC-Record-ID
+
+
+class TimestampToken(SQLModel, table=True):
+    """An RFC 3161 timestamp token over a SHA-256 digest (``evidence.tsa``).
+
+    ``subject`` says what was stamped: ``capture-log-head`` (``ref`` is the entry's
+    seq) or ``cite-manifest`` (``ref`` is the manifest's path or name).
+    """
+
+    __tablename__ = "timestamp_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=30)
+    ref: str
+    digest: str = Field(max_length=64, index=True)
+    token: bytes = Field(sa_type=sa.LargeBinary)  # DER TimeStampToken (CMS SignedData)
+    tsa_url: str
+    gen_time: datetime | None = _utc_column(nullable=False)
+    created_at: datetime | None = _utc_column(nullable=False)

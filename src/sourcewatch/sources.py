@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sourcewatch.errors import SourcewatchError
+
 SOURCE_KINDS = ("telegram", "x", "feed", "web", "wordpress")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -102,7 +104,7 @@ class SourceProblem:
         return f"{self.file}:{self.line}:{who} {self.message}"
 
 
-class SourcesFileError(Exception):
+class SourcesFileError(SourcewatchError):
     def __init__(self, problems: list[SourceProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.db import read_connection
 from sourcewatch.models import Item, Source
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
@@ -55,7 +56,7 @@ class SourceStatus:
 
 def source_statuses(ws: Workspace, configured: list[SourceConfig]) -> list[SourceStatus]:
     """Every source in the watch list, plus removed ones that still hold items."""
-    with ws.engine.connect() as conn:
+    with read_connection(ws.engine) as conn:
         rows = {row.name: row for row in conn.execute(sa.select(_SOURCE))}
         counts = dict(
             conn.execute(

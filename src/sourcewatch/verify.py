@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from sourcewatch import capturelog
 from sourcewatch.archive import ObjectMissing
+from sourcewatch.db import read_connection
 from sourcewatch.models import Capture, CaptureLogEntry
 from sourcewatch.workspace import Workspace
 
@@ -48,7 +49,7 @@ def verify_archive(
 ) -> VerifyReport:
     report = VerifyReport(quick=quick)
     object_state: dict[str, str | None] = {}  # sha256 -> problem text, or None when fine
-    with ws.engine.connect() as conn:
+    with read_connection(ws.engine) as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(_LOG)).scalar_one()
         for entry in capturelog.walk(conn):
             if isinstance(entry, capturelog.ChainProblem):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from sourcewatch.archive import ObjectStore
 from sourcewatch.config import Settings
 from sourcewatch.db import make_engine, migrate
-from sourcewatch.matching import Matcher, Watchlists, load_matcher
+
+if TYPE_CHECKING:
+    from sourcewatch.matching import Matcher
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Workspace:
 
     def load_matcher(self) -> Matcher:
         """(Re)load the watchlists, e.g. after they changed on disk."""
+        from sourcewatch.matching import Matcher, Watchlists, load_matcher
+
         directory = self.settings.watchlists_dir
         default = Settings.model_fields["watchlists_dir"].default
         if not directory.is_dir() and directory == default:

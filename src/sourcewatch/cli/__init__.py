@@ -9,7 +9,7 @@ import sourcewatch.cli.core  # (init, verify, import, sources, poll, rescan)
 import sourcewatch.cli.daemon  # (run, health, stats)
 import sourcewatch.cli.matching  # (match, watchlists check)
 import sourcewatch.cli.telegram  # (telegram login)
-import sourcewatch.cli.triage  # (queue, show, mark, history, triage, export)
+import sourcewatch.cli.triage  # noqa: F401  (queue, show, mark, history, triage, export)
 from sourcewatch.cli.app import app
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.sanitize import terminal_safe
 
 EXIT_OK = 0
@@ -62,24 +63,9 @@ def safe(text: str | None) -> str:
 @contextmanager
 def cli_errors() -> Iterator[None]:
     """Turn the project's expected errors into a clean message and exit code 2."""
-    from sourcewatch.collectors.base import CollectorError
-    from sourcewatch.importers import ImportFileError
-    from sourcewatch.ingest import IngestError
-    from sourcewatch.matching import WatchlistError
-    from sourcewatch.sources import SourcesFileError
-
-    expected = (
-        ConfigError,
-        ImportFileError,
-        IngestError,
-        CollectorError,
-        SourcesFileError,
-        WatchlistError,
-        ValueError,
-    )
     try:
         yield
-    except expected as exc:
+    except (SourcewatchError, ValueError) as exc:
         fail(str(exc), EXIT_USAGE)
 
 

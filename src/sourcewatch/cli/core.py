@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from sourcewatch import db
 from sourcewatch.cli.app import app
 from sourcewatch.cli.common import (
     EXIT_OK,
@@ -27,17 +25,20 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
-from sourcewatch.config import Settings
-from sourcewatch.importers import ImportContext, import_file, parse_file
-from sourcewatch.records import ParsedItem
-from sourcewatch.sources import SourceConfig, check_sources, find_source, load_watch_list
-from sourcewatch.sourcestatus import source_statuses
-from sourcewatch.sourcesync import sync_sources
-from sourcewatch.verify import verify_archive
-from sourcewatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sourcewatch.config import Settings
+    from sourcewatch.records import ParsedItem
+    from sourcewatch.sources import SourceConfig
+
+# Service modules are imported inside each command: `sourcewatch queue` should not
+# pay for alembic, the collectors or the matcher at start-up.
 
 
 def _watch_list(settings: Settings) -> list[SourceConfig]:
+    from sourcewatch.config import Settings
+    from sourcewatch.sources import load_watch_list
+
     # A watch list named explicitly must exist; the default one may be absent.
     explicit = settings.sources_file != Settings.model_fields["sources_file"].default
     return load_watch_list(settings.sources_file, required=explicit)
@@ -49,6 +50,10 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
 
     Idempotent: safe to run on every container start.
     """
+    from sourcewatch import db
+    from sourcewatch.sourcesync import sync_sources
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     with cli_errors():
         sources = _watch_list(settings)
@@ -91,6 +96,9 @@ def verify(
     Names every missing or corrupt object and every broken or altered log entry.
     Exit 0 when the archive is intact, 1 when anything is wrong.
     """
+    from sourcewatch.verify import verify_archive
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     with Workspace.open(settings) as ws:
         if json or not err_console.is_terminal:
@@ -141,6 +149,10 @@ def import_command(
 
     The whole file is parsed before anything is stored: a bad line stores nothing.
     """
+    from sourcewatch.importers import ImportContext, import_file, parse_file
+    from sourcewatch.sources import find_source
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     with cli_errors():
         try:
@@ -184,6 +196,11 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
     """List the configured sources with their health (last poll, last error, items)."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
+    from sourcewatch.sourcestatus import source_statuses
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     with cli_errors():
         configured = _watch_list(settings)
@@ -194,8 +211,9 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
             print_json(status.to_json())
         return
     table = Table(
-        "name", "kind", "target", "every", "areas", "health", "items", "last success", "last error"
-    )
+        "name", "kind", "target", "every", "areas", "health", "items",
+        "last success", "next poll", "last error",
+    )  # fmt: skip
     for s in statuses:
         table.add_row(
             safe(s.name),
@@ -205,7 +223,8 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
             ",".join(s.areas),
             s.health,
             str(s.items),
-            s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "-",
+            _short_time(s.last_success_at),
+            _short_time(s.next_poll_at),
             safe(s.last_error or "")[:80],
         )
     console.print(table)
@@ -220,6 +239,8 @@ def sources_check(
     json: JsonOption = False,
 ) -> None:
     """Validate the watch list; name every error with its file and line. Exit 1 on errors."""
+    from sourcewatch.sources import check_sources
+
     settings = settings_for(config)
     path = file or settings.sources_file
     sources, problems = check_sources(path)
@@ -252,6 +273,8 @@ def poll(
     from sourcewatch.collectors import CollectorError
     from sourcewatch.net import Http
     from sourcewatch.polling import poll_source
+    from sourcewatch.sources import find_source
+    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     with cli_errors():
@@ -281,6 +304,10 @@ def poll(
             f"{report.unchanged} unchanged; {report.captures_new} new capture(s)",
             markup=False,
         )
+
+
+def _short_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def _human_interval(seconds: float) -> str:
@@ -319,6 +346,7 @@ def rescan(
     """
     from sourcewatch.rescan import rescan as rescan_items
     from sourcewatch.sources import parse_duration
+    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     with cli_errors():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 
 from sourcewatch.cli.app import app
@@ -22,12 +21,9 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
-from sourcewatch.records import utcnow
-from sourcewatch.scheduler.lockfile import DaemonAlreadyRunning
-from sourcewatch.scheduler.logs import setup_logging
-from sourcewatch.scheduler.runner import run_daemon
-from sourcewatch.scheduler.stats import check_health, gather_stats
-from sourcewatch.workspace import Workspace
+
+# The scheduler, the database layer and the matcher are imported inside each command,
+# so that other commands start fast.
 
 
 @app.command()
@@ -56,12 +52,17 @@ def run(
     Exit 0 after a clean stop; with --once, exit 1 if any source failed; 2 on bad
     config or when another daemon already runs on the same SQLite data dir.
     """
+    from sourcewatch.matching import WatchlistError
+    from sourcewatch.scheduler.lockfile import DaemonAlreadyRunning
+    from sourcewatch.scheduler.logs import setup_logging
+    from sourcewatch.scheduler.runner import run_daemon
+
     settings = settings_for(config)
     setup_logging(settings.log_level)
     with cli_errors():
         try:
             summary = run_daemon(settings, once=once, metrics_port=metrics_port)
-        except DaemonAlreadyRunning as exc:
+        except (DaemonAlreadyRunning, WatchlistError) as exc:
             fail(str(exc), EXIT_USAGE)
     if once:
         if json:
@@ -88,19 +89,28 @@ def health(
 
     Used by the container HEALTHCHECK. Staleness: [scheduler] heartbeat_stale_seconds.
     """
+    import sqlalchemy as sa
+
+    from sourcewatch import db
+    from sourcewatch.records import utcnow
+    from sourcewatch.scheduler.stats import Health, check_health
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     try:
         with Workspace.open(settings, migrate_schema=False) as ws:
-            result = check_health(
-                ws.engine, utcnow(), settings.scheduler.heartbeat_stale_seconds, any_host=any_host
-            )
+            if db.current_revision(ws.engine) != db.head_revision():
+                result = Health(False, "database schema is not up to date (sourcewatch init)", [])
+            else:
+                result = check_health(
+                    ws.engine,
+                    utcnow(),
+                    settings.scheduler.heartbeat_stale_seconds,
+                    any_host=any_host,
+                )
     except sa.exc.SQLAlchemyError as exc:
         reason = f"database does not answer: {str(getattr(exc, 'orig', exc)).strip()[:300]}"
-        if json:
-            print_json({"ok": False, "reason": reason})
-        else:
-            err_console.print(f"unhealthy: {safe(reason)}", markup=False)
-        raise typer.Exit(EXIT_PROBLEM) from None
+        result = Health(False, reason, [])
     if json:
         print_json({"ok": result.ok, "reason": result.reason})
     elif result.ok:
@@ -114,6 +124,10 @@ def health(
 def stats(config: ConfigOption = None, json: JsonOption = False) -> None:
     """Sources due, failing and leased; items; triage queue depth; each daemon replica
     with its heartbeat and counters (polls, failures, items new/edited)."""
+    from sourcewatch.records import utcnow
+    from sourcewatch.scheduler.stats import gather_stats
+    from sourcewatch.workspace import Workspace
+
     settings = settings_for(config)
     with cli_errors(), Workspace.open(settings) as ws:
         result = gather_stats(ws.engine, utcnow(), settings.scheduler.heartbeat_stale_seconds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -22,14 +22,10 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
-from sourcewatch.matching import Matcher, MatchResult, WatchlistError, load_matcher, read_watchlists
-from sourcewatch.matching.inputs import (
-    JsonlProblem,
-    MatchInputError,
-    iter_jsonl,
-    read_text_file,
-)
 from sourcewatch.sanitize import terminal_safe
+
+if TYPE_CHECKING:
+    from sourcewatch.matching import Matcher, MatchResult
 
 watchlists_app = typer.Typer(
     help="Validate the watchlist files (watchlists/*.toml).", no_args_is_help=True
@@ -75,6 +71,13 @@ def match(
     Without --json the text is printed with the matches highlighted. Exit codes:
     0 done (matched or not), 2 bad input or invalid watchlists.
     """
+    from sourcewatch.matching.inputs import (
+        JsonlProblem,
+        MatchInputError,
+        iter_jsonl,
+        read_text_file,
+    )
+
     if sum(x is not None for x in (text, file, jsonl)) != 1:
         fail("give exactly one of TEXT, --file or --jsonl", EXIT_USAGE)
     matcher = _matcher(_watchlists_dir(watchlists, config))
@@ -97,6 +100,8 @@ def match(
 
 
 def _matcher(directory: Path) -> Matcher:
+    from sourcewatch.matching import WatchlistError, load_matcher
+
     if not directory.is_dir():
         fail(f"watchlists directory {directory} does not exist", EXIT_USAGE)
     try:
@@ -162,6 +167,8 @@ def check(
     directory = _watchlists_dir(watchlists, config)
     if not directory.is_dir():
         fail(f"watchlists directory {directory} does not exist", EXIT_USAGE)
+    from sourcewatch.matching import read_watchlists
+
     report = read_watchlists(directory)
     summary = {
         "ok": not report.problems,

@@ -8,6 +8,8 @@ commands so that ``sourcewatch --help`` and unrelated commands do not pay for th
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,6 +30,8 @@ from sourcewatch.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from sourcewatch.config import Settings
     from sourcewatch.triage.queue import QueueFilter
     from sourcewatch.workspace import Workspace
@@ -52,10 +56,33 @@ MinPriorityOption = Annotated[
 ItemIdArgument = Annotated[int, typer.Argument(help="An item_id as printed by `queue`.")]
 
 
-def _workspace(settings: Settings) -> Workspace:
+def _workspace(settings: Settings, *, migrate: bool = False) -> Workspace:
+    """The workspace, without running migrations: these commands start often and fast;
+    ``sourcewatch init`` (or the daemon) brings the schema up to date."""
     from sourcewatch.workspace import Workspace
 
-    return Workspace.open(settings)
+    return Workspace.open(settings, migrate_schema=migrate)
+
+
+def _read(ws: Workspace) -> sa.Connection:
+    """A read-only connection: listing the queue never waits for (or blocks) ingest."""
+    from sourcewatch.db import read_connection
+
+    return read_connection(ws.engine)
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        fail(
+            f"database not reachable, not initialised or out of date (run `sourcewatch init`): "
+            f"{exc.orig or exc}",
+            EXIT_USAGE,
+        )
 
 
 def _since(value: str | None) -> datetime | None:
@@ -134,7 +161,7 @@ def queue(
     from sourcewatch.triage.queue import list_queue
 
     ws = _workspace(settings)
-    with ws, ws.engine.connect() as conn:
+    with _database_errors(), ws, _read(ws) as conn:
         rows = list_queue(conn, where)
     if json:
         for row in rows:
@@ -156,7 +183,7 @@ def show(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOption 
 
     ws = _workspace(settings_for(config))
     try:
-        with ws, ws.engine.connect() as conn:
+        with _database_errors(), ws, _read(ws) as conn:
             detail = item_detail(conn, item_id)
     except ItemNotFoundError as exc:
         fail(str(exc), EXIT_PROBLEM)
@@ -208,7 +235,7 @@ def mark(
         fail(str(exc), EXIT_USAGE)
     who = resolve_analyst(analyst, settings)
     problems = 0
-    with _workspace(settings) as ws:
+    with _database_errors(), _workspace(settings) as ws:
         for item_id in item_ids:
             try:
                 with ws.engine.begin() as conn:
@@ -239,7 +266,7 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
 
     ws = _workspace(settings_for(config))
     try:
-        with ws, ws.engine.connect() as conn:
+        with _database_errors(), ws, _read(ws) as conn:
             events = entry_history(conn, item_id)
     except TriageError as exc:
         fail(str(exc), EXIT_PROBLEM)
@@ -278,7 +305,7 @@ def triage(
     )
     from sourcewatch.triage.analyst import resolve_analyst
 
-    with _workspace(settings) as ws:
+    with _database_errors(), _workspace(settings) as ws:
         run_loop(ws, where, resolve_analyst(analyst, settings), sys.stdin, console)
 
 
@@ -312,7 +339,7 @@ def export(
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     ws = _workspace(settings_for(config))
-    with ws, ws.engine.connect() as conn:
+    with _database_errors(), ws, _read(ws) as conn:
         rows = export_rows(conn, where)
     chunks = render(rows, fmt)
     if output is None:

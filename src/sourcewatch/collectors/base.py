@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import Cursor, PollResult
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from sourcewatch.sources import SourceConfig
 
 
-class CollectorError(Exception):
+class CollectorError(SourcewatchError):
     """A poll of one source failed. The message names the source and the problem.
 
     ``retry_after`` (seconds), when set, tells the scheduler when trying again

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.matching.aliascheck import broad_alias_reason, overlap_warnings
 from sourcewatch.matching.normalize import normalize
 from sourcewatch.matching.query import Node, QuerySyntaxError, evaluate, parse
@@ -26,7 +27,7 @@ _RULE_KEYS = {"id", "query", "weight", "areas", "description"}
 _FILE_KEYS = {"area", "entities", "rules"}
 
 
-class WatchlistError(Exception):
+class WatchlistError(SourcewatchError):
     """Watchlists that cannot be loaded; ``problems`` are "file:line: message" strings."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -26,8 +26,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sourcewatch.net import Http
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import heartbeat, leases, maintenance
+from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.metrics import DaemonMetrics
-from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS
+from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, short_error
 from sourcewatch.scheduler.stats import gather_stats
 from sourcewatch.scheduler.watch import WatchConfig, load_watch_config
 from sourcewatch.scheduler.worker import RunSummary, SourceWorker
@@ -59,11 +60,12 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._signals = 0
         self._worker: SourceWorker | None = None
+        self.db = DbExecutor(ws.engine)
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def serve(self) -> RunSummary:
-        self.watch = await asyncio.to_thread(load_watch_config, self.ws)
+        self.watch = await self.db(load_watch_config, self.ws)
         self._log_sync("watch list loaded")
         self._install_signal_handlers()
         async with Http(self.ws.settings.net) as http:
@@ -73,6 +75,7 @@ class Daemon:
                 self.replica,
                 lambda: self.watch.sources if self.watch else {},
                 self.metrics,
+                self.db,
             )
             try:
                 if self.once:
@@ -82,6 +85,7 @@ class Daemon:
             finally:
                 await self._drain()
                 await self._release_everything()
+                await asyncio.to_thread(self.db.shutdown)
         log.info(
             "daemon stopped",
             extra={"replica": self.replica, "polls": self._worker.counters.polls},
@@ -101,9 +105,9 @@ class Daemon:
     async def reload(self) -> None:
         """SIGHUP: re-read sources.toml and the watchlists. A bad file keeps the old config."""
         try:
-            self.watch = await asyncio.to_thread(load_watch_config, self.ws)
+            self.watch = await self.db(load_watch_config, self.ws)
         except TRANSIENT_DB_ERRORS as exc:
-            log.error("reload failed: database unavailable", extra={"error": str(exc)[:300]})
+            log.error("reload failed: database unavailable", extra={"error": short_error(exc)})
             return
         except Exception as exc:  # any loader error: keep running on the old config, loudly
             log.error("reload failed; keeping the previous config", extra={"error": str(exc)})
@@ -196,13 +200,13 @@ class Daemon:
 
     async def _release_everything(self) -> None:
         try:
-            released = await asyncio.to_thread(leases.release_all, self.ws.engine, self.replica)
+            released = await self.db(leases.release_all, self.ws.engine, self.replica)
             if not self.once:
-                await asyncio.to_thread(heartbeat.remove, self.ws.engine, self.replica)
+                await self.db(heartbeat.remove, self.ws.engine, self.replica)
         except TRANSIENT_DB_ERRORS as exc:
             # The leases expire by themselves after lease_seconds.
             log.error(
-                "could not release leases: database unavailable", extra={"error": str(exc)[:300]}
+                "could not release leases: database unavailable", extra={"error": short_error(exc)}
             )
             return
         log.info("leases released", extra={"released": released})
@@ -215,7 +219,7 @@ class Daemon:
         now = utcnow()
         engine, p = self.ws.engine, self.policy
         try:
-            await asyncio.to_thread(
+            await self.db(
                 leases.renew_leases,
                 engine,
                 self.replica,
@@ -223,7 +227,7 @@ class Daemon:
                 now,
                 p.lease_seconds,
             )
-            claims = await asyncio.to_thread(
+            claims = await self.db(
                 leases.claim_due_sources,
                 engine,
                 self.replica,
@@ -234,7 +238,7 @@ class Daemon:
             )
         except TRANSIENT_DB_ERRORS as exc:
             log.error(
-                "database unavailable; not claiming this tick", extra={"error": str(exc)[:300]}
+                "database unavailable; not claiming this tick", extra={"error": short_error(exc)}
             )
             return
         for claim in claims:
@@ -245,7 +249,7 @@ class Daemon:
             return
         p = self.policy
         try:
-            claims = await asyncio.to_thread(
+            claims = await self.db(
                 leases.claim_due_sources,
                 self.ws.engine,
                 self.replica,
@@ -256,7 +260,7 @@ class Daemon:
                 recheck_every=p.recheck_every_seconds,
             )
         except TRANSIENT_DB_ERRORS as exc:
-            log.error("database unavailable; re-check skipped", extra={"error": str(exc)[:300]})
+            log.error("database unavailable; re-check skipped", extra={"error": short_error(exc)})
             return
         for claim in claims:
             self._start(claim, self.worker.recheck(claim))
@@ -266,20 +270,21 @@ class Daemon:
         counters = self.worker.counters
         counters.in_flight = len(self.inflight)
         try:
-            await asyncio.to_thread(
+            await self.db(
                 heartbeat.beat, self.ws.engine, self.replica, self.started_at, now, counters
             )
-            await asyncio.to_thread(heartbeat.prune, self.ws.engine, now, _HEARTBEAT_FORGET)
+            await self.db(heartbeat.prune, self.ws.engine, now, _HEARTBEAT_FORGET)
             if self.metrics is not None:
-                stats = await asyncio.to_thread(
+                stats = await self.db(
                     gather_stats, self.ws.engine, now, self.policy.heartbeat_stale_seconds
                 )
                 self.metrics.update_from(stats)
                 self.metrics.in_flight.set(len(self.inflight))
         except TRANSIENT_DB_ERRORS as exc:
-            log.error("heartbeat failed: database unavailable", extra={"error": str(exc)[:300]})
+            log.error("heartbeat failed: database unavailable", extra={"error": short_error(exc)})
 
     async def verify(self) -> None:
+        # Not on the database thread: a long walk of the log must not queue the polls' writes.
         await asyncio.to_thread(maintenance.verify_quick, self.ws)
 
     async def citations(self) -> None:

@@ -12,14 +12,15 @@ gone (killed, hung, partitioned) and the source then goes to the others.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
 
-from sourcewatch.db import is_sqlite
+from sourcewatch.collectors.base import SourceState
+from sourcewatch.db import is_sqlite, read_connection
 from sourcewatch.models import Source
 
 _SOURCE = Source.__table__
@@ -29,13 +30,15 @@ Purpose = Literal["poll", "recheck"]
 
 @dataclass(frozen=True)
 class Claim:
-    """A source this replica now holds the lease of."""
+    """A source this replica now holds the lease of, with its polling state as of the claim
+    (nobody else writes that state while the lease is held)."""
 
     source_id: int
     name: str
     kind: str
     interval_seconds: float
     next_poll_at: datetime | None
+    state: SourceState
 
 
 def _free(now: datetime) -> sa.ColumnElement[bool]:
@@ -76,6 +79,9 @@ def claim_due_sources(
             _SOURCE.c.kind,
             _SOURCE.c.interval_seconds,
             _SOURCE.c.next_poll_at,
+            _SOURCE.c.cursor,
+            _SOURCE.c.etag,
+            _SOURCE.c.last_modified,
         )
         .where(
             _SOURCE.c.enabled.is_(True),
@@ -100,8 +106,19 @@ def claim_due_sources(
             .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
         )
     return [
-        Claim(row.id, row.name, row.kind, row.interval_seconds, row.next_poll_at) for row in rows
+        Claim(row.id, row.name, row.kind, row.interval_seconds, row.next_poll_at, _state(row))
+        for row in rows
     ]
+
+
+def _state(row: sa.Row) -> SourceState:
+    cursor = dict(row.cursor or {})  # as sourcewatch.polling.load_state reads it
+    return SourceState(
+        cursor=cursor,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_sha256=cursor.get("body_sha256"),
+    )
 
 
 def renew_leases(
@@ -156,7 +173,7 @@ def release_all(engine: sa.Engine, owner: str) -> int:
 
 def lease_counts(engine: sa.Engine, now: datetime) -> dict[str, int]:
     """Live leases per owner (expired ones are not counted)."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         rows = conn.execute(
             sa.select(_SOURCE.c.lease_owner, sa.func.count())
             .where(_SOURCE.c.lease_owner.is_not(None), _SOURCE.c.lease_expires_at >= now)
@@ -165,9 +182,44 @@ def lease_counts(engine: sa.Engine, now: datetime) -> dict[str, int]:
     return {owner: count for owner, count in rows}
 
 
-def consecutive_failures(engine: sa.Engine, source_id: int) -> int:
-    with engine.connect() as conn:
-        value = conn.execute(
-            sa.select(_SOURCE.c.consecutive_failures).where(_SOURCE.c.id == source_id)
+@dataclass(frozen=True)
+class PollRecord:
+    """How a poll ended, as written on its source row."""
+
+    at: datetime  # when the poll started
+    ok: bool
+    error: str | None = None
+
+
+def finish_poll(
+    engine: sa.Engine,
+    owner: str,
+    source_id: int,
+    record: PollRecord | None,
+    next_poll_at: Callable[[int], datetime],
+) -> bool:
+    """Record the poll's outcome, set the next poll time and release the lease, in one
+    transaction. ``next_poll_at(consecutive_failures)`` computes the time from the
+    source's failure count after this poll. False (nothing changed) if the lease was lost.
+    """
+    with engine.begin() as conn:
+        failures = conn.execute(
+            sa.select(_SOURCE.c.consecutive_failures).where(
+                _SOURCE.c.id == source_id, _SOURCE.c.lease_owner == owner
+            )
         ).scalar()
-    return int(value or 0)
+        if failures is None:
+            return False
+        values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
+        if record is not None:
+            failures = 0 if record.ok else failures + 1
+            values.update(
+                last_polled_at=record.at,
+                last_error=None if record.ok else (record.error or "failed")[:2000],
+                consecutive_failures=failures,
+            )
+            if record.ok:
+                values["last_success_at"] = record.at
+        values["next_poll_at"] = next_poll_at(failures)
+        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.id == source_id).values(**values))
+    return True

@@ -1,10 +1,12 @@
-"""One scheduled poll: collect, store (retrying the database), record the outcome.
+"""One scheduled poll: collect, then store (retrying the database).
 
 Like :func:`sourcewatch.polling.poll_source`, plus what an unattended daemon
 needs: the whole poll is bounded by ``poll_timeout_seconds`` (a server that
-trickles bytes forever cannot hold a slot), and when the database is briefly
-away the collected result is stored again and again for ``ingest_retry_seconds``
-(its blobs are already on disk) instead of being thrown away and re-fetched.
+trickles bytes forever cannot hold a slot); when the database is briefly away
+the collected result is stored again and again for ``ingest_retry_seconds``
+(its blobs are already on disk) instead of being thrown away and re-fetched;
+and the outcome is recorded by the caller together with the lease release and
+the next poll time, in one transaction (``leases.finish_poll``).
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
 from sourcewatch.collectors import get_collector
-from sourcewatch.collectors.base import CollectContext, CollectorError
+from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.config import SchedulerSettings
 from sourcewatch.ingest import IngestReport, ingest
 from sourcewatch.net import FetchError, Http
-from sourcewatch.polling import load_state, record_failure, record_success
-from sourcewatch.records import PollResult, utcnow
+from sourcewatch.records import PollResult
+from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
@@ -45,61 +46,65 @@ class PollOutcome:
 
 
 async def run_poll(
-    ws: Workspace, source: SourceConfig, http: Http, policy: SchedulerSettings
+    ws: Workspace,
+    source: SourceConfig,
+    state: SourceState,
+    http: Http,
+    policy: SchedulerSettings,
+    db: DbExecutor,
 ) -> PollOutcome:
-    """Poll ``source`` once. Never raises for the source's own failures: they are
-    recorded on the source row (when the database answers) and returned."""
+    """Poll ``source`` once and store the result. Never raises for the source's own
+    failures: they come back in the outcome, which the caller records on the source
+    (with its next poll time) in one transaction."""
+    started = time.monotonic()
     try:
-        return await _run_poll(ws, source, http, policy)
+        return await _run_poll(ws, source, state, http, policy, db, started)
     except Exception as exc:
         # A collector or ingest bug (a parser tripping on hostile input, an IngestError)
         # costs this source this poll, with a traceback in the log, never the daemon.
         log.exception("poll crashed", extra={"source": source.name})
         message = f"{source.name}: unexpected {type(exc).__name__}: {exc}"
-        await _record_failure(ws, source, message, utcnow())
-        return PollOutcome(source.name, False, 0.0, None, message)
+        return PollOutcome(source.name, False, time.monotonic() - started, None, message)
 
 
 async def _run_poll(
-    ws: Workspace, source: SourceConfig, http: Http, policy: SchedulerSettings
+    ws: Workspace,
+    source: SourceConfig,
+    state: SourceState,
+    http: Http,
+    policy: SchedulerSettings,
+    db: DbExecutor,
+    started: float,
 ) -> PollOutcome:
-    started_at = utcnow()
-    started = time.monotonic()
-
     def failed(message: str, retry_after: float | None = None) -> PollOutcome:
         return PollOutcome(
             source.name, False, time.monotonic() - started, None, message, retry_after
         )
 
     try:
-        state = await asyncio.to_thread(load_state, ws, source)
         collector = get_collector(source.kind)
         async with asyncio.timeout(policy.poll_timeout_seconds):
             result = await collector.poll(source, state, CollectContext(ws.settings, http))
     except CollectorError as exc:
-        await _record_failure(ws, source, str(exc), started_at)
         return failed(str(exc), exc.retry_after)
     except FetchError as exc:
-        message = f"{source.name}: {exc}"
-        await _record_failure(ws, source, message, started_at)
-        return failed(message, exc.retry_after)
+        return failed(f"{source.name}: {exc}", exc.retry_after)
     except TimeoutError:
-        message = f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s"
-        await _record_failure(ws, source, message, started_at)
-        return failed(message)
-    except TRANSIENT_DB_ERRORS as exc:
-        return failed(f"{source.name}: database unavailable before polling: {_short(exc)}")
+        return failed(f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s")
 
     try:
-        report = await store_with_retry(ws, source, result, policy.ingest_retry_seconds)
-        await asyncio.to_thread(record_success, ws, source, started_at)
+        report = await store_with_retry(ws, source, result, policy.ingest_retry_seconds, db)
     except TRANSIENT_DB_ERRORS as exc:
-        return failed(f"{source.name}: database unavailable, result not stored: {_short(exc)}")
+        return failed(f"{source.name}: database unavailable, result not stored: {short_error(exc)}")
     return PollOutcome(source.name, True, time.monotonic() - started, report)
 
 
 async def store_with_retry(
-    ws: Workspace, source: SourceConfig, result: PollResult, retry_seconds: float
+    ws: Workspace,
+    source: SourceConfig,
+    result: PollResult,
+    retry_seconds: float,
+    db: DbExecutor,
 ) -> IngestReport:
     """``ingest`` the result, retrying transient database errors for ``retry_seconds``.
 
@@ -109,33 +114,20 @@ async def store_with_retry(
     delay = 0.5
     while True:
         try:
-            return await asyncio.to_thread(ingest, ws, source, result)
+            return await db(ingest, ws, source, result)
         except TRANSIENT_DB_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise
             log.warning(
                 "database error while storing a poll; retrying in %.1fs",
                 delay,
-                extra={"source": source.name, "error": _short(exc)},
+                extra={"source": source.name, "error": short_error(exc)},
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
 
-async def _record_failure(
-    ws: Workspace, source: SourceConfig, message: str, when: datetime
-) -> None:
-    try:
-        await asyncio.to_thread(record_failure, ws, source, message, when)
-    except TRANSIENT_DB_ERRORS as exc:
-        # The source's failure is still logged and returned; only its row misses it.
-        log.error(
-            "could not record a failure: database unavailable",
-            extra={"source": source.name, "error": _short(exc)},
-        )
-
-
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """The first line of a database error (without the SQL and parameters)."""
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc)

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.db import read_connection
 from sourcewatch.models import Item, Source, Triage
 from sourcewatch.scheduler.heartbeat import Replica, replicas
 
@@ -82,7 +83,7 @@ def gather_stats(engine: sa.Engine, now: datetime, stale_seconds: float) -> Daem
     def count(where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
         return sa.select(sa.func.count()).select_from(_SOURCE).where(where).scalar_subquery()
 
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(
                 count(active).label("sources"),
@@ -131,7 +132,7 @@ def check_health(
 ) -> Health:
     """Healthy when the database answers and a daemon (on this host, unless ``any_host``)
     has beaten within ``stale_seconds``. Database errors propagate to the caller."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         conn.execute(sa.text("SELECT 1"))
         known = replicas(conn)
     host = socket.gethostname()

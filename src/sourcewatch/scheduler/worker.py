@@ -7,16 +7,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sourcewatch.net import Http
 from sourcewatch.recheck import recheck_source
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import leases
 from sourcewatch.scheduler.backoff import next_poll_time
+from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.heartbeat import Counters
 from sourcewatch.scheduler.metrics import DaemonMetrics
-from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, PollOutcome, run_poll
+from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, PollOutcome, run_poll, short_error
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
@@ -41,6 +42,7 @@ class SourceWorker:
         replica: str,
         sources: Callable[[], dict[str, SourceConfig]],
         metrics: DaemonMetrics | None,
+        db: DbExecutor,
     ) -> None:
         self.ws = ws
         self.http = http
@@ -48,6 +50,7 @@ class SourceWorker:
         self.replica = replica
         self.sources = sources  # the current watch list (it changes on SIGHUP)
         self.metrics = metrics
+        self.db = db
         self.counters = Counters()
         self.summary = RunSummary()
 
@@ -59,11 +62,12 @@ class SourceWorker:
                 "claimed a source missing from this replica's watch list",
                 extra={"source": claim.name},
             )
-            await self._reschedule(claim, None)
+            await self._finish(claim, None, None)
             return
-        outcome = await run_poll(self.ws, source, self.http, self.policy)
+        started_at = utcnow()
+        outcome = await run_poll(self.ws, source, claim.state, self.http, self.policy, self.db)
         self._account(claim, outcome)
-        await self._reschedule(claim, outcome)
+        await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
 
     def _account(self, claim: leases.Claim, outcome: PollOutcome) -> None:
         self.counters.polls += 1
@@ -97,13 +101,14 @@ class SourceWorker:
                 extra={**fields, "error": outcome.error, "retry_after": outcome.retry_after},
             )
 
-    async def _reschedule(self, claim: leases.Claim, outcome: PollOutcome | None) -> None:
+    async def _finish(
+        self, claim: leases.Claim, outcome: PollOutcome | None, record: leases.PollRecord | None
+    ) -> None:
+        """Record the outcome, schedule the next poll (backoff on failure), free the lease."""
         now = utcnow()
-        try:
-            failures = await asyncio.to_thread(
-                leases.consecutive_failures, self.ws.engine, claim.source_id
-            )
-            when = next_poll_time(
+
+        def when(failures: int) -> datetime:
+            return next_poll_time(
                 now,
                 claim.interval_seconds,
                 failures,
@@ -111,17 +116,15 @@ class SourceWorker:
                 backoff_cap=self.policy.backoff_cap_seconds,
                 retry_after=outcome.retry_after if outcome else None,
             )
-            kept = await asyncio.to_thread(
-                leases.release_lease,
-                self.ws.engine,
-                self.replica,
-                claim.source_id,
-                next_poll_at=when,
+
+        try:
+            kept = await self.db(
+                leases.finish_poll, self.ws.engine, self.replica, claim.source_id, record, when
             )
         except TRANSIENT_DB_ERRORS as exc:
             log.error(
-                "could not reschedule: database unavailable; the lease will expire",
-                extra={"source": claim.name, "error": str(exc)[:300]},
+                "could not record the poll: database unavailable; the lease will expire",
+                extra={"source": claim.name, "error": short_error(exc)},
             )
             return
         if not kept:
@@ -146,7 +149,7 @@ class SourceWorker:
                     },
                 )
         try:
-            await asyncio.to_thread(
+            await self.db(
                 leases.release_lease,
                 self.ws.engine,
                 self.replica,
@@ -156,5 +159,5 @@ class SourceWorker:
         except TRANSIENT_DB_ERRORS as exc:
             log.error(
                 "could not release a re-check lease",
-                extra={"source": claim.name, "error": str(exc)[:300]},
+                extra={"source": claim.name, "error": short_error(exc)},
             )

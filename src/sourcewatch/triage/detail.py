@@ -26,12 +26,14 @@ class ItemNotFoundError(TriageError):
 
 @dataclass(frozen=True)
 class Span:
-    """A matched alias: ``start``/``end`` index the text of the item's current revision."""
+    """A matched alias: ``start``/``end`` index ``field`` (text or title) of the item's
+    current revision."""
 
     start: int
     end: int
     entity: str
     alias: str | None
+    field: str = "text"
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,13 @@ def item_detail(conn: sa.Connection, item_id: int) -> ItemDetail:
         .where(_MATCH.c.item_id == item_id, _MATCH.c.revision == item.revision)
         .order_by(_MATCH.c.start, _MATCH.c.id)
     ).all()
+    fields = {"text": item.text, "title": item.title or ""}
     spans = [
-        Span(m.start, m.end, m.entity_id, m.alias)
+        Span(m.start, m.end, m.entity_id, m.alias, m.field)
         for m in matches
-        if m.entity_id and m.field == "text" and _valid_span(m.start, m.end, item.text)
+        if m.entity_id
+        and m.field in fields
+        and _valid_span(m.start, m.end, fields[m.field])  # never trust stored offsets
     ]
     return ItemDetail(
         item_id=item.id,

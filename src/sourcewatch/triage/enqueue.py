@@ -37,8 +37,11 @@ from sourcewatch.triage.entries import (
     SYSTEM_ANALYST,
     TRIAGE,
     TRIAGE_ITEM,
+    Facets,
     add_event,
-    set_areas,
+    facets_of,
+    merged,
+    set_facets,
 )
 from sourcewatch.triage.fingerprint import text_fingerprint
 
@@ -90,21 +93,24 @@ def enqueue(conn: sa.Connection, source: SourceConfig, hits: list[ItemHit], now:
     changed = 0
     for hit in hits:
         priority = priority_for(hit.result, source.weight)
-        areas = set(hit.result.areas) | set(source.areas)
+        facets: Facets = {  # what the entry can be filtered by: queue --area/--entity/--source
+            "area": set(hit.result.areas) | set(source.areas),
+            "entity": set(hit.result.entity_ids),
+            "source": {source.name},
+        }
         fingerprint = text_fingerprint(hit.title, hit.text)
         known = existing.get(hit.item_id)
         if known is not None and hit.revision > known[1]:
-            changed += _revise(conn, known[0], hit, source, priority, areas, fingerprint, now)
+            changed += _revise(conn, known[0], hit, source, priority, facets, fingerprint, now)
         elif known is not None:
-            _rematch(conn, known[0], hit, source, priority, areas, now)
+            _rematch(conn, known[0], hit, source, priority, facets, now)
         elif hit.result or source.queue_all:
             group = _duplicate_entry(conn, fingerprint, now)
             if group is not None:
-                _join(conn, group, hit, source, priority, areas, fingerprint, now)
+                _join(conn, group, hit, source, priority, facets, fingerprint, now)
             else:
-                existing[hit.item_id] = _create(
-                    conn, hit, source, priority, areas, fingerprint, now
-                )
+                triage_id = _create(conn, hit, source, priority, facets, fingerprint, now)
+                existing[hit.item_id] = (triage_id, hit.revision)
                 changed += 1
     return changed
 
@@ -114,7 +120,7 @@ def _create(
     hit: ItemHit,
     source: SourceConfig,
     priority: int,
-    areas: set[str],
+    facets: Facets,
     fingerprint: str | None,
     now: datetime,
 ) -> int:
@@ -124,7 +130,7 @@ def _create(
             item_id=hit.item_id,
             status="new",
             priority=priority,
-            areas=sorted(areas),
+            areas=sorted(facets["area"]),
             tags=[],
             version=1,
             created_at=now,
@@ -142,7 +148,7 @@ def _create(
             added_at=now,
         )
     )
-    set_areas(conn, triage_id, areas, status="new", priority=priority, queued_at=now)
+    set_facets(conn, triage_id, facets, status="new", priority=priority, queued_at=now)
     add_event(conn, triage_id, SYSTEM_ANALYST, "queued", _hit_detail(hit, source, priority), now)
     return triage_id
 
@@ -153,7 +159,7 @@ def _revise(
     hit: ItemHit,
     source: SourceConfig,
     priority: int,
-    areas: set[str],
+    facets: Facets,
     fingerprint: str | None,
     now: datetime,
 ) -> int:
@@ -165,7 +171,7 @@ def _revise(
         .values(fingerprint=fingerprint, revision=hit.revision)
     )
     reopened = entry.status != "new"
-    merged_areas = set(entry.areas) | areas
+    all_facets = merged(facets_of(conn, triage_id), facets)
     new_priority = max(entry.priority, priority)
     conn.execute(
         sa.update(TRIAGE)
@@ -173,7 +179,7 @@ def _revise(
         .values(
             status="new",
             priority=new_priority,
-            areas=sorted(merged_areas),
+            areas=sorted(all_facets["area"]),
             version=TRIAGE.c.version + 1,  # an analyst holding the old text must re-read
             updated_at=now,
             queued_at=now,
@@ -181,7 +187,7 @@ def _revise(
             claim_expires_at=None,
         )
     )
-    set_areas(conn, triage_id, merged_areas, status="new", priority=new_priority, queued_at=now)
+    set_facets(conn, triage_id, all_facets, status="new", priority=new_priority, queued_at=now)
     detail = _hit_detail(hit, source, priority)
     if reopened:
         detail["previous_status"] = entry.status
@@ -195,24 +201,26 @@ def _rematch(
     hit: ItemHit,
     source: SourceConfig,
     priority: int,
-    areas: set[str],
+    facets: Facets,
     now: datetime,
 ) -> None:
-    """The same revision matched again (a rescan): only ever raise priority, add areas."""
+    """The same revision matched again (a rescan): only ever raise priority, add
+    areas, entities."""
     entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
-    merged_areas = set(entry.areas) | areas
+    current = facets_of(conn, triage_id)
+    all_facets = merged(current, facets)
     new_priority = max(entry.priority, priority)
-    if new_priority == entry.priority and merged_areas == set(entry.areas):
+    if new_priority == entry.priority and all_facets == current:
         return
     conn.execute(
         sa.update(TRIAGE)
         .where(TRIAGE.c.id == triage_id)
-        .values(priority=new_priority, areas=sorted(merged_areas))
+        .values(priority=new_priority, areas=sorted(all_facets["area"]))
     )
-    set_areas(
+    set_facets(
         conn,
         triage_id,
-        merged_areas,
+        all_facets,
         status=entry.status,
         priority=new_priority,
         queued_at=entry.queued_at,
@@ -240,7 +248,7 @@ def _join(
     hit: ItemHit,
     source: SourceConfig,
     priority: int,
-    areas: set[str],
+    facets: Facets,
     fingerprint: str | None,
     now: datetime,
 ) -> None:
@@ -254,17 +262,17 @@ def _join(
             added_at=now,
         )
     )
-    merged_areas = set(entry.areas) | areas
+    all_facets = merged(facets_of(conn, triage_id), facets)
     new_priority = max(entry.priority, priority)
     conn.execute(
         sa.update(TRIAGE)
         .where(TRIAGE.c.id == triage_id)
-        .values(priority=new_priority, areas=sorted(merged_areas))
+        .values(priority=new_priority, areas=sorted(all_facets["area"]))
     )
-    set_areas(
+    set_facets(
         conn,
         triage_id,
-        merged_areas,
+        all_facets,
         status=entry.status,
         priority=new_priority,
         queued_at=entry.queued_at,

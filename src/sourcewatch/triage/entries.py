@@ -1,26 +1,27 @@
 """Low-level writes shared by enqueue and the queue operations.
 
 Every change to a triage entry's status, priority or queue time must reach its
-TriageArea rows too (they carry copies of those sort keys); these helpers are the
+TriageFacet rows too (they carry copies of those sort keys); these helpers are the
 one place that keeps them in step, and the one place that writes history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import Triage, TriageArea, TriageEvent, TriageItem
+from sourcewatch.models import Triage, TriageEvent, TriageFacet, TriageItem
 
 TRIAGE = Triage.__table__
 TRIAGE_ITEM = TriageItem.__table__
-TRIAGE_AREA = TriageArea.__table__
+TRIAGE_FACET = TriageFacet.__table__
 TRIAGE_EVENT = TriageEvent.__table__
 
 SYSTEM_ANALYST = "sourcewatch"  # history entries written by ingest, not by a person
+FACETS = ("area", "entity", "source")
+Facets = dict[str, set[str]]  # facet -> values, e.g. {"area": {"sahel"}, "entity": {...}}
 
 
 def add_event(
@@ -38,37 +39,59 @@ def add_event(
     )
 
 
-def set_areas(
+def facets_of(conn: sa.Connection, triage_id: int) -> Facets:
+    facets: Facets = {facet: set() for facet in FACETS}
+    rows = conn.execute(
+        sa.select(TRIAGE_FACET.c.facet, TRIAGE_FACET.c.value).where(
+            TRIAGE_FACET.c.triage_id == triage_id
+        )
+    )
+    for facet, value in rows:
+        facets.setdefault(facet, set()).add(value)
+    return facets
+
+
+def merged(*many: Facets) -> Facets:
+    result: Facets = {facet: set() for facet in FACETS}
+    for facets in many:
+        for facet, values in facets.items():
+            result.setdefault(facet, set()).update(values)
+    return result
+
+
+def set_facets(
     conn: sa.Connection,
     triage_id: int,
-    areas: Iterable[str],
+    facets: Facets,
     *,
     status: str,
     priority: int,
     queued_at: datetime,
 ) -> None:
-    """Replace the entry's TriageArea rows (areas change rarely; this keeps it simple)."""
-    conn.execute(sa.delete(TRIAGE_AREA).where(TRIAGE_AREA.c.triage_id == triage_id))
+    """Replace the entry's facet rows (they change rarely; this keeps it simple)."""
+    conn.execute(sa.delete(TRIAGE_FACET).where(TRIAGE_FACET.c.triage_id == triage_id))
     rows = [
         {
             "triage_id": triage_id,
-            "area": area,
+            "facet": facet,
+            "value": value[:200],
             "status": status,
             "priority": priority,
             "queued_at": queued_at,
         }
-        for area in sorted(set(areas))
+        for facet, values in sorted(facets.items())
+        for value in sorted({v[:200] for v in values if v})
     ]
     if rows:
-        conn.execute(sa.insert(TRIAGE_AREA), rows)
+        conn.execute(sa.insert(TRIAGE_FACET), rows)
 
 
 def sync_sort_keys(conn: sa.Connection, triage_id: int, **values: Any) -> None:
-    """Copy a new status / priority / queued_at of an entry onto its area rows."""
+    """Copy a new status / priority / queued_at of an entry onto its facet rows."""
     keys = {k: v for k, v in values.items() if k in ("status", "priority", "queued_at")}
     if keys:
         conn.execute(
-            sa.update(TRIAGE_AREA).where(TRIAGE_AREA.c.triage_id == triage_id).values(**keys)
+            sa.update(TRIAGE_FACET).where(TRIAGE_FACET.c.triage_id == triage_id).values(**keys)
         )
 
 

@@ -69,7 +69,11 @@ def run_loop(
         if row is None:
             console.print(f"Nothing left to triage. Marked {marked}.", markup=False)
             return marked
-        outcome = _work_on(ws, row, where, analyst, keys, console, skipped)
+        try:
+            outcome = _work_on(ws, row, where, analyst, keys, console, skipped)
+        except KeyboardInterrupt:  # Ctrl-C: give the item back rather than hold it 5 minutes
+            _release(ws, row, analyst)
+            outcome = "quit"
         if outcome == "quit":
             console.print(f"Stopped. Marked {marked}.", markup=False)
             return marked

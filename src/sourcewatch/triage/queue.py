@@ -1,8 +1,10 @@
 """Listing the queue: filters, order (highest priority, then newest), and the rows shown.
 
-With an area filter the query walks ``ix_triage_area_queue`` (area, status, priority,
-queued_at, triage_id) backwards, so the first page costs the same with 200 or 200,000
-entries in that area; without one it walks ``ix_triage_queue`` the same way.
+With an entity, source or area filter the query walks ``ix_triage_facet_queue`` (facet,
+value, status, priority, queued_at, triage_id) backwards from that value, so the
+first page costs the same with 200 or 200,000 entries in that area; without one it
+walks ``ix_triage_queue`` (status, priority, queued_at, id) the same way. A second or
+third facet filter is a primary-key probe per row.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.models import TRIAGE_STATUSES, Item, Match, Source
-from sourcewatch.triage.entries import TRIAGE, TRIAGE_AREA, TRIAGE_ITEM
+from sourcewatch.triage.entries import TRIAGE, TRIAGE_FACET, TRIAGE_ITEM
 
 _ITEM = Item.__table__
 _SOURCE = Source.__table__
@@ -129,12 +131,19 @@ def _select_entries(
     now: datetime | None,
     exclude: Collection[int],
 ) -> sa.Select[Any]:
-    # The table that carries the sort keys drives the query: triage_area with an area.
-    keys = TRIAGE_AREA if where.area is not None else TRIAGE
-    key_id = keys.c.triage_id if where.area is not None else keys.c.id
-    joined = keys
-    if keys is TRIAGE_AREA:
-        joined = keys.join(TRIAGE, TRIAGE.c.id == TRIAGE_AREA.c.triage_id)
+    # The most selective facet filter given drives the query through the facet index.
+    facet_filters = [
+        (facet, value)
+        for facet, value in (
+            ("entity", where.entity),
+            ("source", where.source),
+            ("area", where.area),
+        )
+        if value is not None
+    ]
+    keys = TRIAGE_FACET if facet_filters else TRIAGE
+    key_id = TRIAGE_FACET.c.triage_id if facet_filters else TRIAGE.c.id
+    joined = keys.join(TRIAGE, TRIAGE.c.id == TRIAGE_FACET.c.triage_id) if facet_filters else keys
     query = (
         sa.select(
             TRIAGE,
@@ -151,8 +160,16 @@ def _select_entries(
         )
         .order_by(keys.c.priority.desc(), keys.c.queued_at.desc(), key_id.desc())
     )
-    if keys is TRIAGE_AREA:
-        query = query.where(TRIAGE_AREA.c.area == where.area)
+    for number, (facet, value) in enumerate(facet_filters):
+        if number == 0:
+            query = query.where(TRIAGE_FACET.c.facet == facet, TRIAGE_FACET.c.value == value)
+            continue
+        other = TRIAGE_FACET.alias(f"also_{facet}")
+        query = query.where(
+            sa.exists().where(
+                other.c.triage_id == TRIAGE.c.id, other.c.facet == facet, other.c.value == value
+            )
+        )
     if len(where.statuses) == 1:
         query = query.where(keys.c.status == where.statuses[0])
     elif where.statuses:
@@ -165,24 +182,6 @@ def _select_entries(
         query = query.where(keys.c.priority >= where.min_priority)
     if where.assignee is not None:
         query = query.where(TRIAGE.c.assignee == where.assignee)
-    if where.source is not None:
-        member, member_item = TRIAGE_ITEM.alias("member"), _ITEM.alias("member_item")
-        source_id = sa.select(_SOURCE.c.id).where(_SOURCE.c.name == where.source)
-        query = query.where(
-            sa.exists()
-            .select_from(member.join(member_item, member_item.c.id == member.c.item_id))
-            .where(
-                member.c.triage_id == TRIAGE.c.id,
-                member_item.c.source_id == source_id.scalar_subquery(),
-            )
-        )
-    if where.entity is not None:
-        member = TRIAGE_ITEM.alias("emember")
-        query = query.where(
-            sa.exists()
-            .select_from(member.join(_MATCH, _MATCH.c.item_id == member.c.item_id))
-            .where(member.c.triage_id == TRIAGE.c.id, _MATCH.c.entity_id == where.entity)
-        )
     if claimable_by is not None:
         if now is None:
             raise ValueError("claimable_by needs now")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -33,10 +34,19 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def short_when(value: datetime | None) -> str:
+    return value.strftime("%m-%d %H:%M") if value else "-"
+
+
 def queue_table(rows: list[QueueRow]) -> Table:
-    table = Table(show_lines=False, expand=False)
-    for column in ("item", "pri", "status", "source", "areas", "entities", "queued", "text"):
-        table.add_column(column, no_wrap=column != "text", overflow="fold")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+    table.add_column("item", no_wrap=True, justify="right", min_width=4)
+    table.add_column("pri", no_wrap=True, justify="right", min_width=3)
+    table.add_column("status", no_wrap=True, min_width=6)
+    for column in ("source", "areas", "entities"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=18)
+    table.add_column("queued", no_wrap=True, min_width=11)
+    table.add_column("text", ratio=1, min_width=20, no_wrap=True, overflow="ellipsis")
     for row in rows:
         sources = row.source + (f" +{len(row.sources) - 1}" if len(row.sources) > 1 else "")
         excerpt = terminal_safe(row.title or row.excerpt, keep_newlines=False)[:90]
@@ -47,24 +57,28 @@ def queue_table(rows: list[QueueRow]) -> Table:
             plain(sources, one_line=True),
             plain(",".join(row.areas), one_line=True),
             plain(",".join(row.entities), one_line=True),
-            when(row.queued_at),
+            short_when(row.queued_at),
             Text(excerpt),
         )
     return table
 
 
-def highlighted(text: str, spans: list[Span]) -> Text:
+def highlighted(text: str, spans: list[Span], *, one_line: bool = False, style: str = "") -> Text:
     """``text`` with each matched alias styled. Spans index the raw text, so each piece is
     cut first and sanitized after: removing an escape must not shift a highlight."""
-    result = Text()
+
+    def safe(piece: str) -> str:
+        return terminal_safe(piece).replace("\n", " ") if one_line else terminal_safe(piece)
+
+    result = Text(style=style)
     position = 0
     for span in sorted(spans, key=lambda s: (s.start, s.end)):
         if span.start < position:
             continue  # overlapping mention: the first one is already highlighted
-        result.append(terminal_safe(text[position : span.start]))
-        result.append(terminal_safe(text[span.start : span.end]), style=MATCH_STYLE)
+        result.append(safe(text[position : span.start]))
+        result.append(safe(text[span.start : span.end]), style=MATCH_STYLE)
         position = span.end
-    result.append(terminal_safe(text[position:]))
+    result.append(safe(text[position:]))
     return result
 
 
@@ -107,8 +121,9 @@ def item_view(detail: ItemDetail) -> RenderableType:
         )
     parts: list[RenderableType] = [facts, Text()]
     if detail.title:
-        parts.append(Text(terminal_safe(detail.title, keep_newlines=False), style="bold"))
-    parts.append(highlighted(detail.text, detail.spans))
+        title_spans = [s for s in detail.spans if s.field == "title"]
+        parts.append(highlighted(detail.title, title_spans, one_line=True, style="bold"))
+    parts.append(highlighted(detail.text, [s for s in detail.spans if s.field == "text"]))
     for revision in detail.revisions[1:]:
         parts.append(Text(f"\nchanges in revision {revision.revision}:", style="bold"))
         parts.append(_diff(revision.diff))

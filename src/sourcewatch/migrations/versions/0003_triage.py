@@ -1,4 +1,4 @@
-"""triage: queue time, claims, near-duplicate groups, per-area queue index
+"""triage: queue time, claims, near-duplicate groups, facet (area/entity/source) index
 
 Revision ID: 0003
 Revises: 0002
@@ -53,27 +53,28 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "triage_area",
+        "triage_facet",
         sa.Column("triage_id", sa.Integer(), nullable=False),
-        sa.Column("area", sa.String(length=100), nullable=False),
+        sa.Column("facet", sa.String(length=10), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("queued_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["triage_id"], ["triage.id"]),
-        sa.PrimaryKeyConstraint("triage_id", "area"),
+        sa.PrimaryKeyConstraint("triage_id", "facet", "value"),
     )
-    with op.batch_alter_table("triage_area", schema=None) as batch_op:
+    with op.batch_alter_table("triage_facet", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_triage_area_queue",
-            ["area", "status", "priority", "queued_at", "triage_id"],
+            "ix_triage_facet_queue",
+            ["facet", "value", "status", "priority", "queued_at", "triage_id"],
             unique=False,
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("triage_area", schema=None) as batch_op:
-        batch_op.drop_index("ix_triage_area_queue")
-    op.drop_table("triage_area")
+    with op.batch_alter_table("triage_facet", schema=None) as batch_op:
+        batch_op.drop_index("ix_triage_facet_queue")
+    op.drop_table("triage_facet")
     with op.batch_alter_table("triage_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_triage_item_fingerprint"))
         batch_op.drop_index(batch_op.f("ix_triage_item_triage_id"))
