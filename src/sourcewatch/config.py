@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -135,6 +135,25 @@ class AlertSettings(BaseModel):
     flood_threshold: int = Field(default=20, ge=1)  # more entries waiting: one digest instead
 
 
+class EvidenceSettings(BaseModel):
+    """WARC files of every fetch, evidence bundles and RFC 3161 timestamps (opt-in)."""
+
+    warc_max_bytes: int = Field(default=1024 * MiB, gt=0)  # a WARC file is rolled over past it
+    tsa_url: str | None = None  # RFC 3161 Time-Stamp Authority; None: nothing is ever sent
+    tsa_ca_file: Path | None = None  # PEM CA (chain) the TSA's tokens are verified against
+    tsa_timeout_seconds: float = Field(default=30.0, gt=0)
+    timestamp_every_hours: float = Field(default=24.0, gt=0)  # capture-log head (daemon)
+    # Save Page Now endpoint, used only by `snapshot --submit-wayback` (never by default).
+    wayback_save_url: str = "https://web.archive.org/save/"
+
+    @model_validator(mode="after")
+    def _tokens_are_verified(self) -> EvidenceSettings:
+        # A token that cannot be checked against the TSA's chain proves nothing.
+        if self.tsa_url and self.tsa_ca_file is None:
+            raise ValueError("evidence.tsa_url needs evidence.tsa_ca_file to verify its tokens")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable. See ``config/sourcewatch.toml`` for the commented file."""
 
@@ -157,7 +176,17 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     alerts: list[AlertSettings] = Field(default_factory=list)  # [[alerts]] channels
+
+    @field_validator("alerts")
+    @classmethod
+    def _alert_names_are_unique(cls, alerts: list[AlertSettings]) -> list[AlertSettings]:
+        names = [alert.name for alert in alerts]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"[[alerts]] names must be unique; repeated: {', '.join(repeated)}")
+        return alerts
 
     # Set by load_settings(); not a setting of its own.
     config_file: Path | None = Field(default=None, exclude=True)
@@ -165,6 +194,10 @@ class Settings(BaseSettings):
     @property
     def objects_dir(self) -> Path:
         return self.data_dir / "objects"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_dir / "warc"
 
     @property
     def resolved_database_url(self) -> str:

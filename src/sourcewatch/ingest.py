@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from sourcewatch import capturelog
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.evidence import warc
 from sourcewatch.matchstore import ItemContent, match_and_queue
 from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Source
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
@@ -81,10 +82,13 @@ def ingest(
     for capture in result.captures:  # blobs first, outside the transaction
         if ws.objects.put(capture.body).created:
             report.objects_new += 1
+    # HTTP exchanges as WARC records, durable before the transaction that indexes them.
+    exchanges = warc.archive_exchanges(ws, result.captures)
 
     with ws.engine.begin() as conn:
         source_id = ensure_source(conn, source, now)
         capture_ids, log_entries = _store_captures(conn, source_id, result.captures, report)
+        warc.index_exchanges(conn, exchanges)
         _store_items(conn, source_id, items, capture_ids, now, report)
         report.matches, report.queued = match_and_queue(conn, matcher, source, report.changed, now)
         _store_source_state(conn, source_id, result)

@@ -110,7 +110,8 @@ def match_and_queue(
             )
     if rows:
         conn.execute(sa.insert(_MATCH), rows)
-    return len(rows), _queue(conn, source, to_queue, now)
+    # A rescan's retro-hunt finds old posts: they go to the queue, not to the alert channels.
+    return len(rows), _queue(conn, source, to_queue, now, alert=not replace)
 
 
 def _queue(
@@ -118,6 +119,8 @@ def _queue(
     source: SourceConfig,
     to_queue: list[tuple[ItemContent, MatchResult]],
     now: datetime,
+    *,
+    alert: bool = True,
 ) -> int:
     if not to_queue:
         return 0
@@ -135,6 +138,6 @@ def _queue(
         for content, result in to_queue
     ]
     queued = enqueue(conn, source, hits, now)
-    # Same transaction as the queue entry: an alert exists exactly when its entry does.
-    record_alerts(conn, source, [(h.item_id, h.revision, h.result) for h in hits], now)
+    if alert:  # same transaction as the queue entry: they exist together or not at all
+        record_alerts(conn, source, [(h.item_id, h.revision, h.result) for h in hits], now)
     return queued

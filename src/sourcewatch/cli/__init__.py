@@ -5,8 +5,11 @@ Each module registers its commands on ``app``; importing them here wires the CLI
 
 from __future__ import annotations
 
+import sourcewatch.cli.alerts  # (alerts, alerts test, alerts replay, alerts deliver)
+import sourcewatch.cli.citations  # (snapshot, cite, recheck)
 import sourcewatch.cli.core  # (init, verify, import, sources, poll, rescan)
 import sourcewatch.cli.daemon  # (run, health, stats)
+import sourcewatch.cli.evidence  # (evidence bundle, evidence verify)
 import sourcewatch.cli.matching  # (match, watchlists check)
 import sourcewatch.cli.telegram  # (telegram login)
 import sourcewatch.cli.triage  # noqa: F401  (queue, show, mark, history, triage, export)

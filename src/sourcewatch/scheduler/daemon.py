@@ -7,7 +7,9 @@ An APScheduler ``AsyncIOScheduler`` drives short jobs on one event loop:
 - *recheck*: claim sources whose recent items are due for a re-check (under the
   same leases, so a source is never polled and re-checked at once);
 - *heartbeat*: write this replica's row and counters, refresh the gauges;
-- *verify* (daily) and *citations* (weekly) maintenance.
+- *verify* (daily) and *citations* (weekly) maintenance;
+- *alerts* (every ``alerts_every_seconds``, when ``[[alerts]]`` are configured):
+  deliver the alert outbox.
 
 Signals: SIGTERM/SIGINT stop claiming, give running polls ``grace_seconds``,
 abandon the rest, release every lease and exit 0 (a second signal abandons at
@@ -163,6 +165,18 @@ class Daemon:
         scheduler.add_job(
             self.citations, "interval", hours=p.citations_every_hours, id="citations", **common
         )
+        if self.ws.settings.evidence.tsa_url:  # opt-in: nothing is sent anywhere otherwise
+            every = self.ws.settings.evidence.timestamp_every_hours
+            scheduler.add_job(self.timestamp, "interval", hours=every, id="timestamp", **common)
+        if self.ws.settings.alerts:
+            scheduler.add_job(
+                self.alerts,
+                "interval",
+                seconds=p.alerts_every_seconds,
+                next_run_time=now,
+                id="alerts",
+                **common,
+            )
         scheduler.start()
         log.info(
             "daemon started",
@@ -286,6 +300,18 @@ class Daemon:
     async def verify(self) -> None:
         # Not on the database thread: a long walk of the log must not queue the polls' writes.
         await asyncio.to_thread(maintenance.verify_quick, self.ws)
+
+    async def alerts(self) -> None:
+        # Its own thread: a slow channel must not hold up the polls' database writes.
+        try:
+            await asyncio.to_thread(maintenance.deliver_alerts, self.ws, self.replica)
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "alerts not delivered: database unavailable", extra={"error": short_error(exc)}
+            )
+
+    async def timestamp(self) -> None:
+        await asyncio.to_thread(maintenance.timestamp_log_head, self.ws)
 
     async def citations(self) -> None:
         await maintenance.recheck_citations(self.ws, self.worker.http)

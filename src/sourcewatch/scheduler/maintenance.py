@@ -59,3 +59,36 @@ async def recheck_citations(ws: Workspace, http: Http) -> bool | None:
     await recheck(ws, http)
     log.info("cited URLs re-checked")
     return True
+
+
+def deliver_alerts(ws: Workspace, replica: str) -> None:
+    """Send what the alert outbox holds for each ``[[alerts]]`` channel (see
+    :mod:`sourcewatch.alerts.delivery`); a failing channel is logged and retried later."""
+    from sourcewatch.alerts.delivery import deliver
+    from sourcewatch.records import utcnow
+
+    report = deliver(ws.engine, ws.settings.alerts, utcnow(), owner=replica)
+    if report.messages or report.failures:
+        log.info(
+            "alerts delivered", extra={"messages": report.messages, "failures": report.failures}
+        )
+
+
+def timestamp_log_head(ws: Workspace) -> bool | None:
+    """Daily RFC 3161 timestamp of the capture-log head (only with ``[evidence] tsa_url``).
+    A TSA failure is logged and retried at the next run; returns whether a token was stored
+    (None: nothing to stamp)."""
+    from sourcewatch.evidence.tsa import TimestampError
+    from sourcewatch.evidence.tsa import timestamp_log_head as stamp
+
+    try:
+        token = stamp(ws)
+    except TimestampError as exc:
+        log.error("capture-log head not timestamped", extra={"error": str(exc)})
+        return False
+    if token is None:
+        return None
+    log.info(
+        "capture-log head timestamped", extra={"seq": token.ref, "gen_time": str(token.gen_time)}
+    )
+    return True

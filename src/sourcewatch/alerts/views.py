@@ -1,0 +1,75 @@
+"""Read what a message shows about outbox rows: the revision's text, the item's URL
+and time, and the newest archived capture it was read from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from sourcewatch.alerts.message import EntryView
+from sourcewatch.alerts.outbox import OUTBOX
+from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision
+from sourcewatch.sqlutil import chunked
+
+_ITEM = Item.__table__
+_REVISION = ItemRevision.__table__
+_ITEM_CAPTURE = ItemCapture.__table__
+_CAPTURE = Capture.__table__
+
+
+def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, EntryView]:
+    """Outbox id -> what an alert says about it."""
+    views: dict[int, EntryView] = {}
+    for chunk in chunked(list(outbox_ids), 500):
+        rows = conn.execute(
+            sa.select(
+                OUTBOX,
+                _REVISION.c.title.label("rev_title"),
+                _REVISION.c.text.label("rev_text"),
+                _REVISION.c.seen_at,
+                _ITEM.c.url,
+                _ITEM.c.canonical_url,
+                _ITEM.c.published_at,
+            )
+            .join(_ITEM, _ITEM.c.id == OUTBOX.c.item_id)
+            .outerjoin(
+                _REVISION,
+                sa.and_(
+                    _REVISION.c.item_id == OUTBOX.c.item_id,
+                    _REVISION.c.revision == OUTBOX.c.revision,
+                ),
+            )
+            .where(OUTBOX.c.id.in_(chunk))
+        ).all()
+        hashes = _newest_capture(conn, [row.item_id for row in rows])
+        for row in rows:
+            views[row.id] = EntryView(
+                item_id=row.item_id,
+                revision=row.revision,
+                source=row.source,
+                priority=row.priority,
+                areas=row.areas,
+                names=row.names,
+                entities=row.entities,
+                rules=row.rules,
+                at=row.published_at or row.seen_at,
+                title=row.rev_title,
+                text=row.rev_text or "",
+                url=row.canonical_url or row.url,
+                sha256=hashes.get(row.item_id),
+            )
+    return views
+
+
+def _newest_capture(conn: sa.Connection, item_ids: list[int]) -> dict[int, str]:
+    newest: dict[int, str] = {}
+    rows = conn.execute(
+        sa.select(_ITEM_CAPTURE.c.item_id, _CAPTURE.c.sha256)
+        .join(_CAPTURE, _CAPTURE.c.id == _ITEM_CAPTURE.c.capture_id)
+        .where(_ITEM_CAPTURE.c.item_id.in_(item_ids))
+        .order_by(_CAPTURE.c.fetched_at, _CAPTURE.c.id)
+    )
+    for row in rows:
+        newest[row.item_id] = row.sha256  # ascending: the last one wins
+    return newest

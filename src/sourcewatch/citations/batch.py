@@ -1,0 +1,52 @@
+"""Snapshot many URLs at once: bounded concurrency, each canonical URL fetched once.
+
+The per-host limits of :class:`sourcewatch.net.Http` still apply underneath
+(``net.per_host_concurrency``/``net.per_host_interval``): a report citing forty
+posts of one channel is paced like a poll, while different hosts run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sourcewatch.citations.snapshot import Snapshot, snapshot_url
+
+if TYPE_CHECKING:
+    from sourcewatch.config import Settings
+    from sourcewatch.net import Http
+    from sourcewatch.workspace import Workspace
+
+DEFAULT_CONCURRENCY = 16
+
+
+async def snapshot_all(
+    ws: Workspace,
+    http: Http,
+    settings: Settings,
+    urls: Iterable[tuple[str, str]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    max_age: timedelta | None = timedelta(hours=24),
+    force: bool = False,
+    on_done: Callable[[Snapshot], None] | None = None,
+) -> dict[str, Snapshot]:
+    """Snapshot each ``(url, canonical)`` pair once per canonical URL; canonical -> Snapshot."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    unique: dict[str, str] = {}
+    for url, canonical in urls:
+        unique.setdefault(canonical, url)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(url: str) -> Snapshot:
+        async with gate:
+            snap = await snapshot_url(ws, http, settings, url, max_age=max_age, force=force)
+        if on_done is not None:
+            on_done(snap)
+        return snap
+
+    results = await asyncio.gather(*(one(url) for url in unique.values()))
+    return {canonical: snap for canonical, snap in zip(unique, results, strict=True)}

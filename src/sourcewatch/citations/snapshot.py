@@ -1,0 +1,234 @@
+"""``snapshot``: capture one URL now, archive everything, and say what was stored.
+
+For each URL: the raw response goes through :func:`sourcewatch.ingest.ingest`
+(objects first, then capture rows and the hash-chained capture log), with a
+WARC record of the exchange beside it and, for known platforms, the structured
+post (see :mod:`.platforms`). The snapshot is logged as a ``citation`` row.
+
+Captures belong to one synthetic, disabled source per platform
+(``snapshots-telegram``, ``snapshots-x``, ``snapshots-jihadology``,
+``snapshots-web``): the capture log and ``verify`` cover them like any other
+capture, the daemon never polls them, and a cited post is an item like any
+other (so an edit seen on re-check is a new revision, and a watchlist hit is queued).
+
+Statuses: ``captured``; ``dead`` (404/410, a deleted post, a host that no
+longer resolves: an earlier capture is cited instead when the archive has
+one); ``blocked`` (private address, or a redirect to one); ``error``
+(timeout, over the size cap, another HTTP error; the reason is in ``error``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sourcewatch.citations import store
+from sourcewatch.citations.platforms import CaptureFailed, capture
+from sourcewatch.citations.urlread import archived_original, url_kind
+from sourcewatch.citations.warc import warc_capture
+from sourcewatch.ingest import ingest
+from sourcewatch.net import BlockedAddress, ConnectFailed, FetchError, ResponseTooLarge
+from sourcewatch.records import PollResult, RawCapture, utcnow
+from sourcewatch.sources import SourceConfig
+from sourcewatch.urls import canonical_url
+
+if TYPE_CHECKING:
+    from sourcewatch.config import Settings
+    from sourcewatch.net import Http
+    from sourcewatch.workspace import Workspace
+
+SNAPSHOT_STATUSES = ("captured", "dead", "blocked", "error")
+_SOURCE_KINDS = {"telegram": "telegram", "x": "x", "jihadology": "wordpress", "web": "web"}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    role: str  # response, warc, media, attachment, api
+    sha256: str
+    size: int
+    url: str
+    capture_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Snapshot:
+    url: str
+    canonical: str
+    kind: str
+    status: str
+    captured_at: datetime | None = None
+    capture_id: int | None = None  # the archive id: the Capture row of the response
+    sha256: str | None = None  # of the response body
+    http_status: int | None = None
+    objects: list[StoredObject] = field(default_factory=list)
+    content_sha256: str | None = None  # the post's/article's content hash (edits change it)
+    reused: bool = False  # captured within --max-age: not fetched again
+    error: str | None = None
+    earlier: store.StoredCapture | None = None  # for a dead URL: the capture cited instead
+    archive_of: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "url": self.url,
+            "canonical": self.canonical,
+            "kind": self.kind,
+            "status": self.status,
+            "archive_id": self.capture_id,
+            "sha256": self.sha256,
+            "captured_at": _iso(self.captured_at),
+            "http_status": self.http_status,
+            "reused": self.reused,
+            "content_sha256": self.content_sha256,
+            "objects": [o.to_json() for o in self.objects],
+            "error": self.error,
+        }
+        if self.archive_of:
+            data["archive_of"] = self.archive_of
+        if self.earlier is not None:
+            data["cited_instead"] = {
+                "archive_id": self.earlier.capture_id,
+                "sha256": self.earlier.sha256,
+                "captured_at": _iso(self.earlier.fetched_at),
+            }
+        return data
+
+
+def snapshot_source(kind: str) -> SourceConfig:
+    """The synthetic, disabled source that owns the snapshots of one platform."""
+    return SourceConfig(
+        name=f"snapshots-{kind}",
+        kind=_SOURCE_KINDS[kind],
+        target="(snapshots of cited URLs)",
+        enabled=False,
+    )
+
+
+async def snapshot_url(
+    ws: Workspace,
+    http: Http,
+    settings: Settings,
+    url: str,
+    *,
+    max_age: timedelta | None = timedelta(hours=24),
+    force: bool = False,
+) -> Snapshot:
+    """Capture ``url`` now (or reuse a capture younger than ``max_age``). Never raises for
+    what the URL did; raises ValueError only when ``url`` is not a URL at all."""
+    canonical = canonical_url(url)
+    archived = archived_original(canonical)
+    kind = "web" if archived else url_kind(canonical)
+    snap = Snapshot(url=url, canonical=canonical, kind=kind, status="error")
+    snap.archive_of = archived[0] if archived else None
+    if not force and max_age is not None:
+        recent = store.latest_capture(ws, canonical, since=utcnow() - max_age)
+        if recent is not None:
+            return _reused(snap, recent)
+    source = snapshot_source(kind)
+    try:
+        done = await capture(http, settings, kind, canonical, source)
+    except BlockedAddress as exc:
+        return _failed(snap, "blocked", exc.problem)
+    except ResponseTooLarge as exc:
+        return _failed(snap, "error", f"response too large: {exc.problem}")
+    except ConnectFailed as exc:
+        if _no_such_host(exc):
+            return _dead_without_answer(ws, snap, exc.problem)
+        return _failed(snap, "error", exc.problem)
+    except FetchError as exc:
+        return _failed(snap, "error", exc.problem)
+    except CaptureFailed as exc:
+        snap.error = str(exc)
+        return snap
+    earlier = store.latest_capture(ws, canonical) if done.dead else None
+    done.result.captures.append(warc_capture(done.primary))
+    # Ingest blocks on fsync and SQL: in a worker thread, the other snapshots' network
+    # and parsing go on meanwhile. One writer at a time (SQLite has one; the capture log
+    # is a chain either way).
+    ids = await asyncio.to_thread(_store_serially, ws, source, done.result)
+    snap.status = "dead" if done.dead else "captured"
+    snap.error = done.note if done.dead else None
+    snap.earlier = earlier
+    snap.captured_at = done.primary.fetched_at
+    snap.http_status = done.primary.status
+    snap.sha256 = done.primary.sha256
+    snap.capture_id = ids.get((done.primary.sha256, done.primary.url))
+    snap.objects = [
+        _stored(c, "response" if c is done.primary else None, ids) for c in done.result.captures
+    ]
+    items = [item for item in done.result.items if not item.deleted]
+    snap.content_sha256 = items[0].content_hash() if items else None
+    return snap
+
+
+_WRITER = threading.Lock()
+
+
+def _store_serially(
+    ws: Workspace, source: SourceConfig, result: PollResult
+) -> dict[tuple[str, str], int]:
+    with _WRITER:
+        ingest(ws, source, result)
+        return store.capture_ids(ws, result.captures)
+
+
+def _stored(capture: RawCapture, role: str | None, ids: dict[tuple[str, str], int]) -> StoredObject:
+    if role is None:
+        role = "warc" if capture.media_type == "application/warc" else capture.kind
+    return StoredObject(
+        role=role,
+        sha256=capture.sha256,
+        size=capture.size,
+        url=capture.url,
+        capture_id=ids.get((capture.sha256, capture.url)),
+    )
+
+
+def _reused(snap: Snapshot, recent: store.StoredCapture) -> Snapshot:
+    snap.status = "captured"
+    snap.reused = True
+    snap.capture_id = recent.capture_id
+    snap.sha256 = recent.sha256
+    snap.captured_at = recent.fetched_at
+    snap.http_status = recent.status
+    return snap
+
+
+def _failed(snap: Snapshot, status: str, why: str) -> Snapshot:
+    snap.status = status
+    snap.error = why
+    return snap
+
+
+def _dead_without_answer(ws: Workspace, snap: Snapshot, why: str) -> Snapshot:
+    snap.status = "dead"
+    snap.error = why
+    snap.earlier = store.latest_capture(ws, snap.canonical)
+    return snap
+
+
+def _no_such_host(exc: BaseException) -> bool:
+    """A DNS failure ("no longer resolves"), as opposed to a refused or reset connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        text = str(seen).lower()
+        if "name or service not known" in text or "nodename nor servname" in text:
+            return True
+        if "cannot resolve host" in text or "no address associated" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,160 @@
+"""The ``snapshot``, ``cite`` and ``recheck`` commands: output, files and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+
+from citations_support import FIXTURES, server
+from sourcewatch.cli import app
+from sourcewatch.config import Settings
+
+__all__ = ["server"]
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SOURCEWATCH_DATA_DIR": str(settings.data_dir),
+        "SOURCEWATCH_DATABASE_URL": settings.resolved_database_url,
+        "SOURCEWATCH_SOURCES_FILE": str(tmp_path / "sources.toml"),
+        "SOURCEWATCH_NET__RETRIES": "0",
+        "SOURCEWATCH_NET__PER_HOST_INTERVAL": "0",
+    }
+
+
+def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout
+
+
+def test_cite_dry_run_json_is_the_stable_format(env: dict[str, str]) -> None:
+    code, out = invoke(env, "cite", str(FIXTURES / "seed_report.txt"), "--dry-run", "--json")
+    assert code == 0
+    document = json.loads(out)
+    notes = {note["number"]: note for note in document["footnotes"]}
+    assert len(notes) == 80 and 41 not in notes
+    assert notes[2] == {
+        "number": 2,
+        "text": notes[2]["text"],
+        "urls": [
+            {
+                "raw": notes[2]["text"],
+                "url": "https://shaam.org/news/syria-news/wst-tjdd-alashtbakat-bdyralzwr-alhfl-"
+                "ydaw-lmwaslh-alantfadhh-alashaeryh-dhd-qsd",
+                "canonical": "https://shaam.org/news/syria-news/wst-tjdd-alashtbakat-bdyralzwr-"
+                "alhfl-ydaw-lmwaslh-alantfadhh-alashaeryh-dhd-qsd",
+                "kind": "web",
+            }
+        ],
+    }
+    assert notes[1]["urls"] == []
+    assert sum(len(note["urls"]) for note in notes.values()) == 125
+
+
+def test_cite_dry_run_markdown_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "appendix.md"
+    code, _ = invoke(env, "cite", str(FIXTURES / "seed_report.txt"), "--dry-run", "--out", str(out))
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "[20] https://t.me/rybar/51411 — not captured (dry run)" in text
+    assert "[56] Author’s research. (no URL)" in text
+
+
+def test_cite_snapshot_and_recheck_end_to_end(
+    env: dict[str, str], server: HTTPServer, tmp_path: Path
+) -> None:
+    server.expect_request("/a").respond_with_data(b"%PDF a", content_type="application/pdf")
+    server.expect_request("/b").respond_with_data(b"", status=404)
+    report = tmp_path / "r.txt"
+    report.write_text(f"[1] {server.url_for('/a')}; {server.url_for('/b')}\n", encoding="utf-8")
+    manifest = tmp_path / "m.json"
+
+    code, out = invoke(env, "cite", str(report), "--out", str(manifest))
+    assert code == 1  # blocked: loopback without --allow-private
+    assert "2 blocked" in out
+    assert json.loads(manifest.read_text(encoding="utf-8"))["summary"]["blocked"] == 2
+
+    code, out = invoke(
+        env, "cite", str(report), "--allow-private", "--out", str(manifest), "--json"
+    )
+    assert code == 1  # /b is dead
+    assert json.loads(out)["captured"] == 1
+    written = json.loads(manifest.read_text(encoding="utf-8"))
+    assert [u["status"] for u in written["footnotes"][0]["urls"]] == ["captured", "dead"]
+
+    code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--json")
+    assert code == 0
+    line = json.loads(out)
+    assert (line["status"], line["reused"]) == ("captured", True)
+
+    code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--force")
+    assert code == 0
+    assert "captured" in out and "archive id" in out and "warc" in out
+
+    server.clear()
+    server.expect_request("/a").respond_with_data(b"%PDF a, edited", content_type="application/pdf")
+    server.expect_request("/b").respond_with_data(b"", status=404)
+    code, out = invoke(env, "recheck", str(manifest), "--allow-private", "--json")
+    assert code == 1  # an edit
+    assert json.loads(out)["summary"]["edited"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["snapshot", "https://a.example/", "--max-age", "soon"], "--max-age"),
+        (["snapshot", "https://"], "no host"),
+        (["cite", "missing.docx"], "cannot read"),
+        (["recheck", "missing.json"], "cannot read the manifest"),
+    ],
+)
+def test_usage_errors_exit_2(env: dict[str, str], args: list[str], message: str) -> None:
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["snapshot", "cite", "recheck"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--config" in result.stdout and "--json" in result.stdout
+
+
+def test_wayback_submission_only_when_asked_per_url(
+    env: dict[str, str], server: HTTPServer
+) -> None:
+    server.expect_request("/post").respond_with_data(b"<html><p>claim</p></html>")
+    saved = server.url_for("/post")
+    server.expect_request(f"/save/{saved}").respond_with_data(
+        b"saved", headers={"Content-Location": f"/web/20260101000000/{saved}"}
+    )
+    env = {**env, "SOURCEWATCH_EVIDENCE__WAYBACK_SAVE_URL": server.url_for("/save/")}
+
+    code, _ = invoke(env, "snapshot", saved, "--allow-private", "--force")
+    assert code == 0
+    assert not [r for r, _ in server.log if r.path.startswith("/save/")]  # private by default
+
+    code, out = invoke(
+        env, "snapshot", saved, "--allow-private", "--force", "--submit-wayback", "--json"
+    )
+    assert code == 0
+    wayback = json.loads(out)["wayback"]
+    assert wayback["ok"] and wayback["archived_url"].endswith(f"/web/20260101000000/{saved}")
+    assert len([r for r, _ in server.log if r.path.startswith("/save/")]) == 1
+
+
+def test_a_refused_wayback_submission_exits_1(env: dict[str, str], server: HTTPServer) -> None:
+    server.expect_request("/post").respond_with_data(b"<html><p>claim</p></html>")
+    server.expect_request(f"/save/{server.url_for('/post')}").respond_with_data(b"", status=523)
+    env = {**env, "SOURCEWATCH_EVIDENCE__WAYBACK_SAVE_URL": server.url_for("/save/")}
+    code, out = invoke(
+        env, "snapshot", server.url_for("/post"), "--allow-private", "--submit-wayback"
+    )
+    assert code == 1 and "NOT submitted" in out

@@ -1,0 +1,312 @@
+"""``snapshot`` of one URL: what is fetched, what is archived, and every way it can end."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import re
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+from pytest_httpserver import HTTPServer
+from warcio.archiveiterator import ArchiveIterator
+from werkzeug import Response
+
+from citations_support import (
+    NEWS_PAGE,
+    TG_NOT_FOUND,
+    X_POST_ID,
+    X_RECORDED,
+    point_at,
+    server,
+    telegram_embed,
+    treat_loopback_as_public,
+)
+from sourcewatch.citations import platforms, store
+from sourcewatch.citations.snapshot import Snapshot, snapshot_source, snapshot_url
+from sourcewatch.collectors.x_token import syndication_token
+from sourcewatch.config import Settings
+from sourcewatch.models import Capture, Item, Source
+from sourcewatch.net import Http
+from sourcewatch.workspace import Workspace
+
+__all__ = ["server"]  # the fixture, imported for pytest
+PHOTO = b"\xff\xd8\xff\xe0 jpeg bytes"
+
+
+def snap(ws: Workspace, settings: Settings, url: str, **options: object) -> Snapshot:
+    async def run() -> Snapshot:
+        async with Http(settings.net) as http:
+            return await snapshot_url(ws, http, settings, url, **options)  # type: ignore[arg-type]
+
+    return asyncio.run(run())
+
+
+def serve_telegram(httpd: HTTPServer) -> None:
+    httpd.expect_request(
+        "/oper_goblin/22358", query_string={"embed": "1", "mode": "tme"}
+    ).respond_with_data(telegram_embed(httpd), content_type="text/html; charset=utf-8")
+    httpd.expect_request(re.compile(r"^/cdn/.+\.jpg$")).respond_with_data(
+        PHOTO, content_type="image/jpeg"
+    )
+
+
+def test_a_telegram_post_is_captured_through_its_embed_page(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    serve_telegram(server)
+    result = snap(workspace, settings, "https://t.me/s/oper_goblin/22358?single")
+    assert result.status == "captured", result.error
+    assert result.canonical == "https://t.me/oper_goblin/22358"
+    assert (result.kind, result.http_status) == ("telegram", 200)
+    roles = sorted(obj.role for obj in result.objects)
+    assert roles == ["media", "response", "warc"]  # the post has one photo
+    assert all(obj.capture_id is not None for obj in result.objects)
+    assert result.capture_id == result.objects[0].capture_id
+    assert result.sha256 == result.objects[0].sha256
+    with workspace.engine.connect() as conn:
+        item = conn.execute(
+            sa.select(Item.__table__).where(Item.__table__.c.external_id == result.canonical)
+        ).one()
+        source = conn.execute(
+            sa.select(Source.__table__).where(Source.__table__.c.id == item.source_id)
+        ).one()
+    assert (source.name, source.enabled) == ("snapshots-telegram", False)
+    assert item.content_hash == result.content_sha256
+    [photo] = item.media
+    assert photo["sha256"] == next(o.sha256 for o in result.objects if o.role == "media")
+    assert workspace.objects.read(photo["sha256"]) == PHOTO
+    assert workspace.objects.read(result.sha256).startswith(b"<!DOCTYPE html>")
+    assert item.forwarded_from == "https://t.me/dimsmirnov175/44604"
+
+
+def test_every_snapshot_capture_is_in_the_capture_log_and_the_warc_replays(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request("/news").respond_with_data(
+        NEWS_PAGE, content_type="text/html; charset=utf-8", headers={"X-Test": "yes"}
+    )
+    result = snap(workspace, settings, server.url_for("/news") + "?utm_source=tw")
+    assert result.status == "captured", result.error
+    assert result.canonical == server.url_for("/news")
+    with workspace.engine.connect() as conn:
+        logged = conn.execute(sa.text("SELECT capture_id FROM capture_log")).scalars().all()
+    assert {obj.capture_id for obj in result.objects} <= set(logged)
+    [warc] = [obj for obj in result.objects if obj.role == "warc"]
+    records = [
+        (
+            record.rec_type,
+            record.rec_headers.get_header("WARC-Target-URI"),
+            record.http_headers.get_statuscode(),
+            record.http_headers.get_header("X-Test"),
+            record.content_stream().read(),  # the stream is read as the iterator advances
+        )
+        for record in ArchiveIterator(BytesIO(workspace.objects.read(warc.sha256)))
+    ]
+    assert records == [("response", server.url_for("/news"), "200", "yes", NEWS_PAGE)]
+    assert result.content_sha256 is not None  # the article text was extracted
+
+
+def test_a_recent_capture_is_reused_unless_forced(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request("/page").respond_with_data(b"<html><body>v1</body></html>")
+    first = snap(workspace, settings, server.url_for("/page"))
+    store.record_citations(workspace, [_row(first)])
+    again = snap(workspace, settings, server.url_for("/page"))
+    assert again.reused and again.capture_id == first.capture_id
+    assert again.sha256 == first.sha256
+    assert len(server.log) == 1
+    older = snap(workspace, settings, server.url_for("/page"), max_age=timedelta(seconds=0))
+    assert not older.reused
+    forced = snap(workspace, settings, server.url_for("/page"), force=True)
+    assert not forced.reused
+    assert len(server.log) == 3
+
+
+def test_an_x_post_is_captured_through_the_syndication_json(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request(
+        "/tweet-result",
+        query_string={"id": X_POST_ID, "token": syndication_token(X_POST_ID), "lang": "en"},
+    ).respond_with_json(X_RECORDED)
+    result = snap(workspace, settings, f"https://twitter.com/SamSelikoff/status/{X_POST_ID}?s=20")
+    assert result.status == "captured", result.error
+    assert result.canonical == f"https://x.com/samselikoff/status/{X_POST_ID}"
+    assert json.loads(workspace.objects.read(result.sha256))["id_str"] == X_POST_ID
+    with workspace.engine.connect() as conn:
+        text = conn.execute(
+            sa.select(Item.__table__.c.text).where(Item.__table__.c.external_id == result.canonical)
+        ).scalar_one()
+    assert text.startswith("CUSTOM Looking for CMS recommendations")
+
+
+def test_a_dead_url_cites_the_earlier_capture(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_oneshot_request("/story").respond_with_data(b"<html><body>story</body></html>")
+    first = snap(workspace, settings, server.url_for("/story"))
+    store.record_citations(workspace, [_row(first)])
+    server.expect_request("/story").respond_with_data(b"gone", status=410)
+    dead = snap(workspace, settings, server.url_for("/story"), force=True)
+    assert (dead.status, dead.http_status, dead.error) == ("dead", 410, "HTTP 410")
+    assert dead.earlier is not None
+    assert (dead.earlier.capture_id, dead.earlier.sha256) == (first.capture_id, first.sha256)
+    assert dead.to_json()["cited_instead"]["archive_id"] == first.capture_id
+    assert dead.capture_id is not None  # the 410 answer is archived too
+
+
+def test_a_deleted_telegram_post_is_dead(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request("/rybar/1").respond_with_data(TG_NOT_FOUND, content_type="text/html")
+    result = snap(workspace, settings, "https://t.me/rybar/1")
+    assert (result.status, result.error, result.earlier) == ("dead", "Post not found", None)
+
+
+def test_a_host_that_no_longer_resolves_is_dead(
+    workspace: Workspace, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"net": settings.net.model_copy(update={"retries": 0})})
+    result = snap(workspace, settings, "https://no-such-host.invalid/story")
+    assert result.status == "dead"
+    assert "cannot resolve host" in (result.error or "")
+
+
+def test_private_addresses_are_blocked_without_allow_private(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server, allow_private=False)
+    server.expect_request("/page").respond_with_data(b"<html></html>")
+    result = snap(workspace, settings, server.url_for("/page"))
+    assert result.status == "blocked"
+    assert "127.0.0.1" in (result.error or "")
+    assert server.log == []  # refused before connecting
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/"])
+def test_a_redirect_to_a_private_address_is_refused_before_connecting(
+    workspace: Workspace,
+    settings: Settings,
+    server: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+) -> None:
+    treat_loopback_as_public(monkeypatch)
+    settings = point_at(settings, server, allow_private=False)
+    server.expect_request("/go").respond_with_response(
+        Response(status=302, headers={"Location": target})
+    )
+    result = snap(workspace, settings, server.url_for("/go"))
+    assert result.status == "blocked", result.error
+    assert target.split("/")[2] in (result.error or "")
+
+
+def test_too_large_and_too_slow_answers_are_errors(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    settings = settings.model_copy(
+        update={"net": settings.net.model_copy(update={"max_body_bytes": 1_000_000})}
+    )
+    server.expect_request("/big").respond_with_data(b"x" * 2_000_000)
+    server.expect_request("/bomb").respond_with_data(
+        gzip.compress(b"\0" * 60_000_000), headers={"Content-Encoding": "gzip"}
+    )
+    server.expect_request("/slow").respond_with_handler(_slow)
+    big = snap(workspace, settings, server.url_for("/big"))
+    assert (big.status, big.capture_id) == ("error", None)
+    assert "too large" in (big.error or "")
+    bomb = snap(workspace, settings, server.url_for("/bomb"))
+    assert bomb.status == "error"
+    slow = snap(workspace, settings, server.url_for("/slow"))
+    assert slow.status == "error"
+    assert "within" in (slow.error or "") or "Timeout" in (slow.error or "")
+
+
+def test_a_jihadology_post_is_archived_with_its_attachments(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    pdf = b"%PDF-1.4 al-naba 406"
+    page = (
+        "<html><head><title>New issue of the Islamic State's newsletter: al-Naba' #406</title>"
+        "</head><body><article><h1>New issue of al-Naba' #406</h1><div class='entry-content'>"
+        "<p>" + "The newsletter covers the week's claimed attacks in detail. " * 20 + "</p>"
+        f"<p><a href='{server.url_for('/wp-content/uploads/2023/08/naba-406.pdf')}'>Click here"
+        "</a> to safely download.</p></div></article></body></html>"
+    )
+    server.expect_request("/2023/08/31/new-issue").respond_with_data(
+        page, content_type="text/html; charset=utf-8"
+    )
+    server.expect_request("/wp-content/uploads/2023/08/naba-406.pdf").respond_with_data(
+        pdf, content_type="application/pdf"
+    )
+
+    async def run() -> platforms.Captured:
+        async with Http(settings.net) as http:
+            return await platforms.capture(
+                http,
+                settings,
+                "jihadology",
+                server.url_for("/2023/08/31/new-issue"),
+                snapshot_source("jihadology"),
+            )
+
+    done = asyncio.run(run())
+    [item] = done.result.items
+    [attachment] = item.media
+    assert (attachment.kind, attachment.name) == ("document", "naba-406.pdf")
+    assert [c.body for c in done.result.captures if c.kind == "attachment"] == [pdf]
+    assert "claimed attacks" in item.text
+
+
+def _slow(_request: object) -> Response:
+    import time
+
+    time.sleep(3)
+    return Response("late")
+
+
+def _row(snap: Snapshot) -> store.CitationRow:
+    from sourcewatch.citations.cite import snapshot_row
+
+    return snapshot_row(store.SNAPSHOT_REPORT, None, snap.url, snap)
+
+
+def test_capture_rows_match_what_snapshot_reports(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request("/page").respond_with_data(b"<html><body>x</body></html>")
+    result = snap(workspace, settings, server.url_for("/page"))
+    with workspace.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(Capture.__table__).where(Capture.__table__.c.id == result.capture_id)
+        ).one()
+    assert (row.sha256, row.kind, row.status) == (result.sha256, "snapshot", 200)
+
+
+def test_a_profile_or_channel_url_is_captured_as_a_page(
+    workspace: Workspace, settings: Settings, server: HTTPServer
+) -> None:
+    settings = point_at(settings, server)
+    server.expect_request("/SamSelikoff").respond_with_data(b"<html><body>profile</body></html>")
+
+    async def run(url: str) -> platforms.Captured:
+        async with Http(settings.net) as http:
+            return await platforms.capture(http, settings, "x", url, snapshot_source("x"))
+
+    done = asyncio.run(run(server.url_for("/SamSelikoff")))
+    assert done.primary.body == b"<html><body>profile</body></html>"
+    assert [entry[0].path for entry in server.log] == ["/SamSelikoff"]  # no syndication call
