@@ -13,11 +13,14 @@ from pytest_httpserver import HTTPServer
 from sourcewatch.config import Settings
 from sourcewatch.net import guard
 
-FIXTURES = Path(__file__).parent / "fixtures" / "citations"
-TG_FIXTURE = FIXTURES / "any2feed_oper_goblin_22358_forwarded.html"
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_REPORT = FIXTURES / "seed" / "seed_report.txt"
+TG_FIXTURE = FIXTURES / "telegram" / "any2feed_oper_goblin_22358_forwarded.html"
 X_POST_ID = "1595137918448054272"
-X_RECORDED = json.loads((FIXTURES / "syndication__tweet-result.json").read_text(encoding="utf-8"))
-NEWS_PAGE = (FIXTURES / "trafilatura__reuters.com.parasite.html").read_bytes()
+X_RECORDED = json.loads(
+    (FIXTURES / "x" / "syndication__tweet-result.json").read_text(encoding="utf-8")
+)
+NEWS_PAGE = (FIXTURES / "news" / "trafilatura__reuters.com.parasite.html").read_bytes()
 TG_NOT_FOUND = (
     b'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body class="widget_frame_base">'
     b'<div class="tgme_widget_message_error">Post not found</div></body></html>'

@@ -9,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from citations_support import FIXTURES, server
+from citations_support import SEED_REPORT, server
 from sourcewatch.cli import app
 from sourcewatch.config import Settings
 
@@ -34,7 +34,7 @@ def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 def test_cite_dry_run_json_is_the_stable_format(env: dict[str, str]) -> None:
-    code, out = invoke(env, "cite", str(FIXTURES / "seed_report.txt"), "--dry-run", "--json")
+    code, out = invoke(env, "cite", str(SEED_REPORT), "--dry-run", "--json")
     assert code == 0
     document = json.loads(out)
     notes = {note["number"]: note for note in document["footnotes"]}
@@ -59,7 +59,7 @@ def test_cite_dry_run_json_is_the_stable_format(env: dict[str, str]) -> None:
 
 def test_cite_dry_run_markdown_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "appendix.md"
-    code, _ = invoke(env, "cite", str(FIXTURES / "seed_report.txt"), "--dry-run", "--out", str(out))
+    code, _ = invoke(env, "cite", str(SEED_REPORT), "--dry-run", "--out", str(out))
     assert code == 0
     text = out.read_text(encoding="utf-8")
     assert "[20] https://t.me/rybar/51411 — not captured (dry run)" in text

@@ -16,7 +16,7 @@ from sourcewatch.citations.footnotes import (
     read_report,
 )
 
-SEED = Path(__file__).parent / "fixtures" / "citations" / "seed_report.txt"
+SEED = Path(__file__).parent / "fixtures" / "seed" / "seed_report.txt"
 
 
 @pytest.fixture(scope="module")

@@ -348,7 +348,7 @@ def test_hostile_text_does_not_break_matching(matcher: Matcher) -> None:
 def test_every_named_entity_of_the_seed_report_is_found(matcher: Matcher) -> None:
     """The seed report (real analyst input) mentions every entity of the starter
     watchlists except the two it only describes ("US-led", Hekmatyar's party)."""
-    report = (Path(__file__).parent / "fixtures" / "matching" / "seed_report.txt").read_text()
+    report = (Path(__file__).parent / "fixtures" / "seed" / "seed_report.txt").read_text()
     found = set(matcher.match(report).entity_ids)
     assert set(matcher.entities) - found == {"us-led-coalition", "hezb-e-islami"}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.sanitize import terminal_safe
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # verify found damage, check found errors, a source failed
@@ -75,3 +77,14 @@ def progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
         yield progress, progress.add_task(label, total=None)
+
+
+def with_progress(
+    label: str, work: Callable[[Callable[[int, int], None] | None], T], quiet: bool
+) -> T:
+    """Run ``work(progress)`` with a progress bar on a terminal; ``progress`` is None when
+    ``quiet`` (e.g. --json) or stderr is not a terminal."""
+    if quiet or not err_console.is_terminal:
+        return work(None)
+    with progress_bar(label) as (bar, task):
+        return work(lambda done, total: bar.update(task, completed=done, total=total))

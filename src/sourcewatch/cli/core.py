@@ -21,9 +21,9 @@ from sourcewatch.cli.common import (
     err_console,
     fail,
     print_json,
-    progress_bar,
     safe,
     settings_for,
+    with_progress,
 )
 
 if TYPE_CHECKING:
@@ -101,15 +101,9 @@ def verify(
 
     settings = settings_for(config)
     with Workspace.open(settings) as ws:
-        if json or not err_console.is_terminal:
-            report = verify_archive(ws, quick=quick)
-        else:
-            with progress_bar("verifying") as (progress, task):
-                report = verify_archive(
-                    ws,
-                    quick=quick,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                )
+        report = with_progress(
+            "verifying", lambda progress: verify_archive(ws, quick=quick, progress=progress), json
+        )
     if json:
         print_json(report.to_json())
     else:
@@ -352,15 +346,11 @@ def rescan(
     with cli_errors():
         window = timedelta(seconds=parse_duration(since)) if since else None
         with Workspace.open(settings) as ws:
-            if json or not err_console.is_terminal:
-                report = rescan_items(ws, since=window)
-            else:
-                with progress_bar("rescanning") as (bar, task):
-                    report = rescan_items(
-                        ws,
-                        since=window,
-                        progress=lambda done, total: bar.update(task, completed=done, total=total),
-                    )
+            report = with_progress(
+                "rescanning",
+                lambda progress: rescan_items(ws, since=window, progress=progress),
+                json,
+            )
     if json:
         print_json(report.to_json())
     else:

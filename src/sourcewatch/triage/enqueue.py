@@ -206,12 +206,20 @@ def _rematch(
 ) -> None:
     """The same revision matched again (a rescan): only ever raise priority, add
     areas, entities."""
+    if _widen(conn, triage_id, priority, facets):
+        detail = _hit_detail(hit, source, priority)
+        add_event(conn, triage_id, SYSTEM_ANALYST, "rematched", detail, now)
+
+
+def _widen(conn: sa.Connection, triage_id: int, priority: int, facets: Facets) -> bool:
+    """Raise an entry's priority to ``priority`` and add ``facets`` to it; never lowers
+    or removes anything. False when the entry already had them all."""
     entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
     current = facets_of(conn, triage_id)
     all_facets = merged(current, facets)
     new_priority = max(entry.priority, priority)
     if new_priority == entry.priority and all_facets == current:
-        return
+        return False
     conn.execute(
         sa.update(TRIAGE)
         .where(TRIAGE.c.id == triage_id)
@@ -225,7 +233,7 @@ def _rematch(
         priority=new_priority,
         queued_at=entry.queued_at,
     )
-    add_event(conn, triage_id, SYSTEM_ANALYST, "rematched", _hit_detail(hit, source, priority), now)
+    return True
 
 
 def _duplicate_entry(conn: sa.Connection, fingerprint: str | None, now: datetime) -> int | None:
@@ -252,7 +260,6 @@ def _join(
     fingerprint: str | None,
     now: datetime,
 ) -> None:
-    entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
     conn.execute(
         sa.insert(TRIAGE_ITEM).values(
             item_id=hit.item_id,
@@ -262,21 +269,7 @@ def _join(
             added_at=now,
         )
     )
-    all_facets = merged(facets_of(conn, triage_id), facets)
-    new_priority = max(entry.priority, priority)
-    conn.execute(
-        sa.update(TRIAGE)
-        .where(TRIAGE.c.id == triage_id)
-        .values(priority=new_priority, areas=sorted(all_facets["area"]))
-    )
-    set_facets(
-        conn,
-        triage_id,
-        all_facets,
-        status=entry.status,
-        priority=new_priority,
-        queued_at=entry.queued_at,
-    )
+    _widen(conn, triage_id, priority, facets)
     add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", _hit_detail(hit, source, priority), now)
 
 
