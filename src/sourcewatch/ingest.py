@@ -24,7 +24,7 @@ from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Source
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_source
-from sourcewatch.sqlutil import chunked, insert_ignore
+from sourcewatch.sqlutil import chunked, copy_rows, insert_ignore
 from sourcewatch.urls import canonical_url
 from sourcewatch.workspace import Workspace
 
@@ -275,12 +275,10 @@ def _insert_items(
             revision=1,
         )
         rows.append(values)
-    inserted = conn.execute(
-        sa.insert(_ITEM).returning(_ITEM.c.id, sort_by_parameter_order=True), rows
-    ).all()
-    ids = {item.external_id: row.id for item, row in zip(new_items, inserted, strict=True)}
-    conn.execute(
-        sa.insert(_REVISION),
+    ids = _insert_returning_ids(conn, source_id, rows)
+    _insert_rows(
+        conn,
+        _REVISION,
         [
             _revision_row(ids[item.external_id], 1, item, row["content_hash"], now)
             for item, row in zip(new_items, rows, strict=True)
@@ -291,6 +289,30 @@ def _insert_items(
         ItemContent(ids[item.external_id], 1, item.title, item.text) for item in new_items
     )
     return ids
+
+
+def _insert_returning_ids(
+    conn: sa.Connection, source_id: int, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert new item rows; external_id -> id (unique within the batch, deduplicated)."""
+    if conn.dialect.name != "postgresql":
+        inserted = conn.execute(sa.insert(_ITEM).returning(_ITEM.c.id, _ITEM.c.external_id), rows)
+        return {row.external_id: row.id for row in inserted}
+    copy_rows(conn, _ITEM, rows)
+    external_ids = [row["external_id"] for row in rows]
+    selected = conn.execute(
+        sa.select(_ITEM.c.id, _ITEM.c.external_id).where(
+            _ITEM.c.source_id == source_id, _ITEM.c.external_id.in_(external_ids)
+        )
+    )
+    return {row.external_id: row.id for row in selected}
+
+
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, rows)  # COPY: wide rows, many of them
+    else:
+        conn.execute(sa.insert(table), rows)
 
 
 def _apply_edits(
@@ -318,7 +340,7 @@ def _apply_edits(
         .values({key: sa.bindparam(key) for key in columns}),
         updates,
     )
-    conn.execute(sa.insert(_REVISION), revision_rows)
+    _insert_rows(conn, _REVISION, revision_rows)
     report.edited += len(edits)
 
 

@@ -24,3 +24,29 @@ def insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"unsupported database {conn.dialect.name}")
+
+
+def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, object]]) -> None:
+    """Bulk-insert ``rows`` with PostgreSQL's COPY, inside the caller's transaction.
+
+    Several times faster than multi-row INSERTs for wide rows (every value of an
+    INSERT is a bound parameter the server parses and plans). Values go through each
+    column type's bind processing (UTC times, JSON) exactly as an INSERT would.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in columns]
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    driver_connection = conn.connection.driver_connection
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            try:
+                values = [
+                    process(row[name]) if process else row[name]
+                    for name, process in zip(columns, processors, strict=True)
+                ]
+            except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a bad bind value
+                raise sa.exc.StatementError(str(exc), statement, row, exc) from exc
+            copy.write_row(values)
