@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sourcewatch.matching.results import MatchResult
 from sourcewatch.models import AlertOutbox, Triage, TriageItem
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
+
+if TYPE_CHECKING:
+    # matching is imported for types only: the triage commands must start fast
+    from sourcewatch.matching.results import MatchResult
 
 OUTBOX = AlertOutbox.__table__
 _TRIAGE = Triage.__table__

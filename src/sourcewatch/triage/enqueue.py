@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sourcewatch.matching.results import MatchResult
 from sourcewatch.models import Source
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
@@ -44,6 +43,10 @@ from sourcewatch.triage.entries import (
     set_facets,
 )
 from sourcewatch.triage.fingerprint import text_fingerprint
+
+if TYPE_CHECKING:
+    # matching is imported for types only: the triage commands must start fast
+    from sourcewatch.matching.results import MatchResult
 
 DUPLICATE_WINDOW = timedelta(days=14)  # an older identical text is queued again
 MAX_BREADTH = 9
