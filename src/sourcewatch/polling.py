@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -13,8 +12,9 @@ from sourcewatch.ingest import IngestReport, ingest
 from sourcewatch.models import Source
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import utcnow
+from sourcewatch.scheduler.leases import PollRecord, outcome_values
 from sourcewatch.sources import SourceConfig
-from sourcewatch.sourcesync import ensure_source
+from sourcewatch.sourcesync import ensure_source, source_state
 from sourcewatch.workspace import Workspace
 
 _SOURCE = Source.__table__
@@ -23,14 +23,7 @@ _SOURCE = Source.__table__
 def load_state(ws: Workspace, source: SourceConfig) -> SourceState:
     with ws.engine.begin() as conn:
         source_id = ensure_source(conn, source)
-        row = conn.execute(sa.select(_SOURCE).where(_SOURCE.c.id == source_id)).one()
-    cursor = dict(row.cursor or {})
-    return SourceState(
-        cursor=cursor,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        body_sha256=cursor.get("body_sha256"),
-    )
+        return source_state(conn.execute(sa.select(_SOURCE).where(_SOURCE.c.id == source_id)).one())
 
 
 async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> IngestReport:
@@ -41,35 +34,24 @@ async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> Ingest
     try:
         result = await collector.poll(source, state, CollectContext(ws.settings, http))
     except CollectorError as exc:
-        await asyncio.to_thread(record_failure, ws, source, str(exc), started)
+        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
         raise
     except FetchError as exc:
-        await asyncio.to_thread(record_failure, ws, source, str(exc), started)
+        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
         raise CollectorError(source.name, str(exc)) from exc
     report = await asyncio.to_thread(ingest, ws, source, result)
-    await asyncio.to_thread(record_success, ws, source, started)
+    await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, True))
     return report
 
 
-def record_success(ws: Workspace, source: SourceConfig, when: datetime) -> None:
+def record_outcome(ws: Workspace, source: SourceConfig, record: PollRecord) -> None:
+    """Write the poll's health on the source row, as the daemon does (no lease here)."""
     with ws.engine.begin() as conn:
+        failures = conn.execute(
+            sa.select(_SOURCE.c.consecutive_failures).where(_SOURCE.c.name == source.name)
+        ).scalar_one()
         conn.execute(
             sa.update(_SOURCE)
             .where(_SOURCE.c.name == source.name)
-            .values(
-                last_polled_at=when, last_success_at=when, last_error=None, consecutive_failures=0
-            )
-        )
-
-
-def record_failure(ws: Workspace, source: SourceConfig, error: str, when: datetime) -> None:
-    with ws.engine.begin() as conn:
-        conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.name == source.name)
-            .values(
-                last_polled_at=when,
-                last_error=error[:2000],
-                consecutive_failures=_SOURCE.c.consecutive_failures + 1,
-            )
+            .values(**outcome_values(record, failures))
         )

@@ -118,7 +118,7 @@ class ParsedItem:
             "external_id": self.external_id,
             "url": self.url,
             "author": self.author,
-            "published_at": _iso(self.published_at),
+            "published_at": iso_utc(self.published_at),
             "title": self.title,
             "text": self.text,
             "lang": self.lang,
@@ -126,7 +126,7 @@ class ParsedItem:
             "forwarded_from": self.forwarded_from,
             "reply_to": self.reply_to,
             "edited": self.edited,
-            "edited_at": _iso(self.edited_at),
+            "edited_at": iso_utc(self.edited_at),
             "deleted": self.deleted,
             **({"views": self.extra["views"]} if "views" in self.extra else {}),
             **({"extra": self.extra} if self.extra else {}),
@@ -145,7 +145,8 @@ class PollResult:
     not_modified: bool = False  # the server answered 304 / the body hash was unchanged
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as every JSON output prints times (naive = UTC)."""
     if value is None:
         return None
     if value.tzinfo is None:

@@ -13,11 +13,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.collectors.base import SourceState
 from sourcewatch.models import Source
 from sourcewatch.records import utcnow
 from sourcewatch.sources import SourceConfig
 
 _SOURCE = Source.__table__
+
+
+def source_state(row: sa.Row) -> SourceState:
+    """What a collector gets to know of its source from the source's row."""
+    cursor = dict(row.cursor or {})
+    return SourceState(
+        cursor=cursor,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_sha256=cursor.get("body_sha256"),  # feeds keep their body hash in the cursor
+    )
 
 
 def _config_values(source: SourceConfig) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from sourcewatch.citations.urlread import archived_original, url_kind
 from sourcewatch.citations.warc import warc_capture
 from sourcewatch.ingest import ingest
 from sourcewatch.net import BlockedAddress, ConnectFailed, FetchError, ResponseTooLarge
-from sourcewatch.records import PollResult, RawCapture, utcnow
+from sourcewatch.records import PollResult, RawCapture, iso_utc, utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.urls import canonical_url
 
@@ -82,7 +82,7 @@ class Snapshot:
             "status": self.status,
             "archive_id": self.capture_id,
             "sha256": self.sha256,
-            "captured_at": _iso(self.captured_at),
+            "captured_at": iso_utc(self.captured_at),
             "http_status": self.http_status,
             "reused": self.reused,
             "content_sha256": self.content_sha256,
@@ -95,7 +95,7 @@ class Snapshot:
             data["cited_instead"] = {
                 "archive_id": self.earlier.capture_id,
                 "sha256": self.earlier.sha256,
-                "captured_at": _iso(self.earlier.fetched_at),
+                "captured_at": iso_utc(self.earlier.fetched_at),
             }
         return data
 
@@ -226,9 +226,3 @@ def _no_such_host(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")

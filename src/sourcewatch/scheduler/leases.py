@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sourcewatch.collectors.base import SourceState
 from sourcewatch.db import is_sqlite, read_connection
 from sourcewatch.models import Source
+from sourcewatch.sourcesync import source_state
 
 _SOURCE = Source.__table__
 
@@ -106,19 +107,9 @@ def claim_due_sources(
             .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
         )
     return [
-        Claim(row.id, row.name, row.kind, row.interval_seconds, row.next_poll_at, _state(row))
+        Claim(row.id, row.name, row.kind, row.interval_seconds, row.next_poll_at, source_state(row))
         for row in rows
     ]
-
-
-def _state(row: sa.Row) -> SourceState:
-    cursor = dict(row.cursor or {})  # as sourcewatch.polling.load_state reads it
-    return SourceState(
-        cursor=cursor,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        body_sha256=cursor.get("body_sha256"),
-    )
 
 
 def renew_leases(
@@ -191,6 +182,19 @@ class PollRecord:
     error: str | None = None
 
 
+def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object]:
+    """The health columns a finished poll writes on its source row."""
+    failures = 0 if record.ok else failures_before + 1
+    values: dict[str, object] = {
+        "last_polled_at": record.at,
+        "last_error": None if record.ok else (record.error or "failed")[:2000],
+        "consecutive_failures": failures,
+    }
+    if record.ok:
+        values["last_success_at"] = record.at
+    return values
+
+
 def finish_poll(
     engine: sa.Engine,
     owner: str,
@@ -212,14 +216,8 @@ def finish_poll(
             return False
         values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
         if record is not None:
-            failures = 0 if record.ok else failures + 1
-            values.update(
-                last_polled_at=record.at,
-                last_error=None if record.ok else (record.error or "failed")[:2000],
-                consecutive_failures=failures,
-            )
-            if record.ok:
-                values["last_success_at"] = record.at
+            values.update(outcome_values(record, failures))
+            failures = values["consecutive_failures"]  # type: ignore[assignment]
         values["next_poll_at"] = next_poll_at(failures)
         conn.execute(sa.update(_SOURCE).where(_SOURCE.c.id == source_id).values(**values))
     return True
