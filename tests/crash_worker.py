@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from sourcewatch.config import load_settings
 from sourcewatch.ingest import ingest
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE as SOURCE_TABLE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
@@ -25,7 +25,7 @@ def main(total: int, batch: int) -> None:
     with Workspace.open(load_settings()) as ws:
         with ws.engine.connect() as conn:
             cursor = conn.execute(
-                sa.select(Source.__table__.c.cursor).where(Source.__table__.c.name == "crashy")
+                sa.select(SOURCE_TABLE.c.cursor).where(SOURCE_TABLE.c.name == "crashy")
             ).scalar()
         start = (cursor or {}).get("next", 0)
         for first in range(start, total, batch):

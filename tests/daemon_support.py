@@ -22,11 +22,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings, load_settings
-from sourcewatch.models import DaemonHeartbeat, Source
+from sourcewatch.models import DAEMON_HEARTBEAT, SOURCE
 
 SECRET = "AAAA-bearer-never-logged"  # set as the X token of daemon processes; never logged
 
-_SOURCE = Source.__table__
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 BIG_BODY_BYTES = 50 * 1024 * 1024
 
@@ -304,7 +303,7 @@ class Cli:
         try:
             with self.engine.connect() as conn:
                 return conn.execute(
-                    sa.select(sa.func.count()).select_from(DaemonHeartbeat.__table__)
+                    sa.select(sa.func.count()).select_from(DAEMON_HEARTBEAT)
                 ).scalar_one()
         except sa.exc.SQLAlchemyError:
             return 0  # not migrated yet
@@ -313,9 +312,7 @@ class Cli:
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
-                    sa.select(Source.__table__.c.name).where(
-                        Source.__table__.c.lease_owner.is_not(None)
-                    )
+                    sa.select(SOURCE.c.name).where(SOURCE.c.lease_owner.is_not(None))
                 ).scalars()
             )
 

@@ -120,11 +120,9 @@ def ingest_deleted_telegram_post(ws: Workspace) -> int:
     ingest(ws, TOPWAR_SOURCE, PollResult([capture], items), now=CAPTURED_AT)
     tombstone = ParsedItem(external_id=DELETED_POST, deleted=True)
     ingest(ws, TOPWAR_SOURCE, PollResult([], [tombstone]), now=DELETED_AT)
-    from sourcewatch.models import Item
+    from sourcewatch.models import ITEM
 
     with ws.engine.connect() as conn:
         return conn.execute(
-            Item.__table__.select()
-            .with_only_columns(Item.__table__.c.id)
-            .where(Item.__table__.c.external_id == DELETED_POST)
+            ITEM.select().with_only_columns(ITEM.c.id).where(ITEM.c.external_id == DELETED_POST)
         ).scalar_one()

@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from alerts_support import WATCHLISTS, alert_settings, received, run_delivery, webhook_alert
 from sourcewatch.alerts.fanout import LEASE
 from sourcewatch.config import Settings
-from sourcewatch.models import AlertOutbox, Triage
+from sourcewatch.models import ALERT_OUTBOX, TRIAGE
 from sourcewatch.records import utcnow
 from sourcewatch.workspace import Workspace
 
@@ -57,8 +57,8 @@ def test_killed_processes_lose_no_alert_and_repeat_none(
     ws = Workspace.open(alert_settings(settings, alert))
     try:
         with ws.engine.connect() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(Triage)).scalar() == 5
-            assert conn.execute(sa.select(sa.func.count()).select_from(AlertOutbox)).scalar() == 5
+            assert conn.execute(sa.select(sa.func.count()).select_from(TRIAGE)).scalar() == 5
+            assert conn.execute(sa.select(sa.func.count()).select_from(ALERT_OUTBOX)).scalar() == 5
         assert received(httpserver) == []
 
         halfway = run_worker("deliver", config, "3")  # dies before its third message

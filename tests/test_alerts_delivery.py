@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 from alerts_support import alert_settings, poll, received, run_delivery, webhook_alert
 from sourcewatch.alerts.status import channel_status
 from sourcewatch.config import AlertSettings, Settings
-from sourcewatch.models import AlertOutbox, Capture, Item
+from sourcewatch.models import ALERT_OUTBOX, CAPTURE, ITEM
 from sourcewatch.records import utcnow
 from sourcewatch.workspace import Workspace
 
@@ -44,7 +44,7 @@ def hook(httpserver: HTTPServer) -> HTTPServer:
 
 def item_id(ws: Workspace, external_id: str) -> int:
     with ws.engine.connect() as conn:
-        table = Item.__table__
+        table = ITEM
         return conn.execute(
             sa.select(table.c.id).where(table.c.external_id == external_id)
         ).scalar_one()
@@ -63,7 +63,7 @@ def test_an_immediate_alert_says_what_matched_where_and_how_to_open_it(
     [message] = received(hook)
     body = message["message"]
     with ws.engine.connect() as conn:
-        sha = conn.execute(sa.select(Capture.__table__.c.sha256)).scalars().all()
+        sha = conn.execute(sa.select(CAPTURE.c.sha256)).scalars().all()
     assert "Source: rybar" in body
     assert "PMC Wagner" in body and "[wagner, gao]" in body
     assert "Colonne de PMC Wagner" in body
@@ -174,7 +174,7 @@ def test_an_edit_alerts_again_only_when_it_changes_what_matched(
     _, second = received(hook)
     assert "(edit, revision 3)" in second["message"] and "PMC Wagner involved" in second["message"]
     with ws.engine.connect() as conn:
-        outbox = conn.execute(sa.select(AlertOutbox.__table__.c.revision)).scalars().all()
+        outbox = conn.execute(sa.select(ALERT_OUTBOX.c.revision)).scalars().all()
     assert sorted(outbox) == [1, 3]
 
 

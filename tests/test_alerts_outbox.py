@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from alerts_support import WATCHLISTS, alert_settings, poll
 from sourcewatch.alerts.outbox import match_key
 from sourcewatch.config import Settings
-from sourcewatch.models import AlertOutbox, Item, Triage
+from sourcewatch.models import ALERT_OUTBOX, ITEM, TRIAGE
 from sourcewatch.rescan import rescan
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
-OUTBOX = AlertOutbox.__table__
+OUTBOX = ALERT_OUTBOX
 MENAFN = SourceConfig(name="menafn", kind="feed", target="https://menafn.example/rss")
 
 
@@ -38,7 +38,7 @@ def test_a_queued_entry_gets_one_outbox_row_with_what_matched(ws: Workspace) -> 
 
     [row] = outbox(ws)
     with ws.engine.connect() as conn:
-        entry = conn.execute(sa.select(Triage.__table__)).one()
+        entry = conn.execute(sa.select(TRIAGE)).one()
     assert (row.triage_id, row.item_id, row.revision) == (entry.id, entry.item_id, 1)
     assert row.source == "rybar" and row.priority == entry.priority == 101
     assert row.entities == ["wagner", "gao"] and row.rules == []
@@ -64,7 +64,7 @@ def test_the_outbox_row_is_rolled_back_with_its_queue_entry(
     with pytest.raises(RuntimeError, match="disk full"):
         poll(ws, "p1", ("1", "PMC Wagner convoy"))
     with ws.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(Item)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 0
     assert outbox(ws) == []
 
 

@@ -28,7 +28,7 @@ from sourcewatch.citations.cite import cite_report
 from sourcewatch.citations.manifest import render_markdown
 from sourcewatch.collectors.x_token import syndication_token
 from sourcewatch.config import Settings
-from sourcewatch.models import Citation
+from sourcewatch.models import CITATION
 from sourcewatch.net import Http
 from sourcewatch.workspace import Workspace
 
@@ -167,7 +167,7 @@ def test_the_manifest_says_why_and_keeps_the_raw_text(
 def test_citation_rows_are_written_per_occurrence(
     cited: tuple[dict[str, Any], str, Settings], workspace: Workspace
 ) -> None:
-    table = Citation.__table__
+    table = CITATION
     with workspace.engine.connect() as conn:
         rows = conn.execute(sa.select(table.c.footnote, table.c.status)).all()
     expected = [(1, "captured"), (1, "dead"), (2, "captured"), (3, "captured"), (3, "dead")]

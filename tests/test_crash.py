@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings
-from sourcewatch.models import Capture, Item, ItemCapture
+from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE
 from sourcewatch.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
@@ -32,7 +32,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 def _item_count(engine: sa.Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(Item.__table__)).scalar_one()
+        return conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar_one()
 
 
 def _kill_when(process: subprocess.Popen[bytes], ready: callable, timeout: float = 60) -> None:  # type: ignore[valid-type]
@@ -49,7 +49,7 @@ def _kill_when(process: subprocess.Popen[bytes], ready: callable, timeout: float
 
 
 def _assert_converged(ws: Workspace) -> None:
-    item, link, capture = Item.__table__, ItemCapture.__table__, Capture.__table__
+    item, link, capture = ITEM, ITEM_CAPTURE, CAPTURE
     with ws.engine.connect() as conn:
         assert _item_count(ws.engine) == TOTAL
         distinct = conn.execute(

@@ -18,13 +18,10 @@ import sqlalchemy as sa
 
 from daemon_support import FeedServer, daemon_settings, sqlite_base, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.models import DaemonHeartbeat, Item, Source
+from sourcewatch.models import DAEMON_HEARTBEAT, ITEM, SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler.daemon import Daemon, RunSummary
 from sourcewatch.workspace import Workspace
-
-_SOURCE = Source.__table__
-_ITEM = Item.__table__
 
 
 @pytest.fixture(autouse=True)
@@ -53,16 +50,16 @@ def run_daemon(settings: Settings, *, once: bool, seconds: float = 0.0) -> RunSu
 
 def sources_by_name(settings: Settings) -> dict[str, sa.Row]:
     with Workspace.open(settings) as ws, ws.engine.connect() as conn:
-        return {row.name: row for row in conn.execute(sa.select(_SOURCE))}
+        return {row.name: row for row in conn.execute(sa.select(SOURCE))}
 
 
 def item_ids(settings: Settings, source: str) -> list[str]:
     with Workspace.open(settings) as ws, ws.engine.connect() as conn:
         return sorted(
             conn.execute(
-                sa.select(_ITEM.c.external_id)
-                .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
-                .where(_SOURCE.c.name == source)
+                sa.select(ITEM.c.external_id)
+                .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+                .where(SOURCE.c.name == source)
             ).scalars()
         )
 
@@ -154,7 +151,7 @@ def test_the_daemon_rechecks_recent_items_and_records_deletions(
     feeds.gone.add("/article/alpha/1")
     run_daemon(config, once=False, seconds=2.5)
     with Workspace.open(config) as ws, ws.engine.connect() as conn:
-        deleted = dict(conn.execute(sa.select(_ITEM.c.external_id, _ITEM.c.deleted_at)).all())
+        deleted = dict(conn.execute(sa.select(ITEM.c.external_id, ITEM.c.deleted_at)).all())
     assert deleted["alpha-1"] is not None
     assert deleted["alpha-0"] is None and deleted["alpha-2"] is None
     assert feeds.seen("/article/alpha/0") >= 1  # every recent item was looked at
@@ -176,8 +173,8 @@ def test_a_heartbeat_is_written_while_running_and_removed_at_exit(
                 with ws.engine.connect() as conn:
                     seen.append(
                         conn.execute(
-                            sa.select(DaemonHeartbeat.__table__.c.polls).where(
-                                DaemonHeartbeat.__table__.c.replica == daemon.replica
+                            sa.select(DAEMON_HEARTBEAT.c.polls).where(
+                                DAEMON_HEARTBEAT.c.replica == daemon.replica
                             )
                         ).scalar_one()
                     )
@@ -186,7 +183,7 @@ def test_a_heartbeat_is_written_while_running_and_removed_at_exit(
             asyncio.get_running_loop().call_later(1.5, look)
             await daemon.serve()
             with ws.engine.connect() as conn:
-                left = conn.execute(sa.select(sa.func.count()).select_from(DaemonHeartbeat))
+                left = conn.execute(sa.select(sa.func.count()).select_from(DAEMON_HEARTBEAT))
                 assert left.scalar_one() == 0
 
     asyncio.run(go())

@@ -23,10 +23,6 @@ from daemon_support import (
     write_watch_list,
 )
 from sourcewatch.config import Settings, load_settings
-from sourcewatch.models import DaemonHeartbeat, Source
-
-_SOURCE = Source.__table__
-_BEAT = DaemonHeartbeat.__table__
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+import sqlalchemy as sa
 
 from sourcewatch.importers import ImportContext, ImportFileError, import_file, parse_jsonl
-from sourcewatch.models import Capture, Item
+from sourcewatch.models import CAPTURE, ITEM
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
@@ -65,8 +65,8 @@ def test_import_file_archives_the_file_and_ingests(workspace: Workspace, tmp_pat
     path.write_bytes(GOOD)
     report = import_file(workspace, path, SOURCE, "jsonl")
     assert report.new == 2 and report.objects_new == 1
-    with Session(workspace.engine) as session:
-        capture = session.exec(select(Capture)).one()
+    with workspace.engine.connect() as session:
+        capture = session.execute(sa.select(CAPTURE)).one()
         assert capture.kind == "import" and capture.url.startswith("file://")
     assert workspace.objects.read(capture.sha256) == GOOD
 
@@ -76,9 +76,9 @@ def test_a_bad_line_anywhere_stores_nothing(workspace: Workspace, tmp_path: Path
     path.write_bytes(GOOD + b'{"external_id": "3", "text": "ok"}\n{broken\n')
     with pytest.raises(ImportFileError, match="line 5"):
         import_file(workspace, path, SOURCE, "jsonl")
-    with Session(workspace.engine) as session:
-        assert session.exec(select(Item)).all() == []
-        assert session.exec(select(Capture)).all() == []
+    with workspace.engine.connect() as session:
+        assert session.execute(sa.select(ITEM)).all() == []
+        assert session.execute(sa.select(CAPTURE)).all() == []
 
 
 def test_an_unknown_format_is_refused() -> None:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
 from sourcewatch.ingest import IngestError, ingest
-from sourcewatch.models import Capture, CaptureLogEntry, Item, ItemCapture, ItemRevision, Source
+from sourcewatch.models import CAPTURE, CAPTURE_LOG, ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.models import SOURCE as SOURCE_TABLE
 from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
 from sourcewatch.sources import SourceConfig
 from sourcewatch.verify import verify_archive
@@ -37,26 +37,26 @@ def post(external_id: str, text: str, **kwargs: object) -> ParsedItem:
 
 
 def count(ws: Workspace, model: type) -> int:
-    with Session(ws.engine) as session:
-        return len(session.exec(select(model)).all())
+    with ws.engine.connect() as session:
+        return len(session.execute(sa.select(model)).all())
 
 
 def test_new_items_are_stored_with_their_first_revision(workspace: Workspace) -> None:
     report = ingest(workspace, SOURCE, page(b"<page 1>", post("1", "first"), post("2", "second")))
     assert (report.new, report.edited, report.unchanged) == (2, 0, 0)
-    with Session(workspace.engine) as session:
-        items = session.exec(select(Item).order_by(Item.external_id)).all()
+    with workspace.engine.connect() as session:
+        items = session.execute(sa.select(ITEM).order_by(ITEM.c.external_id)).all()
         assert [i.text for i in items] == ["first", "second"]
         assert items[0].published_at == WHEN and items[0].revision == 1
-        revisions = session.exec(select(ItemRevision)).all()
+        revisions = session.execute(sa.select(ITEM_REVISION)).all()
         assert sorted(r.text for r in revisions) == ["first", "second"]
-        assert len(session.exec(select(ItemCapture)).all()) == 2
+        assert len(session.execute(sa.select(ITEM_CAPTURE)).all()) == 2
 
 
 def test_reingesting_the_same_result_changes_nothing(workspace: Workspace) -> None:
     result = page(b"<page 1>", post("1", "first"), cursor={"last_id": 1})
     ingest(workspace, SOURCE, result)
-    snapshot = {m: count(workspace, m) for m in (Item, ItemRevision, Capture, CaptureLogEntry)}
+    snapshot = {m: count(workspace, m) for m in (ITEM, ITEM_REVISION, CAPTURE, CAPTURE_LOG)}
     again = ingest(workspace, SOURCE, result)
     assert (again.new, again.edited, again.unchanged, again.captures_new) == (0, 0, 1, 0)
     assert {m: count(workspace, m) for m in snapshot} == snapshot
@@ -66,15 +66,23 @@ def test_an_edit_becomes_a_new_revision_and_keeps_the_old_text(workspace: Worksp
     ingest(workspace, SOURCE, page(b"v1", post("7", "Wagner in Gao")))
     report = ingest(workspace, SOURCE, page(b"v2", post("7", "Wagner left Gao", edited=True)))
     assert report.edited == 1 and report.changed[0].revision == 2
-    with Session(workspace.engine) as session:
-        item = session.exec(select(Item)).one()
+    with workspace.engine.connect() as session:
+        item = session.execute(sa.select(ITEM)).one()
         assert item.text == "Wagner left Gao" and item.revision == 2
         assert item.edited_at is not None
-        texts = [r.text for r in session.exec(select(ItemRevision).order_by(ItemRevision.revision))]
+        texts = [
+            r.text
+            for r in session.execute(sa.select(ITEM_REVISION).order_by(ITEM_REVISION.c.revision))
+        ]
         assert texts == ["Wagner in Gao", "Wagner left Gao"]
         # both page captures back the item
         assert (
-            len(session.exec(select(ItemCapture).where(ItemCapture.item_id == item.id)).all()) == 2
+            len(
+                session.execute(
+                    sa.select(ITEM_CAPTURE).where(ITEM_CAPTURE.c.item_id == item.id)
+                ).all()
+            )
+            == 2
         )
 
 
@@ -95,8 +103,8 @@ def test_deletion_marks_a_tombstone_and_keeps_text_and_captures(workspace: Works
     ingest(workspace, SOURCE, page(b"a", post("5", "to be deleted")))
     report = ingest(workspace, SOURCE, page(b"gone", post("5", "", deleted=True)))
     assert report.deleted == 1
-    with Session(workspace.engine) as session:
-        item = session.exec(select(Item)).one()
+    with workspace.engine.connect() as session:
+        item = session.execute(sa.select(ITEM)).one()
         assert item.deleted_at is not None and item.text == "to be deleted"
     assert ingest(workspace, SOURCE, page(b"gone", post("5", "", deleted=True))).deleted == 0
 
@@ -105,8 +113,8 @@ def test_cursor_and_validators_are_stored_in_the_same_transaction(workspace: Wor
     result = page(b"a", post("1", "x"), cursor={"last_id": 1})
     result.etag, result.last_modified = '"abc"', "Wed, 20 Sep 2023 14:02:00 GMT"
     ingest(workspace, SOURCE, result)
-    with Session(workspace.engine) as session:
-        source = session.exec(select(Source)).one()
+    with workspace.engine.connect() as session:
+        source = session.execute(sa.select(SOURCE_TABLE)).one()
         assert source.cursor == {"last_id": 1} and source.etag == '"abc"'
 
 
@@ -118,7 +126,7 @@ def test_an_unchanged_page_is_one_capture_and_one_object(workspace: Workspace) -
     )
     report = ingest(workspace, SOURCE, later)
     assert report.captures_new == 0 and report.objects_new == 0
-    assert count(workspace, Capture) == 1 and count(workspace, CaptureLogEntry) == 1
+    assert count(workspace, CAPTURE) == 1 and count(workspace, CAPTURE_LOG) == 1
 
 
 def test_an_item_citing_an_unknown_capture_is_refused_and_nothing_is_stored(
@@ -127,7 +135,7 @@ def test_an_item_citing_an_unknown_capture_is_refused_and_nothing_is_stored(
     bad = PollResult(items=[post("1", "x", capture_sha256s=["0" * 64])])
     with pytest.raises(IngestError, match="rybar: item 1 cites capture"):
         ingest(workspace, SOURCE, bad)
-    assert count(workspace, Item) == 0
+    assert count(workspace, ITEM) == 0
 
 
 def test_a_failed_transaction_stores_no_rows(workspace: Workspace) -> None:
@@ -136,7 +144,7 @@ def test_a_failed_transaction_stores_no_rows(workspace: Workspace) -> None:
     broken.items[0].published_at = datetime(2023, 1, 1)  # naive: refused by the UTC column
     with pytest.raises(sa.exc.StatementError):
         ingest(workspace, SOURCE, broken)
-    assert count(workspace, Item) == 1 and count(workspace, Capture) == 1
+    assert count(workspace, ITEM) == 1 and count(workspace, CAPTURE) == 1
     assert verify_archive(workspace).ok
 
 

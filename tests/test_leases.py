@@ -9,14 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import ConfigError, load_settings
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import leases
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import sync_sources
 from sourcewatch.workspace import Workspace
-
-_SOURCE = Source.__table__
 
 
 def add_sources(ws: Workspace, count: int) -> list[str]:
@@ -30,7 +28,7 @@ def add_sources(ws: Workspace, count: int) -> list[str]:
 
 def row(ws: Workspace, name: str) -> sa.Row:
     with ws.engine.connect() as conn:
-        return conn.execute(sa.select(_SOURCE).where(_SOURCE.c.name == name)).one()
+        return conn.execute(sa.select(SOURCE).where(SOURCE.c.name == name)).one()
 
 
 def test_a_claimed_source_is_leased_and_nobody_else_can_claim_it(workspace: Workspace) -> None:
@@ -51,8 +49,8 @@ def test_limit_and_most_overdue_first(workspace: Workspace) -> None:
     with workspace.engine.begin() as conn:
         for name, minutes_ago in (("src00", 1), ("src01", 30), ("src02", -5), ("src03", 10)):
             conn.execute(
-                sa.update(_SOURCE)
-                .where(_SOURCE.c.name == name)
+                sa.update(SOURCE)
+                .where(SOURCE.c.name == name)
                 .values(next_poll_at=now - timedelta(minutes=minutes_ago))
             )
     claimed = leases.claim_due_sources(workspace.engine, "a", now, 2, 60)
@@ -103,8 +101,8 @@ def test_release_sets_the_next_poll_and_frees_the_row(workspace: Workspace) -> N
 def test_disabled_removed_and_excluded_sources_are_not_claimed(workspace: Workspace) -> None:
     names = add_sources(workspace, 4)
     with workspace.engine.begin() as conn:
-        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.name == names[0]).values(enabled=False))
-        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.name == names[1]).values(in_config=False))
+        conn.execute(sa.update(SOURCE).where(SOURCE.c.name == names[0]).values(enabled=False))
+        conn.execute(sa.update(SOURCE).where(SOURCE.c.name == names[1]).values(in_config=False))
     excluded = row(workspace, names[2]).id
     claimed = leases.claim_due_sources(workspace.engine, "a", utcnow(), 10, 60, exclude={excluded})
     assert [c.name for c in claimed] == [names[3]]
@@ -115,13 +113,13 @@ def test_recheck_claims_follow_last_recheck_not_next_poll(workspace: Workspace) 
     now = utcnow()
     with workspace.engine.begin() as conn:
         conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.name.in_(names[:2]))
+            sa.update(SOURCE)
+            .where(SOURCE.c.name.in_(names[:2]))
             .values(last_success_at=now, next_poll_at=now + timedelta(hours=1))
         )
         conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.name == names[1])
+            sa.update(SOURCE)
+            .where(SOURCE.c.name == names[1])
             .values(last_recheck_at=now - timedelta(minutes=5))
         )
     claimed = leases.claim_due_sources(

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
 from sourcewatch.config import Settings
 from sourcewatch.ingest import ingest
 from sourcewatch.matching import WatchlistError
-from sourcewatch.models import Item, Match, Triage
+from sourcewatch.models import ITEM, MATCH, TRIAGE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
 from sourcewatch.rescan import rescan
 from sourcewatch.sources import SourceConfig
@@ -55,9 +54,9 @@ def poll(ws: Workspace, tag: bytes, *items: ParsedItem, source: SourceConfig = S
     return ingest(ws, source, PollResult([capture], list(items)))
 
 
-def matches(ws: Workspace) -> list[Match]:
-    with Session(ws.engine) as session:
-        return list(session.exec(select(Match).order_by(Match.revision, Match.start)))
+def matches(ws: Workspace) -> list[MATCH]:
+    with ws.engine.connect() as session:
+        return list(session.execute(sa.select(MATCH).order_by(MATCH.c.revision, MATCH.c.start)))
 
 
 def test_new_items_are_matched_with_spans_into_title_and_text(ws: Workspace) -> None:
@@ -88,8 +87,8 @@ def test_unmatched_items_are_not_queued_unless_the_source_queues_all(ws: Workspa
 
 def test_rescan_finds_past_mentions_of_a_new_name(ws: Workspace, settings: Settings) -> None:
     poll(ws, b"a", ParsedItem("1", text="Ag Ghaly spoke in Kidal"), ParsedItem("2", text="rain"))
-    with Session(ws.engine) as session:
-        assert session.exec(select(Triage)).all() == []
+    with ws.engine.connect() as session:
+        assert session.execute(sa.select(TRIAGE)).all() == []
     with (settings.watchlists_dir / "sahel.toml").open("a") as fh:
         fh.write('\n[[entities]]\nid = "kidal"\nname = "Kidal"\nkind = "place"\n')
     report = rescan(ws)
@@ -117,5 +116,5 @@ def test_invalid_watchlists_stop_ingest_before_anything_is_written(
     with pytest.raises(WatchlistError):
         poll(fresh, b"a", ParsedItem("1", text="Gao"))
     with fresh.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(Item.__table__)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 0
     fresh.close()

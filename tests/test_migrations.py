@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import SQLModel
 
 from sourcewatch import db
+from sourcewatch.models import metadata
 from sourcewatch.workspace import Workspace
 
 
 def test_migrated_schema_matches_the_models(workspace: Workspace) -> None:
     with workspace.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
-        differences = compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.models import Item, ItemRevision, Source
+from sourcewatch.models import ITEM, ITEM_REVISION, SOURCE
 from sourcewatch.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
@@ -47,7 +47,7 @@ def grow(feeds: FeedServer, started: float, stop_growing: threading.Event) -> No
 
 def lease_holder_pids(cli: Cli) -> list[int]:
     """PIDs of the replicas holding a lease now (owners are ``host:pid:random``)."""
-    source = Source.__table__
+    source = SOURCE
     with cli.engine.connect() as conn:
         owners = conn.execute(
             sa.select(source.c.lease_owner).where(source.c.lease_owner.is_not(None))
@@ -123,7 +123,7 @@ def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
         assert late, f"{name} was not polled after the kill"
 
     # Every item a feed ever listed is stored exactly once, with one revision.
-    item, revision, source = Item.__table__, ItemRevision.__table__, Source.__table__
+    item, revision, source = ITEM, ITEM_REVISION, SOURCE
     with Workspace.open(settings) as ws:
         with ws.engine.connect() as conn:
             stored = conn.execute(

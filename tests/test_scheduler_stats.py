@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from sourcewatch.models import DaemonHeartbeat, Source
+from sourcewatch.models import DAEMON_HEARTBEAT, SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import heartbeat, leases
 from sourcewatch.scheduler.heartbeat import Counters
@@ -32,7 +32,7 @@ def test_a_heartbeat_from_another_host_counts_only_with_any_host(workspace: Work
     now = utcnow()
     with workspace.engine.begin() as conn:
         conn.execute(
-            sa.insert(DaemonHeartbeat.__table__).values(
+            sa.insert(DAEMON_HEARTBEAT).values(
                 replica="elsewhere:1:abc",
                 hostname=f"not-{socket.gethostname()}",
                 pid=1,
@@ -65,7 +65,7 @@ def test_stats_count_due_failing_leased_and_replicas(workspace: Workspace) -> No
     sync_sources(
         engine, [SourceConfig(name=f"s{i}", kind="feed", target=f"http://x/{i}") for i in range(4)]
     )
-    table = Source.__table__
+    table = SOURCE
     with engine.begin() as conn:
         conn.execute(
             sa.update(table)

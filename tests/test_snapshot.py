@@ -29,7 +29,7 @@ from sourcewatch.citations import platforms, store
 from sourcewatch.citations.snapshot import Snapshot, snapshot_source, snapshot_url
 from sourcewatch.collectors.x_token import syndication_token
 from sourcewatch.config import Settings
-from sourcewatch.models import Capture, Item, Source
+from sourcewatch.models import CAPTURE, ITEM, SOURCE
 from sourcewatch.net import Http
 from sourcewatch.workspace import Workspace
 
@@ -69,12 +69,8 @@ def test_a_telegram_post_is_captured_through_its_embed_page(
     assert result.capture_id == result.objects[0].capture_id
     assert result.sha256 == result.objects[0].sha256
     with workspace.engine.connect() as conn:
-        item = conn.execute(
-            sa.select(Item.__table__).where(Item.__table__.c.external_id == result.canonical)
-        ).one()
-        source = conn.execute(
-            sa.select(Source.__table__).where(Source.__table__.c.id == item.source_id)
-        ).one()
+        item = conn.execute(sa.select(ITEM).where(ITEM.c.external_id == result.canonical)).one()
+        source = conn.execute(sa.select(SOURCE).where(SOURCE.c.id == item.source_id)).one()
     assert (source.name, source.enabled) == ("snapshots-telegram", False)
     assert item.content_hash == result.content_sha256
     [photo] = item.media
@@ -144,7 +140,7 @@ def test_an_x_post_is_captured_through_the_syndication_json(
     assert json.loads(workspace.objects.read(result.sha256))["id_str"] == X_POST_ID
     with workspace.engine.connect() as conn:
         text = conn.execute(
-            sa.select(Item.__table__.c.text).where(Item.__table__.c.external_id == result.canonical)
+            sa.select(ITEM.c.text).where(ITEM.c.external_id == result.canonical)
         ).scalar_one()
     assert text.startswith("CUSTOM Looking for CMS recommendations")
 
@@ -291,9 +287,7 @@ def test_capture_rows_match_what_snapshot_reports(
     server.expect_request("/page").respond_with_data(b"<html><body>x</body></html>")
     result = snap(workspace, settings, server.url_for("/page"))
     with workspace.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(Capture.__table__).where(Capture.__table__.c.id == result.capture_id)
-        ).one()
+        row = conn.execute(sa.select(CAPTURE).where(CAPTURE.c.id == result.capture_id)).one()
     assert (row.sha256, row.kind, row.status) == (result.sha256, "snapshot", 200)
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sourcewatch.config import Settings
 from sourcewatch.matching.results import NO_MATCH
-from sourcewatch.models import Triage, TriageEvent, TriageFacet, TriageItem
+from sourcewatch.models import TRIAGE, TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
 from sourcewatch.triage import ItemHit, enqueue, priority_for
 from sourcewatch.triage.fingerprint import normalized_text, text_fingerprint
 from sourcewatch.workspace import Workspace
@@ -28,15 +28,15 @@ NOTHING = "Weather: heavy rain expected in the capital tomorrow afternoon."
 
 def entries(ws: Workspace) -> list[sa.Row]:
     with ws.engine.connect() as conn:
-        return conn.execute(sa.select(Triage).order_by(Triage.id)).all()
+        return conn.execute(sa.select(TRIAGE).order_by(TRIAGE.c.id)).all()
 
 
 def events(ws: Workspace, triage_id: int) -> list[sa.Row]:
     with ws.engine.connect() as conn:
         return conn.execute(
-            sa.select(TriageEvent)
-            .where(TriageEvent.triage_id == triage_id)
-            .order_by(TriageEvent.id)
+            sa.select(TRIAGE_EVENT)
+            .where(TRIAGE_EVENT.c.triage_id == triage_id)
+            .order_by(TRIAGE_EVENT.c.id)
         ).all()
 
 
@@ -54,8 +54,11 @@ def test_a_matching_item_enters_new_with_areas_and_priority(workspace: Workspace
     with workspace.engine.connect() as conn:
         facets = conn.execute(
             sa.select(
-                TriageFacet.facet, TriageFacet.value, TriageFacet.status, TriageFacet.priority
-            ).where(TriageFacet.triage_id == entry.id)
+                TRIAGE_FACET.c.facet,
+                TRIAGE_FACET.c.value,
+                TRIAGE_FACET.c.status,
+                TRIAGE_FACET.c.priority,
+            ).where(TRIAGE_FACET.c.triage_id == entry.id)
         ).all()
     assert sorted(facets) == [
         ("area", "sahel", "new", 102),
@@ -91,7 +94,7 @@ def test_an_edit_reopens_a_triaged_item_with_the_edit_in_history(workspace: Work
     [entry] = entries(workspace)
     with workspace.engine.begin() as conn:  # an analyst decided it
         conn.execute(
-            sa.update(Triage).where(Triage.id == entry.id).values(status="irrelevant", version=2)
+            sa.update(TRIAGE).where(TRIAGE.c.id == entry.id).values(status="irrelevant", version=2)
         )
     later = T0 + timedelta(hours=3)
     ingest_posts(workspace, source, [Post("1", WAGNER + " Edit: JNIM claimed it.")], now=later)
@@ -113,7 +116,7 @@ def test_an_edit_that_removes_every_match_still_reopens(workspace: Workspace) ->
     source = channel("sahel_watch")
     ids = ingest_posts(workspace, source, [Post("1", WAGNER)])
     with workspace.engine.begin() as conn:
-        conn.execute(sa.update(Triage).values(status="relevant"))
+        conn.execute(sa.update(TRIAGE).values(status="relevant"))
     # enqueue is handed the edit even though nothing matches in it any more
     edit = ItemHit(ids["1"], 2, is_edit=True, title=None, text=NOTHING, result=NO_MATCH)
     with workspace.engine.begin() as conn:
@@ -150,7 +153,7 @@ def test_forwarded_copies_in_several_channels_are_one_entry(workspace: Workspace
     assert entry.priority == 10 * 5 * 3 + 2  # the heavier source lifts the group
     with workspace.engine.connect() as conn:
         members = conn.execute(
-            sa.select(TriageItem.item_id).where(TriageItem.triage_id == entry.id)
+            sa.select(TRIAGE_ITEM.c.item_id).where(TRIAGE_ITEM.c.triage_id == entry.id)
         ).scalars()
         assert sorted(members) == sorted([ids_a["10"], ids_b["77"]])
     assert [e.action for e in events(workspace, entry.id)] == ["queued", "duplicate"]
@@ -184,7 +187,7 @@ def test_matching_the_same_revision_again_is_not_an_edit(workspace: Workspace) -
     source = channel("sahel_watch")
     ids = ingest_posts(workspace, source, [Post("1", WAGNER)])
     with workspace.engine.begin() as conn:
-        conn.execute(sa.update(Triage).values(status="irrelevant"))
+        conn.execute(sa.update(TRIAGE).values(status="irrelevant"))
     heavier = watchlist_matcher().match(WAGNER + " JNIM")  # as if a new alias matched
     again = ItemHit(ids["1"], 1, is_edit=False, title=None, text=WAGNER, result=heavier)
     with workspace.engine.begin() as conn:
@@ -199,6 +202,6 @@ def test_copies_within_one_poll_are_grouped_too(workspace: Workspace) -> None:
     [entry] = entries(workspace)
     with workspace.engine.connect() as conn:
         members = conn.execute(
-            sa.select(TriageItem.item_id).where(TriageItem.triage_id == entry.id)
+            sa.select(TRIAGE_ITEM.c.item_id).where(TRIAGE_ITEM.c.triage_id == entry.id)
         ).scalars()
         assert sorted(members) == sorted(ids.values())

@@ -13,7 +13,7 @@ from evidence_support import ingest_deleted_telegram_post, make_tsa, serve_tsa
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.evidence import bundle, tsa
 from sourcewatch.evidence.verify import verify_bundle
-from sourcewatch.models import CaptureLogEntry, TimestampToken
+from sourcewatch.models import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import maintenance
 from sourcewatch.workspace import Workspace
@@ -74,9 +74,9 @@ def test_the_daily_job_stamps_the_log_head_once(
         assert stamped is not None
         with ws.engine.connect() as conn:
             head = conn.execute(
-                sa.select(CaptureLogEntry.__table__).order_by(CaptureLogEntry.seq.desc()).limit(1)
+                sa.select(CAPTURE_LOG).order_by(CAPTURE_LOG.c.seq.desc()).limit(1)
             ).one()
-            [row] = conn.execute(sa.select(TimestampToken.__table__)).all()
+            [row] = conn.execute(sa.select(TIMESTAMP_TOKEN)).all()
         assert (row.subject, row.ref, row.digest) == (
             "capture-log-head",
             str(head.seq),
@@ -154,6 +154,6 @@ def test_cite_timestamps_the_manifest_it_writes(
     assert result.exit_code == 0, result.output
     assert "timestamped" in result.output
     with Workspace.open(settings) as ws, ws.engine.connect() as conn:
-        token = conn.execute(sa.select(TimestampToken.__table__)).one()
+        token = conn.execute(sa.select(TIMESTAMP_TOKEN)).one()
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert tsa.verify_token(token.token, digest, local.ca_file).ok

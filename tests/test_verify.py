@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from sourcewatch.ingest import ingest
-from sourcewatch.models import Capture, CaptureLogEntry
+from sourcewatch.models import CAPTURE, CAPTURE_LOG
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
 from sourcewatch.sources import SourceConfig
 from sourcewatch.verify import verify_archive
@@ -54,7 +54,7 @@ def test_a_deleted_object_is_named_by_both_modes(workspace: Workspace) -> None:
 
 def test_an_altered_log_row_is_named(workspace: Workspace) -> None:
     archive_three(workspace)
-    log = CaptureLogEntry.__table__
+    log = CAPTURE_LOG
     with workspace.engine.begin() as conn:
         conn.execute(sa.update(log).where(log.c.seq == 2).values(url="https://evil.example/"))
     problems = verify_archive(workspace).problems
@@ -64,7 +64,7 @@ def test_an_altered_log_row_is_named(workspace: Workspace) -> None:
 
 def test_a_deleted_log_row_breaks_the_chain(workspace: Workspace) -> None:
     archive_three(workspace)
-    log = CaptureLogEntry.__table__
+    log = CAPTURE_LOG
     with workspace.engine.begin() as conn:
         conn.execute(sa.delete(log).where(log.c.seq == 2))
     problems = verify_archive(workspace).problems
@@ -77,7 +77,7 @@ def test_a_deleted_log_row_breaks_the_chain(workspace: Workspace) -> None:
 
 def test_a_rewritten_capture_row_is_named(workspace: Workspace) -> None:
     archive_three(workspace)
-    capture = Capture.__table__
+    capture = CAPTURE
     with workspace.engine.begin() as conn:
         conn.execute(sa.update(capture).where(capture.c.id == 1).values(sha256="f" * 64))
     problems = verify_archive(workspace).problems

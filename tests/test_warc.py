@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from sourcewatch.evidence.warc import REQUEST_NOTE, WarcStore, warc_store
 from sourcewatch.ingest import ingest
-from sourcewatch.models import Capture, WarcRecord
+from sourcewatch.models import CAPTURE, WARC_RECORD
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
@@ -59,9 +59,7 @@ def test_ingest_writes_and_indexes_a_response_and_a_request_record(workspace: Wo
 
     with workspace.engine.connect() as conn:
         row = conn.execute(
-            sa.select(WarcRecord.__table__).join(
-                Capture.__table__, Capture.__table__.c.id == WarcRecord.__table__.c.capture_id
-            )
+            sa.select(WARC_RECORD).join(CAPTURE, CAPTURE.c.id == WARC_RECORD.c.capture_id)
         ).one()
     store = warc_store(workspace.settings)
     data = store.read(row.warc_file, row.offset, row.length + row.request_length)
@@ -99,9 +97,7 @@ def test_an_unchanged_page_polled_again_is_not_written_again(workspace: Workspac
 def test_imported_files_have_no_http_exchange_and_get_no_records(workspace: Workspace) -> None:
     ingest(workspace, SOURCE, PollResult([RawCapture(url="file:export.json", body=b"{}")], []))
     with workspace.engine.connect() as conn:
-        assert (
-            conn.execute(sa.select(sa.func.count()).select_from(WarcRecord.__table__)).scalar() == 0
-        )
+        assert conn.execute(sa.select(sa.func.count()).select_from(WARC_RECORD)).scalar() == 0
 
 
 def test_a_torn_tail_from_a_crash_is_cut_off_by_the_next_writer(tmp_path: Path) -> None:

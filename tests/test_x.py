@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.x import XCollector
 from sourcewatch.ingest import IngestReport, ingest
-from sourcewatch.models import Capture, Item, ItemRevision
+from sourcewatch.models import CAPTURE, ITEM, ITEM_REVISION
 from sourcewatch.net import Http
 from sourcewatch.polling import poll_source
 from sourcewatch.records import PollResult
@@ -63,13 +63,13 @@ def recheck(ws: Workspace, refs: list[ItemRef]) -> PollResult:
 
 
 def item_row(ws: Workspace, external_id: str) -> sa.Row:
-    table = Item.__table__
+    table = ITEM
     with ws.engine.connect() as conn:
         return conn.execute(sa.select(table).where(table.c.external_id == external_id)).one()
 
 
 def revisions(ws: Workspace, item_id: int) -> list[str]:
-    table = ItemRevision.__table__
+    table = ITEM_REVISION
     with ws.engine.connect() as conn:
         query = sa.select(table.c.text).where(table.c.item_id == item_id).order_by(table.c.revision)
         return list(conn.execute(query).scalars())
@@ -96,7 +96,7 @@ def test_poll_ingest_then_an_edit_becomes_a_revision(ws: Workspace, fake: FakeX)
     third = poll(ws)  # nothing new since the edit
     assert (third.new, third.edited) == (0, 0)
     with ws.engine.connect() as conn:
-        kinds = conn.execute(sa.select(Capture.__table__.c.kind)).scalars().all()
+        kinds = conn.execute(sa.select(CAPTURE.c.kind)).scalars().all()
     assert set(kinds) == {"api"}
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sourcewatch.config import Settings
 from sourcewatch.ingest import ingest
 from sourcewatch.matching import Matcher, load_matcher
-from sourcewatch.models import Item, Source
+from sourcewatch.models import ITEM, SOURCE
 from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
@@ -78,8 +78,8 @@ def ingest_posts(
     ingest(ws, source, PollResult(captures=captures, items=items), now=now)
     with ws.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(Item.external_id, Item.id)
-            .join(Source, Source.id == Item.source_id)
-            .where(Source.name == source.name)
+            sa.select(ITEM.c.external_id, ITEM.c.id)
+            .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+            .where(SOURCE.c.name == source.name)
         ).all()
     return {row.external_id: row.id for row in rows}

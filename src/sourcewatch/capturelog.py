@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from sourcewatch.models import CaptureLogEntry
+from sourcewatch.models import CAPTURE_LOG
 
 GENESIS = "0" * 64
-_LOG = CaptureLogEntry.__table__
 _ADVISORY_LOCK_KEY = 0x5357_4C4F47  # "SWLOG"
 
 
@@ -52,7 +51,7 @@ def append(connection: sa.Connection, entries: list[NewLogEntry]) -> None:
             sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
         )
     head = connection.execute(
-        sa.select(_LOG.c.entry_hash).order_by(_LOG.c.seq.desc()).limit(1)
+        sa.select(CAPTURE_LOG.c.entry_hash).order_by(CAPTURE_LOG.c.seq.desc()).limit(1)
     ).scalar()
     prev = head or GENESIS
     rows = []
@@ -71,7 +70,7 @@ def append(connection: sa.Connection, entries: list[NewLogEntry]) -> None:
             }
         )
         prev = digest
-    connection.execute(sa.insert(_LOG), rows)
+    connection.execute(sa.insert(CAPTURE_LOG), rows)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,10 @@ def walk(connection: sa.Connection, *, batch: int = 5000) -> Iterator[ChainProbl
     last_seq = 0
     while True:
         rows = connection.execute(
-            sa.select(_LOG).where(_LOG.c.seq > last_seq).order_by(_LOG.c.seq).limit(batch)
+            sa.select(CAPTURE_LOG)
+            .where(CAPTURE_LOG.c.seq > last_seq)
+            .order_by(CAPTURE_LOG.c.seq)
+            .limit(batch)
         ).all()
         if not rows:
             return

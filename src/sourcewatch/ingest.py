@@ -20,18 +20,13 @@ from sourcewatch import capturelog
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.evidence import warc
 from sourcewatch.matchstore import ItemContent, match_and_queue
-from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Source
+from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION, SOURCE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_source
 from sourcewatch.sqlutil import chunked, copy_rows, insert_ignore
 from sourcewatch.urls import canonical_url
 from sourcewatch.workspace import Workspace
-
-_ITEM = Item.__table__
-_REVISION = ItemRevision.__table__
-_CAPTURE = Capture.__table__
-_ITEM_CAPTURE = ItemCapture.__table__
 
 
 class IngestError(SourcewatchError):
@@ -147,7 +142,7 @@ def _store_captures(
         for (sha, url), cap in unique.items()
     ]
     inserted = conn.execute(
-        insert_ignore(conn, _CAPTURE).returning(_CAPTURE.c.id, _CAPTURE.c.sha256, _CAPTURE.c.url),
+        insert_ignore(conn, CAPTURE).returning(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url),
         rows,
     ).all()
     new_keys = {(row.sha256, row.url): row.id for row in inserted}
@@ -165,9 +160,9 @@ def _store_captures(
     ids: dict[str, list[int]] = {}
     for sha_chunk in chunked(sorted({sha for sha, _ in unique}), 500):
         existing = conn.execute(
-            sa.select(
-                _CAPTURE.c.id, _CAPTURE.c.sha256, _CAPTURE.c.url, _CAPTURE.c.last_seen_at
-            ).where(_CAPTURE.c.sha256.in_(sha_chunk))
+            sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.last_seen_at).where(
+                CAPTURE.c.sha256.in_(sha_chunk)
+            )
         ).all()
         for row in existing:
             capture = unique.get((row.sha256, row.url))
@@ -176,8 +171,8 @@ def _store_captures(
             ids.setdefault(row.sha256, []).append(row.id)
             if (row.sha256, row.url) not in new_keys and capture.fetched_at > row.last_seen_at:
                 conn.execute(
-                    sa.update(_CAPTURE)
-                    .where(_CAPTURE.c.id == row.id)
+                    sa.update(CAPTURE)
+                    .where(CAPTURE.c.id == row.id)
                     .values(last_seen_at=capture.fetched_at)
                 )
     return ids, log_entries
@@ -196,14 +191,14 @@ def _store_items(
             row.external_id: row
             for row in conn.execute(
                 sa.select(
-                    _ITEM.c.id,
-                    _ITEM.c.external_id,
-                    _ITEM.c.content_hash,
-                    _ITEM.c.revision,
-                    _ITEM.c.deleted_at,
+                    ITEM.c.id,
+                    ITEM.c.external_id,
+                    ITEM.c.content_hash,
+                    ITEM.c.revision,
+                    ITEM.c.deleted_at,
                 ).where(
-                    _ITEM.c.source_id == source_id,
-                    _ITEM.c.external_id.in_([item.external_id for item in batch]),
+                    ITEM.c.source_id == source_id,
+                    ITEM.c.external_id.in_([item.external_id for item in batch]),
                 )
             )
         }
@@ -232,7 +227,7 @@ def _store_items(
         item_ids.update(_insert_items(conn, source_id, new_items, now, report))
         _apply_edits(conn, edits, now, report)
         if deletions:
-            conn.execute(sa.update(_ITEM).where(_ITEM.c.id.in_(deletions)).values(deleted_at=now))
+            conn.execute(sa.update(ITEM).where(ITEM.c.id.in_(deletions)).values(deleted_at=now))
             report.deleted += len(deletions)
         _link_captures(conn, batch, item_ids, capture_ids)
 
@@ -278,7 +273,7 @@ def _insert_items(
     ids = _insert_returning_ids(conn, source_id, rows)
     _insert_rows(
         conn,
-        _REVISION,
+        ITEM_REVISION,
         [
             _revision_row(ids[item.external_id], 1, item, row["content_hash"], now)
             for item, row in zip(new_items, rows, strict=True)
@@ -296,13 +291,13 @@ def _insert_returning_ids(
 ) -> dict[str, int]:
     """Insert new item rows; external_id -> id (unique within the batch, deduplicated)."""
     if conn.dialect.name != "postgresql":
-        inserted = conn.execute(sa.insert(_ITEM).returning(_ITEM.c.id, _ITEM.c.external_id), rows)
+        inserted = conn.execute(sa.insert(ITEM).returning(ITEM.c.id, ITEM.c.external_id), rows)
         return {row.external_id: row.id for row in inserted}
-    copy_rows(conn, _ITEM, rows)
+    copy_rows(conn, ITEM, rows)
     external_ids = [row["external_id"] for row in rows]
     selected = conn.execute(
-        sa.select(_ITEM.c.id, _ITEM.c.external_id).where(
-            _ITEM.c.source_id == source_id, _ITEM.c.external_id.in_(external_ids)
+        sa.select(ITEM.c.id, ITEM.c.external_id).where(
+            ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids)
         )
     )
     return {row.external_id: row.id for row in selected}
@@ -335,12 +330,12 @@ def _apply_edits(
     # One executemany (a pipeline on psycopg) instead of a round trip per edited item.
     columns = [key for key in updates[0] if key != "_item_id"]
     conn.execute(
-        sa.update(_ITEM)
-        .where(_ITEM.c.id == sa.bindparam("_item_id"))
+        sa.update(ITEM)
+        .where(ITEM.c.id == sa.bindparam("_item_id"))
         .values({key: sa.bindparam(key) for key in columns}),
         updates,
     )
-    _insert_rows(conn, _REVISION, revision_rows)
+    _insert_rows(conn, ITEM_REVISION, revision_rows)
     report.edited += len(edits)
 
 
@@ -374,13 +369,13 @@ def _link_captures(
     }
     if links:
         conn.execute(
-            insert_ignore(conn, _ITEM_CAPTURE),
+            insert_ignore(conn, ITEM_CAPTURE),
             [{"item_id": i, "capture_id": c} for i, c in sorted(links)],
         )
 
 
 def _store_source_state(conn: sa.Connection, source_id: int, result: PollResult) -> None:
-    table = Source.__table__
+    table = SOURCE
     values: dict[str, Any] = {}
     if result.cursor is not None:
         values["cursor"] = result.cursor

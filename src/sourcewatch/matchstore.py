@@ -17,11 +17,10 @@ import sqlalchemy as sa
 
 from sourcewatch.alerts.outbox import record as record_alerts
 from sourcewatch.matching import Matcher, MatchResult
-from sourcewatch.models import Match
+from sourcewatch.models import MATCH
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
 
-_MATCH = Match.__table__
 _SEPARATOR = "\n\n"
 
 
@@ -106,10 +105,10 @@ def match_and_queue(
     if replace:
         for chunk in chunked([(c.item_id, c.revision) for c in contents], 500):
             conn.execute(
-                sa.delete(_MATCH).where(sa.tuple_(_MATCH.c.item_id, _MATCH.c.revision).in_(chunk))
+                sa.delete(MATCH).where(sa.tuple_(MATCH.c.item_id, MATCH.c.revision).in_(chunk))
             )
     if rows:
-        conn.execute(sa.insert(_MATCH), rows)
+        conn.execute(sa.insert(MATCH), rows)
     # A rescan's retro-hunt finds old posts: they go to the queue, not to the alert channels.
     return len(rows), _queue(conn, source, to_queue, now, alert=not replace)
 

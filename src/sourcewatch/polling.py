@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.ingest import IngestReport, ingest
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler.leases import PollRecord, outcome_values
@@ -17,13 +17,11 @@ from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_source, source_state
 from sourcewatch.workspace import Workspace
 
-_SOURCE = Source.__table__
-
 
 def load_state(ws: Workspace, source: SourceConfig) -> SourceState:
     with ws.engine.begin() as conn:
         source_id = ensure_source(conn, source)
-        return source_state(conn.execute(sa.select(_SOURCE).where(_SOURCE.c.id == source_id)).one())
+        return source_state(conn.execute(sa.select(SOURCE).where(SOURCE.c.id == source_id)).one())
 
 
 async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> IngestReport:
@@ -48,10 +46,10 @@ def record_outcome(ws: Workspace, source: SourceConfig, record: PollRecord) -> N
     """Write the poll's health on the source row, as the daemon does (no lease here)."""
     with ws.engine.begin() as conn:
         failures = conn.execute(
-            sa.select(_SOURCE.c.consecutive_failures).where(_SOURCE.c.name == source.name)
+            sa.select(SOURCE.c.consecutive_failures).where(SOURCE.c.name == source.name)
         ).scalar_one()
         conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.name == source.name)
+            sa.update(SOURCE)
+            .where(SOURCE.c.name == source.name)
             .values(**outcome_values(record, failures))
         )

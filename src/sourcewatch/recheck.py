@@ -16,14 +16,11 @@ import sqlalchemy as sa
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, ItemRef
 from sourcewatch.ingest import IngestReport, ingest
-from sourcewatch.models import Item, Source
+from sourcewatch.models import ITEM, SOURCE
 from sourcewatch.net import Http
 from sourcewatch.records import utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
-
-_ITEM = Item.__table__
-_SOURCE = Source.__table__
 
 
 def recent_item_refs(
@@ -32,12 +29,12 @@ def recent_item_refs(
     """The source's items not known to be deleted, published (or, lacking a date,
     collected) within ``window`` of ``now``, newest first."""
     cutoff = (now or utcnow()) - window
-    when = sa.func.coalesce(_ITEM.c.published_at, _ITEM.c.collected_at)
+    when = sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
     query = (
-        sa.select(_ITEM.c.external_id, _ITEM.c.url, _ITEM.c.content_hash, _ITEM.c.published_at)
-        .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
-        .where(_SOURCE.c.name == source_name, _ITEM.c.deleted_at.is_(None), when >= cutoff)
-        .order_by(when.desc(), _ITEM.c.id.desc())
+        sa.select(ITEM.c.external_id, ITEM.c.url, ITEM.c.content_hash, ITEM.c.published_at)
+        .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+        .where(SOURCE.c.name == source_name, ITEM.c.deleted_at.is_(None), when >= cutoff)
+        .order_by(when.desc(), ITEM.c.id.desc())
     )
     with ws.engine.connect() as conn:
         return [

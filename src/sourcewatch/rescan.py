@@ -14,15 +14,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from sourcewatch.matchstore import ItemContent, match_and_queue
-from sourcewatch.models import Item, Match, Source
+from sourcewatch.models import ITEM, MATCH, SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
 Progress = Callable[[int, int], None]
-_ITEM = Item.__table__
-_MATCH = Match.__table__
-_SOURCE = Source.__table__
 
 
 @dataclass
@@ -48,7 +45,7 @@ def rescan(
     now = utcnow()
     cutoff = now - since if since else None
     with ws.engine.connect() as conn:
-        sources = {row.id: _source_config(row) for row in conn.execute(sa.select(_SOURCE))}
+        sources = {row.id: _source_config(row) for row in conn.execute(sa.select(SOURCE))}
         total = conn.execute(_count_query(cutoff)).scalar_one()
     last_id = 0
     while True:
@@ -79,27 +76,27 @@ def rescan(
 def _in_window(cutoff: datetime | None) -> list[sa.ColumnElement[bool]]:
     if cutoff is None:
         return []
-    return [sa.func.coalesce(_ITEM.c.published_at, _ITEM.c.collected_at) >= cutoff]
+    return [sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at) >= cutoff]
 
 
 def _count_query(cutoff: datetime | None) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(_ITEM).where(*_in_window(cutoff))
+    return sa.select(sa.func.count()).select_from(ITEM).where(*_in_window(cutoff))
 
 
 def _batch_query(cutoff: datetime | None, after_id: int, limit: int) -> sa.Select:
     return (
-        sa.select(_ITEM.c.id, _ITEM.c.source_id, _ITEM.c.revision, _ITEM.c.title, _ITEM.c.text)
-        .where(_ITEM.c.id > after_id, *_in_window(cutoff))
-        .order_by(_ITEM.c.id)
+        sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.revision, ITEM.c.title, ITEM.c.text)
+        .where(ITEM.c.id > after_id, *_in_window(cutoff))
+        .order_by(ITEM.c.id)
         .limit(limit)
     )
 
 
 def _matched_query(cutoff: datetime | None) -> sa.Select:
-    current = sa.and_(_MATCH.c.item_id == _ITEM.c.id, _MATCH.c.revision == _ITEM.c.revision)
+    current = sa.and_(MATCH.c.item_id == ITEM.c.id, MATCH.c.revision == ITEM.c.revision)
     return (
         sa.select(sa.func.count())
-        .select_from(_ITEM)
+        .select_from(ITEM)
         .where(sa.exists().where(current), *_in_window(cutoff))
     )
 

@@ -9,12 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.db import read_connection
-from sourcewatch.models import Item, Source
+from sourcewatch.models import ITEM, SOURCE
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
-
-_SOURCE = Source.__table__
-_ITEM = Item.__table__
 
 
 @dataclass(frozen=True)
@@ -57,10 +54,10 @@ class SourceStatus:
 def source_statuses(ws: Workspace, configured: list[SourceConfig]) -> list[SourceStatus]:
     """Every source in the watch list, plus removed ones that still hold items."""
     with read_connection(ws.engine) as conn:
-        rows = {row.name: row for row in conn.execute(sa.select(_SOURCE))}
+        rows = {row.name: row for row in conn.execute(sa.select(SOURCE))}
         counts = dict(
             conn.execute(
-                sa.select(_ITEM.c.source_id, sa.func.count()).group_by(_ITEM.c.source_id)
+                sa.select(ITEM.c.source_id, sa.func.count()).group_by(ITEM.c.source_id)
             ).all()
         )
     statuses = []

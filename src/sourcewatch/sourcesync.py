@@ -14,11 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.collectors.base import SourceState
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.sources import SourceConfig
-
-_SOURCE = Source.__table__
 
 
 def source_state(row: sa.Row) -> SourceState:
@@ -50,15 +48,15 @@ def _config_values(source: SourceConfig) -> dict[str, Any]:
 def ensure_source(conn: sa.Connection, source: SourceConfig, now: datetime | None = None) -> int:
     """The id of the source's row, created or brought in line with its config."""
     values = _config_values(source)
-    row = conn.execute(sa.select(_SOURCE).where(_SOURCE.c.name == source.name)).first()
+    row = conn.execute(sa.select(SOURCE).where(SOURCE.c.name == source.name)).first()
     if row is None:
         return conn.execute(
-            sa.insert(_SOURCE).returning(_SOURCE.c.id),
+            sa.insert(SOURCE).returning(SOURCE.c.id),
             {"name": source.name, "created_at": now or utcnow(), "cursor": {}, **values},
         ).scalar_one()
     changed = {key: value for key, value in values.items() if getattr(row, key) != value}
     if changed:
-        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.id == row.id).values(**changed))
+        conn.execute(sa.update(SOURCE).where(SOURCE.c.id == row.id).values(**changed))
     return row.id
 
 
@@ -74,7 +72,7 @@ def sync_sources(engine: sa.Engine, sources: list[SourceConfig]) -> SyncReport:
     now = utcnow()
     added, updated = [], []
     with engine.begin() as conn:
-        existing = {row.name: row for row in conn.execute(sa.select(_SOURCE))}
+        existing = {row.name: row for row in conn.execute(sa.select(SOURCE))}
         for source in sources:
             row = existing.get(source.name)
             if row is None:
@@ -86,6 +84,6 @@ def sync_sources(engine: sa.Engine, sources: list[SourceConfig]) -> SyncReport:
         removed = sorted(n for n, row in existing.items() if n not in names and row.in_config)
         if removed:
             conn.execute(
-                sa.update(_SOURCE).where(_SOURCE.c.name.in_(removed)).values(in_config=False)
+                sa.update(SOURCE).where(SOURCE.c.name.in_(removed)).values(in_config=False)
             )
     return SyncReport(added=added, updated=updated, removed=removed)

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
 
@@ -19,9 +18,15 @@ def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 def insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     """INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
+    # Each dialect's insert is imported here, on first use: importing the PostgreSQL
+    # dialect costs ~30 ms of start-up that SQLite users and read-only commands skip.
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()
     if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"unsupported database {conn.dialect.name}")
 

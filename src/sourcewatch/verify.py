@@ -15,12 +15,10 @@ import sqlalchemy as sa
 from sourcewatch import capturelog
 from sourcewatch.archive import ObjectMissing
 from sourcewatch.db import read_connection
-from sourcewatch.models import Capture, CaptureLogEntry
+from sourcewatch.models import CAPTURE, CAPTURE_LOG
 from sourcewatch.workspace import Workspace
 
 Progress = Callable[[int, int], None]  # (done, total)
-_LOG = CaptureLogEntry.__table__
-_CAPTURE = Capture.__table__
 
 
 @dataclass
@@ -50,7 +48,7 @@ def verify_archive(
     report = VerifyReport(quick=quick)
     object_state: dict[str, str | None] = {}  # sha256 -> problem text, or None when fine
     with read_connection(ws.engine) as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(_LOG)).scalar_one()
+        total = conn.execute(sa.select(sa.func.count()).select_from(CAPTURE_LOG)).scalar_one()
         for entry in capturelog.walk(conn):
             if isinstance(entry, capturelog.ChainProblem):
                 report.problems.append(str(entry))
@@ -83,22 +81,22 @@ def _check_object(ws: Workspace, sha256: str, quick: bool) -> str | None:
 def _captures_without_matching_entry(conn: sa.Connection) -> list[str]:
     rows = conn.execute(
         sa.select(
-            _CAPTURE.c.id,
-            _CAPTURE.c.sha256,
-            _CAPTURE.c.url,
-            _LOG.c.seq,
-            _LOG.c.sha256.label("log_sha"),
-            _LOG.c.url.label("log_url"),
+            CAPTURE.c.id,
+            CAPTURE.c.sha256,
+            CAPTURE.c.url,
+            CAPTURE_LOG.c.seq,
+            CAPTURE_LOG.c.sha256.label("log_sha"),
+            CAPTURE_LOG.c.url.label("log_url"),
         )
-        .select_from(_CAPTURE.outerjoin(_LOG, _LOG.c.capture_id == _CAPTURE.c.id))
+        .select_from(CAPTURE.outerjoin(CAPTURE_LOG, CAPTURE_LOG.c.capture_id == CAPTURE.c.id))
         .where(
             sa.or_(
-                _LOG.c.seq.is_(None),
-                _LOG.c.sha256 != _CAPTURE.c.sha256,
-                _LOG.c.url != _CAPTURE.c.url,
+                CAPTURE_LOG.c.seq.is_(None),
+                CAPTURE_LOG.c.sha256 != CAPTURE.c.sha256,
+                CAPTURE_LOG.c.url != CAPTURE.c.url,
             )
         )
-        .order_by(_CAPTURE.c.id)
+        .order_by(CAPTURE.c.id)
     ).all()
     problems = []
     for row in rows:

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sourcewatch.alerts.channels import Candidate, wants
 from sourcewatch.alerts.outbox import OUTBOX
 from sourcewatch.config import AlertSettings
-from sourcewatch.models import AlertChannel, AlertDelivery
+from sourcewatch.models import ALERT_CHANNEL, ALERT_DELIVERY
 from sourcewatch.sqlutil import chunked
 
-CHANNEL = AlertChannel.__table__
-DELIVERY = AlertDelivery.__table__
+CHANNEL = ALERT_CHANNEL
+DELIVERY = ALERT_DELIVERY
 NEW_CHANNEL_LOOKBACK = timedelta(hours=24)
 LEASE = timedelta(minutes=5)
 FANOUT_BATCH = 2000

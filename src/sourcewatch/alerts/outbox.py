@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sourcewatch.models import AlertOutbox, Triage, TriageItem
+from sourcewatch.models import ALERT_OUTBOX, TRIAGE, TRIAGE_ITEM
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
 
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     # matching is imported for types only: the triage commands must start fast
     from sourcewatch.matching.results import MatchResult
 
-OUTBOX = AlertOutbox.__table__
-_TRIAGE = Triage.__table__
-_TRIAGE_ITEM = TriageItem.__table__
+OUTBOX = ALERT_OUTBOX
 
 
 def match_key(entities: Sequence[str], rules: Sequence[str]) -> str:
@@ -51,14 +49,14 @@ def record(
     for chunk in chunked(item_ids, 500):
         rows = conn.execute(
             sa.select(
-                _TRIAGE_ITEM.c.item_id,
-                _TRIAGE_ITEM.c.revision,
-                _TRIAGE.c.id,
-                _TRIAGE.c.priority,
-                _TRIAGE.c.areas,
+                TRIAGE_ITEM.c.item_id,
+                TRIAGE_ITEM.c.revision,
+                TRIAGE.c.id,
+                TRIAGE.c.priority,
+                TRIAGE.c.areas,
             )
-            .join(_TRIAGE, _TRIAGE.c.id == _TRIAGE_ITEM.c.triage_id)
-            .where(_TRIAGE_ITEM.c.item_id.in_(chunk), _TRIAGE.c.item_id == _TRIAGE_ITEM.c.item_id)
+            .join(TRIAGE, TRIAGE.c.id == TRIAGE_ITEM.c.triage_id)
+            .where(TRIAGE_ITEM.c.item_id.in_(chunk), TRIAGE.c.item_id == TRIAGE_ITEM.c.item_id)
         )
         for row in rows:
             queued[row.item_id] = (row.id, row.revision, row.priority, list(row.areas))

@@ -9,13 +9,8 @@ import sqlalchemy as sa
 
 from sourcewatch.alerts.message import EntryView
 from sourcewatch.alerts.outbox import OUTBOX
-from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision
+from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.sqlutil import chunked
-
-_ITEM = Item.__table__
-_REVISION = ItemRevision.__table__
-_ITEM_CAPTURE = ItemCapture.__table__
-_CAPTURE = Capture.__table__
 
 
 def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, EntryView]:
@@ -25,19 +20,19 @@ def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, Ent
         rows = conn.execute(
             sa.select(
                 OUTBOX,
-                _REVISION.c.title.label("rev_title"),
-                _REVISION.c.text.label("rev_text"),
-                _REVISION.c.seen_at,
-                _ITEM.c.url,
-                _ITEM.c.canonical_url,
-                _ITEM.c.published_at,
+                ITEM_REVISION.c.title.label("rev_title"),
+                ITEM_REVISION.c.text.label("rev_text"),
+                ITEM_REVISION.c.seen_at,
+                ITEM.c.url,
+                ITEM.c.canonical_url,
+                ITEM.c.published_at,
             )
-            .join(_ITEM, _ITEM.c.id == OUTBOX.c.item_id)
+            .join(ITEM, ITEM.c.id == OUTBOX.c.item_id)
             .outerjoin(
-                _REVISION,
+                ITEM_REVISION,
                 sa.and_(
-                    _REVISION.c.item_id == OUTBOX.c.item_id,
-                    _REVISION.c.revision == OUTBOX.c.revision,
+                    ITEM_REVISION.c.item_id == OUTBOX.c.item_id,
+                    ITEM_REVISION.c.revision == OUTBOX.c.revision,
                 ),
             )
             .where(OUTBOX.c.id.in_(chunk))
@@ -65,10 +60,10 @@ def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, Ent
 def _newest_capture(conn: sa.Connection, item_ids: list[int]) -> dict[int, str]:
     newest: dict[int, str] = {}
     rows = conn.execute(
-        sa.select(_ITEM_CAPTURE.c.item_id, _CAPTURE.c.sha256)
-        .join(_CAPTURE, _CAPTURE.c.id == _ITEM_CAPTURE.c.capture_id)
-        .where(_ITEM_CAPTURE.c.item_id.in_(item_ids))
-        .order_by(_CAPTURE.c.fetched_at, _CAPTURE.c.id)
+        sa.select(ITEM_CAPTURE.c.item_id, CAPTURE.c.sha256)
+        .join(CAPTURE, CAPTURE.c.id == ITEM_CAPTURE.c.capture_id)
+        .where(ITEM_CAPTURE.c.item_id.in_(item_ids))
+        .order_by(CAPTURE.c.fetched_at, CAPTURE.c.id)
     )
     for row in rows:
         newest[row.item_id] = row.sha256  # ascending: the last one wins

@@ -24,7 +24,7 @@ from sourcewatch.citations.batch import DEFAULT_CONCURRENCY, snapshot_all
 from sourcewatch.citations.cite import snapshot_row
 from sourcewatch.citations.snapshot import SNAPSHOT_STATUSES, Snapshot, snapshot_source
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.models import Item, Source
+from sourcewatch.models import ITEM, SOURCE
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
@@ -168,7 +168,7 @@ def _then_from_archive(ws: Workspace, canonical: str) -> Then:
     latest = store.latest_capture(ws, canonical)
     if latest is None:
         return Then("dead", None, None)
-    item, source = Item.__table__, Source.__table__
+    item, source = ITEM, SOURCE
     with ws.engine.connect() as conn:
         content = conn.execute(
             sa.select(item.c.content_hash)

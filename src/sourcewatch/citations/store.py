@@ -15,14 +15,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from sourcewatch.models import Capture, Citation
+from sourcewatch.models import CAPTURE, CITATION
 from sourcewatch.records import RawCapture, utcnow
 from sourcewatch.workspace import Workspace
 
 SNAPSHOT_REPORT = "(snapshot)"
 RECHECK_REPORT = "(recheck)"
-_CITATION = Citation.__table__
-_CAPTURE = Capture.__table__
 
 
 @dataclass(frozen=True)
@@ -50,15 +48,15 @@ def latest_capture(
 ) -> StoredCapture | None:
     """The newest capture cited as ``captured`` for ``canonical`` (fetched after ``since``)."""
     query = (
-        sa.select(_CAPTURE.c.id, _CAPTURE.c.sha256, _CAPTURE.c.url, _CAPTURE.c.fetched_at)
-        .add_columns(_CAPTURE.c.status)
-        .join(_CITATION, _CITATION.c.capture_id == _CAPTURE.c.id)
-        .where(_CITATION.c.canonical_url == canonical, _CITATION.c.status == "captured")
-        .order_by(_CAPTURE.c.fetched_at.desc(), _CAPTURE.c.id.desc())
+        sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.fetched_at)
+        .add_columns(CAPTURE.c.status)
+        .join(CITATION, CITATION.c.capture_id == CAPTURE.c.id)
+        .where(CITATION.c.canonical_url == canonical, CITATION.c.status == "captured")
+        .order_by(CAPTURE.c.fetched_at.desc(), CAPTURE.c.id.desc())
         .limit(1)
     )
     if since is not None:
-        query = query.where(_CAPTURE.c.fetched_at >= since)
+        query = query.where(CAPTURE.c.fetched_at >= since)
     with ws.engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:
@@ -74,9 +72,9 @@ def capture_ids(ws: Workspace, captures: Sequence[RawCapture]) -> dict[tuple[str
     ids: dict[tuple[str, str], int] = {}
     with ws.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(_CAPTURE.c.id, _CAPTURE.c.sha256, _CAPTURE.c.url)
-            .where(_CAPTURE.c.sha256.in_(sorted({sha for sha, _ in wanted})))
-            .order_by(_CAPTURE.c.id)
+            sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url)
+            .where(CAPTURE.c.sha256.in_(sorted({sha for sha, _ in wanted})))
+            .order_by(CAPTURE.c.id)
         )
         for row in rows:
             if (row.sha256, row.url) in wanted:
@@ -90,7 +88,7 @@ def record_citations(ws: Workspace, rows: list[CitationRow]) -> None:
     now = utcnow()
     with ws.engine.begin() as conn:
         conn.execute(
-            sa.insert(_CITATION),
+            sa.insert(CITATION),
             [{**row.__dict__, "created_at": now} for row in rows],
         )
 
@@ -99,9 +97,9 @@ def cited_urls(ws: Workspace) -> list[str]:
     """Every canonical URL some report cites (with a capture), for the weekly re-check."""
     with ws.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(_CITATION.c.canonical_url)
-            .where(_CITATION.c.canonical_url.is_not(None), _CITATION.c.capture_id.is_not(None))
+            sa.select(CITATION.c.canonical_url)
+            .where(CITATION.c.canonical_url.is_not(None), CITATION.c.capture_id.is_not(None))
             .distinct()
-            .order_by(_CITATION.c.canonical_url)
+            .order_by(CITATION.c.canonical_url)
         )
         return [row[0] for row in rows]

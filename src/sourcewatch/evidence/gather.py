@@ -20,20 +20,17 @@ import sqlalchemy as sa
 from sourcewatch.capturelog import format_time
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.models import (
-    Capture,
-    CaptureLogEntry,
-    Item,
-    ItemCapture,
-    ItemRevision,
-    Source,
-    TimestampToken,
-    WarcRecord,
+    CAPTURE,
+    CAPTURE_LOG,
+    ITEM,
+    ITEM_CAPTURE,
+    ITEM_REVISION,
+    SOURCE,
+    TIMESTAMP_TOKEN,
+    WARC_RECORD,
 )
 from sourcewatch.sqlutil import chunked
 
-_ITEM, _REV, _SOURCE = Item.__table__, ItemRevision.__table__, Source.__table__
-_CAPTURE, _LINK, _LOG = Capture.__table__, ItemCapture.__table__, CaptureLogEntry.__table__
-_WARC, _TOKEN = WarcRecord.__table__, TimestampToken.__table__
 HEAD_SUBJECT = "capture-log-head"
 MANIFEST_SUBJECT = "cite-manifest"
 
@@ -97,7 +94,9 @@ def _linked_items(conn: sa.Connection, capture_ids: Sequence[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunked(list(capture_ids), 500):
         found.update(
-            conn.execute(sa.select(_LINK.c.item_id).where(_LINK.c.capture_id.in_(chunk))).scalars()
+            conn.execute(
+                sa.select(ITEM_CAPTURE.c.item_id).where(ITEM_CAPTURE.c.capture_id.in_(chunk))
+            ).scalars()
         )
     return found
 
@@ -106,19 +105,21 @@ def _items(conn: sa.Connection, item_ids: list[int]) -> list[dict[str, Any]]:
     items = []
     for chunk in chunked(item_ids, 500):
         rows = conn.execute(
-            sa.select(_ITEM, _SOURCE.c.name.label("source_name"), _SOURCE.c.kind.label("kind"))
-            .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
-            .where(_ITEM.c.id.in_(chunk))
-            .order_by(_ITEM.c.id)
+            sa.select(ITEM, SOURCE.c.name.label("source_name"), SOURCE.c.kind.label("kind"))
+            .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+            .where(ITEM.c.id.in_(chunk))
+            .order_by(ITEM.c.id)
         ).all()
         for row in rows:
             revisions = conn.execute(
-                sa.select(_REV).where(_REV.c.item_id == row.id).order_by(_REV.c.revision)
+                sa.select(ITEM_REVISION)
+                .where(ITEM_REVISION.c.item_id == row.id)
+                .order_by(ITEM_REVISION.c.revision)
             ).all()
             captures = conn.execute(
-                sa.select(_LINK.c.capture_id)
-                .where(_LINK.c.item_id == row.id)
-                .order_by(_LINK.c.capture_id)
+                sa.select(ITEM_CAPTURE.c.capture_id)
+                .where(ITEM_CAPTURE.c.item_id == row.id)
+                .order_by(ITEM_CAPTURE.c.capture_id)
             ).scalars()
             items.append(
                 {
@@ -162,15 +163,15 @@ def _captures(conn: sa.Connection, capture_ids: list[int]) -> list[dict[str, Any
     for chunk in chunked(capture_ids, 500):
         rows = conn.execute(
             sa.select(
-                _CAPTURE,
-                _WARC.c.warc_file,
-                _WARC.c.offset,
-                _WARC.c.length,
-                _WARC.c.request_length,
+                CAPTURE,
+                WARC_RECORD.c.warc_file,
+                WARC_RECORD.c.offset,
+                WARC_RECORD.c.length,
+                WARC_RECORD.c.request_length,
             )
-            .outerjoin(_WARC, _WARC.c.capture_id == _CAPTURE.c.id)
-            .where(_CAPTURE.c.id.in_(chunk))
-            .order_by(_CAPTURE.c.id)
+            .outerjoin(WARC_RECORD, WARC_RECORD.c.capture_id == CAPTURE.c.id)
+            .where(CAPTURE.c.id.in_(chunk))
+            .order_by(CAPTURE.c.id)
         ).all()
         for row in rows:
             warc = None
@@ -204,7 +205,9 @@ def _log_segment(
     seqs: list[int] = []
     for chunk in chunked(list(capture_ids), 500):
         seqs.extend(
-            conn.execute(sa.select(_LOG.c.seq).where(_LOG.c.capture_id.in_(chunk))).scalars()
+            conn.execute(
+                sa.select(CAPTURE_LOG.c.seq).where(CAPTURE_LOG.c.capture_id.in_(chunk))
+            ).scalars()
         )
     if not seqs:
         return [], []
@@ -212,9 +215,9 @@ def _log_segment(
     # The oldest head timestamp at or after the last needed entry proves them all existed
     # by its time; the segment runs up to it so the verifier can walk there.
     covering = conn.execute(
-        sa.select(_TOKEN)
-        .where(_TOKEN.c.subject == HEAD_SUBJECT)
-        .order_by(_TOKEN.c.created_at, _TOKEN.c.id)
+        sa.select(TIMESTAMP_TOKEN)
+        .where(TIMESTAMP_TOKEN.c.subject == HEAD_SUBJECT)
+        .order_by(TIMESTAMP_TOKEN.c.created_at, TIMESTAMP_TOKEN.c.id)
     ).all()
     tokens = [t for t in covering if first <= int(t.ref)]
     after = [t for t in tokens if int(t.ref) >= last]
@@ -222,7 +225,9 @@ def _log_segment(
         last = min(int(t.ref) for t in after)
     tokens = [t for t in tokens if int(t.ref) <= last]
     rows = conn.execute(
-        sa.select(_LOG).where(_LOG.c.seq.between(first, last)).order_by(_LOG.c.seq)
+        sa.select(CAPTURE_LOG)
+        .where(CAPTURE_LOG.c.seq.between(first, last))
+        .order_by(CAPTURE_LOG.c.seq)
     ).all()
     segment = [
         {
@@ -244,7 +249,9 @@ def _manifest_tokens(conn: sa.Connection, digest: str | None) -> list[dict[str, 
     if digest is None:
         return []
     rows = conn.execute(
-        sa.select(_TOKEN).where(_TOKEN.c.subject == MANIFEST_SUBJECT, _TOKEN.c.digest == digest)
+        sa.select(TIMESTAMP_TOKEN).where(
+            TIMESTAMP_TOKEN.c.subject == MANIFEST_SUBJECT, TIMESTAMP_TOKEN.c.digest == digest
+        )
     ).all()
     return [token_json(row) for row in rows]
 

@@ -28,15 +28,28 @@ import sqlalchemy as sa
 
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.evidence.gather import HEAD_SUBJECT, MANIFEST_SUBJECT
-from sourcewatch.models import CaptureLogEntry, TimestampToken
+from sourcewatch.models import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.records import sha256_hex, utcnow
 from sourcewatch.workspace import Workspace
 
-_TOKEN, _LOG = TimestampToken.__table__, CaptureLogEntry.__table__
 _MAX_REPLY_BYTES = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _TIME = re.compile(r"^Time stamp: (.+)$", re.MULTILINE)
 _STATUS = re.compile(r"^Status: (.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TimestampToken:
+    """A stored ``timestamp_token`` row: an RFC 3161 token over ``digest``."""
+
+    id: int
+    subject: str
+    ref: str
+    digest: str
+    token: bytes  # DER TimeStampToken (CMS SignedData)
+    tsa_url: str
+    gen_time: datetime
+    created_at: datetime
 
 
 class TimestampError(SourcewatchError):
@@ -181,7 +194,9 @@ def timestamp_digest(ws: Workspace, subject: str, ref: str, digest: str) -> Time
         "created_at": utcnow(),
     }
     with ws.engine.begin() as conn:
-        row["id"] = conn.execute(sa.insert(_TOKEN).returning(_TOKEN.c.id), row).scalar_one()
+        row["id"] = conn.execute(
+            sa.insert(TIMESTAMP_TOKEN).returning(TIMESTAMP_TOKEN.c.id), row
+        ).scalar_one()
     return TimestampToken(**row)
 
 
@@ -192,13 +207,16 @@ def timestamp_log_head(ws: Workspace) -> TimestampToken | None:
         return None
     with ws.engine.connect() as conn:
         head = conn.execute(
-            sa.select(_LOG.c.seq, _LOG.c.entry_hash).order_by(_LOG.c.seq.desc()).limit(1)
+            sa.select(CAPTURE_LOG.c.seq, CAPTURE_LOG.c.entry_hash)
+            .order_by(CAPTURE_LOG.c.seq.desc())
+            .limit(1)
         ).first()
         if head is None:
             return None
         done = conn.execute(
-            sa.select(_TOKEN.c.id).where(
-                _TOKEN.c.subject == HEAD_SUBJECT, _TOKEN.c.digest == head.entry_hash
+            sa.select(TIMESTAMP_TOKEN.c.id).where(
+                TIMESTAMP_TOKEN.c.subject == HEAD_SUBJECT,
+                TIMESTAMP_TOKEN.c.digest == head.entry_hash,
             )
         ).first()
     if done is not None:

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from sourcewatch.capturelog import format_time
 from sourcewatch.db import read_connection
-from sourcewatch.models import Capture, WarcRecord
+from sourcewatch.models import CAPTURE, WARC_RECORD
 from sourcewatch.records import RawCapture
 from sourcewatch.sqlutil import chunked, insert_ignore
 
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from sourcewatch.config import Settings
     from sourcewatch.workspace import Workspace
 
-_CAPTURE = Capture.__table__
-_WARC = WarcRecord.__table__
 _PREFIX = "sourcewatch-"
 _SUFFIX = ".warc.gz"
 _REWRITTEN = ("content-encoding", "content-length", "transfer-encoding")
@@ -259,9 +257,9 @@ def archive_exchanges(ws: Workspace, captures: Sequence[RawCapture]) -> list[Wri
     with read_connection(ws.engine) as conn:
         for sha_chunk in chunked(sorted({sha for sha, _ in pending}), 500):
             indexed = conn.execute(
-                sa.select(_CAPTURE.c.sha256, _CAPTURE.c.url)
-                .join(_WARC, _WARC.c.capture_id == _CAPTURE.c.id)
-                .where(_CAPTURE.c.sha256.in_(sha_chunk))
+                sa.select(CAPTURE.c.sha256, CAPTURE.c.url)
+                .join(WARC_RECORD, WARC_RECORD.c.capture_id == CAPTURE.c.id)
+                .where(CAPTURE.c.sha256.in_(sha_chunk))
             ).all()
             for row in indexed:
                 pending.pop((row.sha256, row.url), None)
@@ -276,8 +274,8 @@ def index_exchanges(conn: sa.Connection, written: Sequence[WrittenExchange]) -> 
     rows = []
     for sha_chunk in chunked(sorted({w.sha256 for w in written}), 500):
         for row in conn.execute(
-            sa.select(_CAPTURE.c.id, _CAPTURE.c.sha256, _CAPTURE.c.url).where(
-                _CAPTURE.c.sha256.in_(sha_chunk)
+            sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url).where(
+                CAPTURE.c.sha256.in_(sha_chunk)
             )
         ):
             exchange = by_key.get((row.sha256, row.url))
@@ -294,7 +292,7 @@ def index_exchanges(conn: sa.Connection, written: Sequence[WrittenExchange]) -> 
                 )
     if rows:
         # A concurrent writer may have indexed the same capture first: its record stands.
-        conn.execute(insert_ignore(conn, _WARC), rows)
+        conn.execute(insert_ignore(conn, WARC_RECORD), rows)
 
 
 def warc_store(settings: Settings) -> WarcStore:

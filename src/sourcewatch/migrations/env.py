@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import sourcewatch.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from sourcewatch.models import metadata
 
 engine = context.config.attributes["engine"]
 
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=SQLModel.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -17,9 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sourcewatch.models import DaemonHeartbeat
-
-_BEAT = DaemonHeartbeat.__table__
+from sourcewatch.models import DAEMON_HEARTBEAT
 
 
 def new_replica_id() -> str:
@@ -50,10 +48,14 @@ def beat(
         "in_flight": counters.in_flight,
     }
     with engine.begin() as conn:
-        updated = conn.execute(sa.update(_BEAT).where(_BEAT.c.replica == replica).values(**values))
+        updated = conn.execute(
+            sa.update(DAEMON_HEARTBEAT)
+            .where(DAEMON_HEARTBEAT.c.replica == replica)
+            .values(**values)
+        )
         if updated.rowcount == 0:
             conn.execute(
-                sa.insert(_BEAT).values(
+                sa.insert(DAEMON_HEARTBEAT).values(
                     replica=replica,
                     hostname=socket.gethostname(),
                     pid=os.getpid(),
@@ -65,7 +67,7 @@ def beat(
 
 def remove(engine: sa.Engine, replica: str) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.delete(_BEAT).where(_BEAT.c.replica == replica))
+        conn.execute(sa.delete(DAEMON_HEARTBEAT).where(DAEMON_HEARTBEAT.c.replica == replica))
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,13 @@ class Replica:
 
 
 def replicas(conn: sa.Connection) -> list[Replica]:
-    rows = conn.execute(sa.select(_BEAT).order_by(_BEAT.c.started_at)).all()
+    rows = conn.execute(sa.select(DAEMON_HEARTBEAT).order_by(DAEMON_HEARTBEAT.c.started_at)).all()
     return [Replica(**row._asdict()) for row in rows]
 
 
 def prune(engine: sa.Engine, now: datetime, older_than: timedelta) -> int:
     """Forget replicas that stopped beating long ago (killed ones never remove their row)."""
     with engine.begin() as conn:
-        return conn.execute(sa.delete(_BEAT).where(_BEAT.c.beat_at < now - older_than)).rowcount
+        return conn.execute(
+            sa.delete(DAEMON_HEARTBEAT).where(DAEMON_HEARTBEAT.c.beat_at < now - older_than)
+        ).rowcount

@@ -21,10 +21,8 @@ import sqlalchemy as sa
 
 from sourcewatch.collectors.base import SourceState
 from sourcewatch.db import is_sqlite, read_connection
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE
 from sourcewatch.sourcesync import source_state
-
-_SOURCE = Source.__table__
 
 Purpose = Literal["poll", "recheck"]
 
@@ -43,16 +41,16 @@ class Claim:
 
 
 def _free(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(_SOURCE.c.lease_owner.is_(None), _SOURCE.c.lease_expires_at < now)
+    return sa.or_(SOURCE.c.lease_owner.is_(None), SOURCE.c.lease_expires_at < now)
 
 
 def _due(purpose: Purpose, now: datetime, recheck_every: float) -> sa.ColumnElement[bool]:
     if purpose == "poll":
-        return sa.or_(_SOURCE.c.next_poll_at.is_(None), _SOURCE.c.next_poll_at <= now)
+        return sa.or_(SOURCE.c.next_poll_at.is_(None), SOURCE.c.next_poll_at <= now)
     cutoff = now - timedelta(seconds=recheck_every)
     return sa.and_(
-        _SOURCE.c.last_success_at.is_not(None),  # never polled: nothing to re-check yet
-        sa.or_(_SOURCE.c.last_recheck_at.is_(None), _SOURCE.c.last_recheck_at <= cutoff),
+        SOURCE.c.last_success_at.is_not(None),  # never polled: nothing to re-check yet
+        sa.or_(SOURCE.c.last_recheck_at.is_(None), SOURCE.c.last_recheck_at <= cutoff),
     )
 
 
@@ -75,24 +73,24 @@ def claim_due_sources(
         return []
     query = (
         sa.select(
-            _SOURCE.c.id,
-            _SOURCE.c.name,
-            _SOURCE.c.kind,
-            _SOURCE.c.interval_seconds,
-            _SOURCE.c.next_poll_at,
-            _SOURCE.c.cursor,
-            _SOURCE.c.etag,
-            _SOURCE.c.last_modified,
+            SOURCE.c.id,
+            SOURCE.c.name,
+            SOURCE.c.kind,
+            SOURCE.c.interval_seconds,
+            SOURCE.c.next_poll_at,
+            SOURCE.c.cursor,
+            SOURCE.c.etag,
+            SOURCE.c.last_modified,
         )
         .where(
-            _SOURCE.c.enabled.is_(True),
-            _SOURCE.c.in_config.is_(True),
+            SOURCE.c.enabled.is_(True),
+            SOURCE.c.in_config.is_(True),
             _free(now),
             _due(purpose, now, recheck_every),
         )
         # Never-polled sources first (NULL), then the most overdue.
-        .where(_SOURCE.c.id.not_in(list(exclude)) if exclude else sa.true())
-        .order_by(_SOURCE.c.next_poll_at.is_not(None), _SOURCE.c.next_poll_at, _SOURCE.c.id)
+        .where(SOURCE.c.id.not_in(list(exclude)) if exclude else sa.true())
+        .order_by(SOURCE.c.next_poll_at.is_not(None), SOURCE.c.next_poll_at, SOURCE.c.id)
         .limit(limit)
     )
     with engine.begin() as conn:
@@ -102,8 +100,8 @@ def claim_due_sources(
         if not rows:
             return []
         conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.id.in_([row.id for row in rows]))
+            sa.update(SOURCE)
+            .where(SOURCE.c.id.in_([row.id for row in rows]))
             .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
         )
     return [
@@ -120,8 +118,8 @@ def renew_leases(
         return 0
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.id.in_(source_ids), _SOURCE.c.lease_owner == owner)
+            sa.update(SOURCE)
+            .where(SOURCE.c.id.in_(source_ids), SOURCE.c.lease_owner == owner)
             .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
         )
     return result.rowcount
@@ -144,8 +142,8 @@ def release_lease(
         values["last_recheck_at"] = last_recheck_at
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.id == source_id, _SOURCE.c.lease_owner == owner)
+            sa.update(SOURCE)
+            .where(SOURCE.c.id == source_id, SOURCE.c.lease_owner == owner)
             .values(**values)
         )
     return result.rowcount == 1
@@ -155,8 +153,8 @@ def release_all(engine: sa.Engine, owner: str) -> int:
     """Drop every lease ``owner`` holds (shutdown); those sources stay due for the others."""
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(_SOURCE)
-            .where(_SOURCE.c.lease_owner == owner)
+            sa.update(SOURCE)
+            .where(SOURCE.c.lease_owner == owner)
             .values(lease_owner=None, lease_expires_at=None)
         )
     return result.rowcount
@@ -166,9 +164,9 @@ def lease_counts(engine: sa.Engine, now: datetime) -> dict[str, int]:
     """Live leases per owner (expired ones are not counted)."""
     with read_connection(engine) as conn:
         rows = conn.execute(
-            sa.select(_SOURCE.c.lease_owner, sa.func.count())
-            .where(_SOURCE.c.lease_owner.is_not(None), _SOURCE.c.lease_expires_at >= now)
-            .group_by(_SOURCE.c.lease_owner)
+            sa.select(SOURCE.c.lease_owner, sa.func.count())
+            .where(SOURCE.c.lease_owner.is_not(None), SOURCE.c.lease_expires_at >= now)
+            .group_by(SOURCE.c.lease_owner)
         ).all()
     return {owner: count for owner, count in rows}
 
@@ -208,8 +206,8 @@ def finish_poll(
     """
     with engine.begin() as conn:
         failures = conn.execute(
-            sa.select(_SOURCE.c.consecutive_failures).where(
-                _SOURCE.c.id == source_id, _SOURCE.c.lease_owner == owner
+            sa.select(SOURCE.c.consecutive_failures).where(
+                SOURCE.c.id == source_id, SOURCE.c.lease_owner == owner
             )
         ).scalar()
         if failures is None:
@@ -219,5 +217,5 @@ def finish_poll(
             values.update(outcome_values(record, failures))
             failures = values["consecutive_failures"]  # type: ignore[assignment]
         values["next_poll_at"] = next_poll_at(failures)
-        conn.execute(sa.update(_SOURCE).where(_SOURCE.c.id == source_id).values(**values))
+        conn.execute(sa.update(SOURCE).where(SOURCE.c.id == source_id).values(**values))
     return True

@@ -15,12 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.db import read_connection
-from sourcewatch.models import Item, Source, Triage
+from sourcewatch.models import ITEM, SOURCE, TRIAGE
 from sourcewatch.scheduler.heartbeat import Replica, replicas
-
-_SOURCE = Source.__table__
-_ITEM = Item.__table__
-_TRIAGE = Triage.__table__
 
 
 @dataclass(frozen=True)
@@ -76,33 +72,33 @@ class DaemonStats:
 
 
 def gather_stats(engine: sa.Engine, now: datetime, stale_seconds: float) -> DaemonStats:
-    active = sa.and_(_SOURCE.c.enabled.is_(True), _SOURCE.c.in_config.is_(True))
-    live_lease = sa.and_(_SOURCE.c.lease_owner.is_not(None), _SOURCE.c.lease_expires_at >= now)
-    due = sa.or_(_SOURCE.c.next_poll_at.is_(None), _SOURCE.c.next_poll_at <= now)
+    active = sa.and_(SOURCE.c.enabled.is_(True), SOURCE.c.in_config.is_(True))
+    live_lease = sa.and_(SOURCE.c.lease_owner.is_not(None), SOURCE.c.lease_expires_at >= now)
+    due = sa.or_(SOURCE.c.next_poll_at.is_(None), SOURCE.c.next_poll_at <= now)
 
     def count(where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
-        return sa.select(sa.func.count()).select_from(_SOURCE).where(where).scalar_subquery()
+        return sa.select(sa.func.count()).select_from(SOURCE).where(where).scalar_subquery()
 
     with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(
                 count(active).label("sources"),
                 count(sa.and_(active, due)).label("due"),
-                count(sa.and_(active, _SOURCE.c.consecutive_failures > 0)).label("failing"),
+                count(sa.and_(active, SOURCE.c.consecutive_failures > 0)).label("failing"),
                 count(live_lease).label("leased"),
-                sa.select(sa.func.count()).select_from(_ITEM).scalar_subquery().label("items"),
+                sa.select(sa.func.count()).select_from(ITEM).scalar_subquery().label("items"),
                 sa.select(sa.func.count())
-                .select_from(_TRIAGE)
-                .where(_TRIAGE.c.status == "new")
+                .select_from(TRIAGE)
+                .where(TRIAGE.c.status == "new")
                 .scalar_subquery()
                 .label("queue"),
             )
         ).one()
         by_owner = dict(
             conn.execute(
-                sa.select(_SOURCE.c.lease_owner, sa.func.count())
+                sa.select(SOURCE.c.lease_owner, sa.func.count())
                 .where(live_lease)
-                .group_by(_SOURCE.c.lease_owner)
+                .group_by(SOURCE.c.lease_owner)
             ).all()
         )
         known = replicas(conn)

@@ -10,12 +10,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import Capture, Item, ItemCapture, ItemRevision, Match, Source
-from sourcewatch.triage.entries import TRIAGE, TRIAGE_ITEM, entry_id_for_item
+from sourcewatch.models import (
+    CAPTURE,
+    ITEM,
+    ITEM_CAPTURE,
+    ITEM_REVISION,
+    MATCH,
+    SOURCE,
+    TRIAGE,
+    TRIAGE_ITEM,
+)
+from sourcewatch.triage.entries import entry_id_for_item
 from sourcewatch.triage.marking import TriageError
-
-_ITEM, _SOURCE, _REVISION = Item.__table__, Source.__table__, ItemRevision.__table__
-_CAPTURE, _ITEM_CAPTURE, _MATCH = Capture.__table__, ItemCapture.__table__, Match.__table__
 
 
 class ItemNotFoundError(TriageError):
@@ -132,16 +138,16 @@ class ItemDetail:
 
 def item_detail(conn: sa.Connection, item_id: int) -> ItemDetail:
     item = conn.execute(
-        sa.select(_ITEM, _SOURCE.c.name.label("source_name"))
-        .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
-        .where(_ITEM.c.id == item_id)
+        sa.select(ITEM, SOURCE.c.name.label("source_name"))
+        .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+        .where(ITEM.c.id == item_id)
     ).first()
     if item is None:
         raise ItemNotFoundError(item_id)
     matches = conn.execute(
-        sa.select(_MATCH)
-        .where(_MATCH.c.item_id == item_id, _MATCH.c.revision == item.revision)
-        .order_by(_MATCH.c.start, _MATCH.c.id)
+        sa.select(MATCH)
+        .where(MATCH.c.item_id == item_id, MATCH.c.revision == item.revision)
+        .order_by(MATCH.c.start, MATCH.c.id)
     ).all()
     fields = {"text": item.text, "title": item.title or ""}
     spans = [
@@ -181,10 +187,10 @@ def item_detail(conn: sa.Connection, item_id: int) -> ItemDetail:
 def item_captures(conn: sa.Connection, item_ids: list[int]) -> dict[int, list[CaptureRef]]:
     """The archived captures behind each item, oldest first."""
     rows = conn.execute(
-        sa.select(_ITEM_CAPTURE.c.item_id, _CAPTURE)
-        .join(_CAPTURE, _CAPTURE.c.id == _ITEM_CAPTURE.c.capture_id)
-        .where(_ITEM_CAPTURE.c.item_id.in_(item_ids))
-        .order_by(_CAPTURE.c.fetched_at, _CAPTURE.c.id)
+        sa.select(ITEM_CAPTURE.c.item_id, CAPTURE)
+        .join(CAPTURE, CAPTURE.c.id == ITEM_CAPTURE.c.capture_id)
+        .where(ITEM_CAPTURE.c.item_id.in_(item_ids))
+        .order_by(CAPTURE.c.fetched_at, CAPTURE.c.id)
     )
     result: dict[int, list[CaptureRef]] = {}
     for row in rows:
@@ -200,7 +206,9 @@ def _valid_span(start: int | None, end: int | None, text: str) -> bool:
 
 def _revisions(conn: sa.Connection, item_id: int) -> list[Revision]:
     rows = conn.execute(
-        sa.select(_REVISION).where(_REVISION.c.item_id == item_id).order_by(_REVISION.c.revision)
+        sa.select(ITEM_REVISION)
+        .where(ITEM_REVISION.c.item_id == item_id)
+        .order_by(ITEM_REVISION.c.revision)
     ).all()
     revisions: list[Revision] = []
     previous: sa.Row[Any] | None = None
@@ -253,16 +261,16 @@ def _group(conn: sa.Connection, item_id: int) -> list[dict[str, Any]]:
         return []
     rows = conn.execute(
         sa.select(
-            _ITEM.c.id,
-            _ITEM.c.external_id,
-            _ITEM.c.canonical_url,
-            _ITEM.c.forwarded_from,
-            _SOURCE.c.name,
+            ITEM.c.id,
+            ITEM.c.external_id,
+            ITEM.c.canonical_url,
+            ITEM.c.forwarded_from,
+            SOURCE.c.name,
         )
-        .join(TRIAGE_ITEM, TRIAGE_ITEM.c.item_id == _ITEM.c.id)
-        .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
-        .where(TRIAGE_ITEM.c.triage_id == triage_id, _ITEM.c.id != item_id)
-        .order_by(TRIAGE_ITEM.c.added_at, _ITEM.c.id)
+        .join(TRIAGE_ITEM, TRIAGE_ITEM.c.item_id == ITEM.c.id)
+        .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+        .where(TRIAGE_ITEM.c.triage_id == triage_id, ITEM.c.id != item_id)
+        .order_by(TRIAGE_ITEM.c.added_at, ITEM.c.id)
     )
     return [
         {

@@ -29,13 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import Source
+from sourcewatch.models import SOURCE, TRIAGE, TRIAGE_ITEM
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
 from sourcewatch.triage.entries import (
     SYSTEM_ANALYST,
-    TRIAGE,
-    TRIAGE_ITEM,
     Facets,
     add_event,
     facets_of,
@@ -50,7 +48,6 @@ if TYPE_CHECKING:
 
 DUPLICATE_WINDOW = timedelta(days=14)  # an older identical text is queued again
 MAX_BREADTH = 9
-_SOURCE = Source.__table__
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ def enqueue(conn: sa.Connection, source: SourceConfig, hits: list[ItemHit], now:
     """
     if not hits:
         return 0
-    source_id = conn.execute(sa.select(_SOURCE.c.id).where(_SOURCE.c.name == source.name)).scalar()
+    source_id = conn.execute(sa.select(SOURCE.c.id).where(SOURCE.c.name == source.name)).scalar()
     if source_id is None:
         raise LookupError(f"source {source.name!r} is not in the database; ingest it first")
     existing: dict[int, tuple[int, int]] = {}  # item id -> (triage id, revision queued)

@@ -12,12 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import Triage, TriageEvent, TriageFacet, TriageItem
-
-TRIAGE = Triage.__table__
-TRIAGE_ITEM = TriageItem.__table__
-TRIAGE_FACET = TriageFacet.__table__
-TRIAGE_EVENT = TriageEvent.__table__
+from sourcewatch.models import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
 
 SYSTEM_ANALYST = "sourcewatch"  # history entries written by ingest, not by a person
 FACETS = ("area", "entity", "source")

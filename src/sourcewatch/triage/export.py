@@ -18,10 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import TRIAGE_STATUSES, Item, Source
+from sourcewatch.models import ITEM, TRIAGE, TRIAGE_STATUSES
 from sourcewatch.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
-from sourcewatch.triage.entries import TRIAGE
 from sourcewatch.triage.queue import QueueFilter, list_queue
 
 FORMATS = ("csv", "jsonl", "md")
@@ -45,7 +44,6 @@ CSV_COLUMNS = (
     "title",
     "text",
 )
-_ITEM, _SOURCE = Item.__table__, Source.__table__
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -82,8 +80,8 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
     items = {
         row.id: row
         for row in conn.execute(
-            sa.select(_ITEM.c.id, _ITEM.c.canonical_url, _ITEM.c.url, _ITEM.c.text).where(
-                _ITEM.c.id.in_([row.item_id for row in queue] or [-1])
+            sa.select(ITEM.c.id, ITEM.c.canonical_url, ITEM.c.url, ITEM.c.text).where(
+                ITEM.c.id.in_([row.item_id for row in queue] or [-1])
             )
         )
     }

@@ -16,12 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import TRIAGE_STATUSES, Item, Match, Source
-from sourcewatch.triage.entries import TRIAGE, TRIAGE_FACET, TRIAGE_ITEM
+from sourcewatch.models import (
+    ITEM,
+    MATCH,
+    SOURCE,
+    TRIAGE,
+    TRIAGE_FACET,
+    TRIAGE_ITEM,
+    TRIAGE_STATUSES,
+)
 
-_ITEM = Item.__table__
-_SOURCE = Source.__table__
-_MATCH = Match.__table__
 EXCERPT_CHARS = 240
 
 
@@ -147,15 +151,15 @@ def _select_entries(
     query = (
         sa.select(
             TRIAGE,
-            _ITEM.c.external_id,
-            _ITEM.c.title,
-            sa.func.substr(_ITEM.c.text, 1, EXCERPT_CHARS).label("excerpt"),
-            _ITEM.c.published_at,
-            _SOURCE.c.name.label("source_name"),
+            ITEM.c.external_id,
+            ITEM.c.title,
+            sa.func.substr(ITEM.c.text, 1, EXCERPT_CHARS).label("excerpt"),
+            ITEM.c.published_at,
+            SOURCE.c.name.label("source_name"),
         )
         .select_from(
-            joined.join(_ITEM, _ITEM.c.id == TRIAGE.c.item_id).join(
-                _SOURCE, _SOURCE.c.id == _ITEM.c.source_id
+            joined.join(ITEM, ITEM.c.id == TRIAGE.c.item_id).join(
+                SOURCE, SOURCE.c.id == ITEM.c.source_id
             )
         )
         .order_by(keys.c.priority.desc(), keys.c.queued_at.desc(), key_id.desc())
@@ -224,9 +228,9 @@ def _add_groups(conn: sa.Connection, rows: list[QueueRow]) -> None:
         return
     by_id = {row.triage_id: row for row in rows}
     members = conn.execute(
-        sa.select(TRIAGE_ITEM.c.triage_id, TRIAGE_ITEM.c.item_id, _SOURCE.c.name)
-        .join(_ITEM, _ITEM.c.id == TRIAGE_ITEM.c.item_id)
-        .join(_SOURCE, _SOURCE.c.id == _ITEM.c.source_id)
+        sa.select(TRIAGE_ITEM.c.triage_id, TRIAGE_ITEM.c.item_id, SOURCE.c.name)
+        .join(ITEM, ITEM.c.id == TRIAGE_ITEM.c.item_id)
+        .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
         .where(TRIAGE_ITEM.c.triage_id.in_(list(by_id)))
         .order_by(TRIAGE_ITEM.c.added_at, TRIAGE_ITEM.c.item_id)
     )
@@ -236,14 +240,14 @@ def _add_groups(conn: sa.Connection, rows: list[QueueRow]) -> None:
         if source_name not in row.sources:
             row.sources.append(source_name)
     matches = conn.execute(
-        sa.select(TRIAGE_ITEM.c.triage_id, _MATCH.c.entity_id, _MATCH.c.rule_id)
-        .join(_ITEM, _ITEM.c.id == TRIAGE_ITEM.c.item_id)
+        sa.select(TRIAGE_ITEM.c.triage_id, MATCH.c.entity_id, MATCH.c.rule_id)
+        .join(ITEM, ITEM.c.id == TRIAGE_ITEM.c.item_id)
         .join(
-            _MATCH,
-            sa.and_(_MATCH.c.item_id == _ITEM.c.id, _MATCH.c.revision == _ITEM.c.revision),
+            MATCH,
+            sa.and_(MATCH.c.item_id == ITEM.c.id, MATCH.c.revision == ITEM.c.revision),
         )
         .where(TRIAGE_ITEM.c.triage_id.in_(list(by_id)))
-        .order_by(_MATCH.c.id)
+        .order_by(MATCH.c.id)
     )
     for triage_id, entity_id, rule_id in matches:
         row = by_id[triage_id]
