@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sourcewatch.config import load_settings
-from sourcewatch.models import Item, Source
+from sourcewatch.models import ITEM, SOURCE
 from sourcewatch.rescan import rescan
 from sourcewatch.workspace import Workspace
 
@@ -31,7 +31,7 @@ def load_items(ws: Workspace, total: int) -> None:
     now = datetime.now(UTC)
     with ws.engine.begin() as conn:
         source_id = conn.execute(
-            sa.insert(Source.__table__).returning(Source.__table__.c.id),
+            sa.insert(SOURCE).returning(SOURCE.c.id),
             {"name": "bench", "kind": "feed", "target": "https://e.org", "areas": [],
              "cursor": {}, "created_at": now},
         ).scalar_one()  # fmt: skip
@@ -46,11 +46,11 @@ def load_items(ws: Workspace, total: int) -> None:
                       "revision": 1, "media": [], "extra": {}})  # fmt: skip
         if len(batch) == 20_000:
             with ws.engine.begin() as conn:
-                conn.execute(sa.insert(Item.__table__), batch)
+                conn.execute(sa.insert(ITEM), batch)
             batch = []
     if batch:
         with ws.engine.begin() as conn:
-            conn.execute(sa.insert(Item.__table__), batch)
+            conn.execute(sa.insert(ITEM), batch)
 
 
 def main() -> None:

@@ -86,3 +86,37 @@ def test_the_shipped_config_file_is_valid_and_documents_every_setting() -> None:
         sub = field.default_factory() if field.default_factory else None
         for sub_name in getattr(type(sub), "model_fields", {}):
             assert sub_name in text, f"{name}.{sub_name} is not documented"
+
+
+def test_environment_names_nest_with_a_double_underscore_and_lists_are_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("sourcewatch_scheduler__tick_seconds", "0.5")  # any case
+    monkeypatch.setenv("SOURCEWATCH_ALERTS", '[{"name": "ops", "url": "json://127.0.0.1/"}]')
+    monkeypatch.setenv("SOURCEWATCH_TEST_SOMETHING", "not a setting, left alone")
+    settings = load_settings()
+    assert settings.scheduler.tick_seconds == 0.5
+    assert [alert.name for alert in settings.alerts] == ["ops"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "SOURCEWATCH_NET__RETRYS",
+            "2",
+            r"SOURCEWATCH_NET__RETRYS: \[net\] has no setting 'retrys'",
+        ),
+        ("SOURCEWATCH_ALERTS", "[{oops", "SOURCEWATCH_ALERTS: expected JSON"),
+        ("SOURCEWATCH_LOG_LEVEL__X", "1", "log_level is not a section"),
+        ("SOURCEWATCH_NET__RETRIES", "many", "net.retries"),
+    ],
+)
+def test_bad_environment_settings_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()

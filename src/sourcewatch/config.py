@@ -9,18 +9,15 @@ print in logs or reprs.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 from sourcewatch.errors import SourcewatchError
 
@@ -154,14 +151,14 @@ class EvidenceSettings(BaseModel):
         return self
 
 
-class Settings(BaseSettings):
-    """Everything configurable. See ``config/sourcewatch.toml`` for the commented file."""
+class Settings(BaseModel):
+    """Everything configurable. See ``config/sourcewatch.toml`` for the commented file.
 
-    model_config = SettingsConfigDict(
-        env_prefix="SOURCEWATCH_",
-        env_nested_delimiter="__",
-        extra="forbid",
-    )
+    Constructing one directly takes only what it is given; ``load_settings`` layers the
+    file and the environment.
+    """
+
+    model_config = {"extra": "forbid"}
 
     data_dir: Path = Path("storage")
     database_url: str | None = None  # None: sqlite:///<data_dir>/sourcewatch.db
@@ -205,25 +202,79 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'sourcewatch.db'}"
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Precedence, highest first: explicit arguments, environment, the TOML file.
-        toml_file = _active_toml_file.get("path")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+
+ENV_PREFIX = "SOURCEWATCH_"
+ENV_NESTED_DELIMITER = "__"
 
 
-# pydantic-settings builds sources from the class; this carries the file choice in.
-_active_toml_file: dict[str, Path | None] = {"path": None}
+def environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings named by ``SOURCEWATCH_*`` variables, as nested dicts.
+
+    ``SOURCEWATCH_NET__RETRIES=1`` is ``{"net": {"retries": "1"}}`` (pydantic converts the
+    text); a list, dict or section given whole (``SOURCEWATCH_ALERTS='[...]'``) is JSON.
+    Names are case-insensitive. A top-level name that is no setting is not ours to judge
+    (``SOURCEWATCH_CONFIG`` names the file, tests use ``SOURCEWATCH_TEST_*``), but a
+    misspelt key inside a section is an error rather than a silently ignored setting.
+    """
+    layer: dict[str, Any] = {}
+    for key, raw in sorted(environ.items()):
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        path = key[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+        model: type[BaseModel] = Settings
+        target = layer
+        for depth, name in enumerate(path):
+            field = model.model_fields.get(name)
+            if field is None or field.exclude:
+                if depth == 0:
+                    break
+                raise ConfigError(f"{key}: [{'.'.join(path[:depth])}] has no setting {name!r}")
+            if depth == len(path) - 1:
+                target[name] = _env_value(key, raw, field.annotation)
+                break
+            section = _section_model(field.annotation)
+            if section is None:
+                raise ConfigError(f"{key}: {'.'.join(path[: depth + 1])} is not a section")
+            nested = target.setdefault(name, {})
+            if not isinstance(nested, dict):
+                raise ConfigError(
+                    f"{key}: {name} is also given whole by {ENV_PREFIX}{name.upper()}"
+                )
+            target, model = nested, section
+    return layer
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _is_structured(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_structured(arg) for arg in get_args(annotation) if arg is not type(None))
+    origin = get_origin(annotation) or annotation
+    return origin in (list, tuple, dict, set) or _section_model(annotation) is not None
+
+
+def _env_value(key: str, raw: str, annotation: Any) -> Any:
+    if not _is_structured(annotation):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{key}: expected JSON for this setting: {exc}") from exc
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def find_config_file(explicit: Path | None) -> Path | None:
@@ -243,21 +294,24 @@ def find_config_file(explicit: Path | None) -> Path | None:
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Load settings for a command. ``overrides`` win over everything (tests use them)."""
+    """Load settings for a command: built-in defaults, then the TOML file, then the
+    ``SOURCEWATCH_*`` environment, then ``overrides`` (tests use them), each overriding
+    the one before key by key."""
     path = find_config_file(config_file)
+    data: dict[str, Any] = {}
     if path is not None:
         try:
             with path.open("rb") as fh:
-                tomllib.load(fh)
+                data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-    _active_toml_file["path"] = path
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    data = _deep_merge(_deep_merge(data, environment_layer(os.environ)), overrides)
     try:
-        settings = Settings(**overrides)
+        settings = Settings.model_validate(data)
     except ValueError as exc:
         where = path if path is not None else "environment"
         raise ConfigError(f"invalid settings ({where}): {exc}") from exc
-    finally:
-        _active_toml_file["path"] = None
     settings.config_file = path
     return settings

@@ -7,15 +7,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.sanitize import terminal_safe
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 T = TypeVar("T")
 
@@ -74,6 +76,9 @@ def cli_errors() -> Iterator[None]:
 @contextmanager
 def progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
     """A progress bar on stderr, so --json output on stdout stays clean."""
+    # Imported here: most commands never draw one, and rich.progress costs start-up time.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
         yield progress, progress.add_task(label, total=None)
