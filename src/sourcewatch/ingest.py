@@ -5,28 +5,37 @@ store (atomically, fsynced) *before* the database transaction that refers to
 them, and that transaction is all-or-nothing. A crash at any point leaves at
 worst an unreferenced object; the next poll re-ingests and converges, because
 every step is an upsert keyed by (source, external_id) or (sha256, url).
+
+``ingest_many`` stores the results of several polls in one transaction (the daemon
+batches the polls that finish while the database is busy): one WARC append, one
+capture-log append and one commit for all of them, and a few statements per batch
+instead of a dozen per poll. A poll whose data the database refuses does not sink
+the others: the batch is rolled back and stored again one poll at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from sourcewatch import capturelog
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.evidence import warc
+from sourcewatch.itemstore import ItemCounts, SourceItems, store_items
 from sourcewatch.matchstore import ItemContent, match_and_queue
-from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION, SOURCE
+from sourcewatch.models import CAPTURE, SOURCE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources import SourceConfig
-from sourcewatch.sourcesync import ensure_source
-from sourcewatch.sqlutil import chunked, copy_rows, insert_ignore
-from sourcewatch.urls import canonical_url
+from sourcewatch.sourcesync import ensure_sources
+from sourcewatch.sqlutil import chunked, insert_ignore
 from sourcewatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sourcewatch.matching import Matcher
 
 
 class IngestError(SourcewatchError):
@@ -68,37 +77,149 @@ def ingest(
     New items and edits are matched against the workspace's watchlists in the same
     transaction, and hits are queued for triage.
     """
+    [stored] = ingest_many(ws, [(source, result)], now=now)
+    if isinstance(stored, Exception):
+        raise stored
+    return stored
+
+
+def ingest_many(
+    ws: Workspace,
+    polls: Sequence[tuple[SourceConfig, PollResult]],
+    *,
+    now: datetime | None = None,
+) -> list[IngestReport | Exception]:
+    """Store several PollResults together; one report, or the error that stopped that
+    poll's result from being stored, per poll, in order.
+
+    Database errors that may pass (connection lost, database locked) are raised, as
+    nothing was stored; the caller retries. Every other error belongs to one poll: it
+    is returned in that poll's place and the other polls are stored.
+    """
     now = now or utcnow()
-    items = _dedupe_items(result.items)
-    _check_capture_refs(source, items, result.captures)
-    report = IngestReport(source=source.name)
+    outcomes: dict[int, IngestReport | Exception] = {}
+    pending: list[_Poll] = []
+    for index, (source, result) in enumerate(polls):
+        try:
+            pending.append(_prepare(index, source, result))
+        except IngestError as exc:
+            outcomes[index] = exc
+    if not pending:
+        return [outcomes[index] for index in range(len(polls))]
     matcher = ws.matcher()  # loaded (and validated) before anything is written
 
-    for capture in result.captures:  # blobs first, outside the transaction
-        if ws.objects.put(capture.body).created:
-            report.objects_new += 1
+    for poll in pending:  # blobs first, outside the transaction
+        for capture in poll.result.captures:
+            if ws.objects.put(capture.body).created:
+                poll.objects_new += 1
     # HTTP exchanges as WARC records, durable before the transaction that indexes them.
-    exchanges = warc.archive_exchanges(ws, result.captures)
+    exchanges = warc.archive_exchanges(
+        ws, [capture for poll in pending for capture in poll.result.captures]
+    )
 
+    for group in _distinct_sources(pending):
+        try:
+            outcomes.update(_write(ws, group, exchanges, matcher, now))
+        except _TRANSIENT:
+            raise
+        except Exception as exc:
+            if len(group) == 1:
+                outcomes[group[0].index] = exc
+                continue
+            for poll in group:  # find the poll the database refused; store the others
+                try:
+                    outcomes.update(_write(ws, [poll], exchanges, matcher, now))
+                except _TRANSIENT:
+                    raise
+                except Exception as poll_exc:
+                    outcomes[poll.index] = poll_exc
+    return [outcomes[index] for index in range(len(polls))]
+
+
+# Errors of the connection or the lock: nothing was stored and trying again can work.
+_TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+@dataclass
+class _Poll:
+    """One poll's result on its way into the database."""
+
+    index: int
+    source: SourceConfig
+    result: PollResult
+    items: list[ParsedItem]
+    objects_new: int = 0
+
+
+def _prepare(index: int, source: SourceConfig, result: PollResult) -> _Poll:
+    items = _dedupe_items(source, result.items)
+    _check_capture_refs(source, items, result.captures)
+    return _Poll(index, source, result, items)
+
+
+def _distinct_sources(polls: list[_Poll]) -> Iterator[list[_Poll]]:
+    """Groups in which each source appears once (its rows are keyed by source)."""
+    while polls:
+        seen: set[str] = set()
+        group, rest = [], []
+        for poll in polls:
+            (rest if poll.source.name in seen else group).append(poll)
+            seen.add(poll.source.name)
+        yield group
+        polls = rest
+
+
+def _write(
+    ws: Workspace,
+    polls: list[_Poll],
+    exchanges: Sequence[warc.WrittenExchange],
+    matcher: Matcher,
+    now: datetime,
+) -> dict[int, IngestReport]:
+    """Store ``polls`` in one transaction; their reports by poll index."""
+    reports = {
+        poll.index: IngestReport(source=poll.source.name, objects_new=poll.objects_new)
+        for poll in polls
+    }
+    keys = {(c.sha256, c.url) for poll in polls for c in poll.result.captures}
     with ws.engine.begin() as conn:
-        source_id = ensure_source(conn, source, now)
-        capture_ids, log_entries = _store_captures(conn, source_id, result.captures, report)
-        warc.index_exchanges(conn, exchanges)
-        _store_items(conn, source_id, items, capture_ids, now, report)
-        report.matches, report.queued = match_and_queue(conn, matcher, source, report.changed, now)
-        _store_source_state(conn, source_id, result)
+        source_ids = ensure_sources(conn, [poll.source for poll in polls], now)
+        capture_ids, log_entries = _store_captures(conn, polls, source_ids, reports)
+        warc.index_exchanges(conn, [w for w in exchanges if (w.sha256, w.url) in keys])
+        counts = {poll.index: ItemCounts() for poll in polls}
+        store_items(
+            conn,
+            [
+                SourceItems(
+                    source_ids[poll.source.name],
+                    poll.items,
+                    capture_ids[poll.index],
+                    counts[poll.index],
+                )
+                for poll in polls
+            ],
+            now,
+        )
+        for poll in polls:
+            report, done = reports[poll.index], counts[poll.index]
+            report.new, report.edited, report.deleted = done.new, done.edited, done.deleted
+            report.unchanged, report.changed = done.unchanged, done.changed
+            report.matches, report.queued = match_and_queue(
+                conn, matcher, poll.source, report.changed, now
+            )
+        _store_source_states(conn, polls, source_ids)
         # Last, so the chain's lock (serializing every writer's appends) is held only
         # for the moment between this and the commit.
         capturelog.append(conn, log_entries)
-    return report
+    return reports
 
 
-def _dedupe_items(items: Sequence[ParsedItem]) -> list[ParsedItem]:
+def _dedupe_items(source: SourceConfig, items: Sequence[ParsedItem]) -> list[ParsedItem]:
     # Overlapping pages can list a post twice; the later reading wins.
     by_id: dict[str, ParsedItem] = {}
     for item in items:
         if not item.external_id or not str(item.external_id).strip():
-            raise IngestError("an item has an empty external_id")
+            raise IngestError(f"{source.name}: an item has an empty external_id")
         by_id[item.external_id] = item
     return list(by_id.values())
 
@@ -117,14 +238,19 @@ def _check_capture_refs(
 
 
 def _store_captures(
-    conn: sa.Connection, source_id: int, captures: Sequence[RawCapture], report: IngestReport
-) -> tuple[dict[str, list[int]], list[capturelog.NewLogEntry]]:
-    """Upsert Capture rows. Returns sha256 -> capture ids, and the log entries to append."""
-    unique: dict[tuple[str, str], RawCapture] = {}
-    for capture in captures:
-        unique.setdefault((capture.sha256, capture.url), capture)
-    if not unique:
-        return {}, []
+    conn: sa.Connection,
+    polls: Sequence[_Poll],
+    source_ids: dict[str, int],
+    reports: dict[int, IngestReport],
+) -> tuple[dict[int, dict[str, list[int]]], list[capturelog.NewLogEntry]]:
+    """Upsert Capture rows. Returns, per poll, sha256 -> the ids of its captures with
+    those bytes, and the log entries to append for the new ones."""
+    owners: dict[tuple[str, str], tuple[RawCapture, _Poll]] = {}
+    for poll in polls:
+        for capture in poll.result.captures:
+            owners.setdefault((capture.sha256, capture.url), (capture, poll))
+    if not owners:
+        return {poll.index: {} for poll in polls}, []
     rows = [
         {
             "sha256": sha,
@@ -135,262 +261,84 @@ def _store_captures(
             "kind": cap.kind,
             "status": cap.status,
             "headers": dict(cap.headers),
-            "source_id": source_id,
+            "source_id": source_ids[poll.source.name],
             "fetched_at": cap.fetched_at,
             "last_seen_at": cap.fetched_at,
         }
-        for (sha, url), cap in unique.items()
+        for (sha, url), (cap, poll) in owners.items()
     ]
     inserted = conn.execute(
         insert_ignore(conn, CAPTURE).returning(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url),
         rows,
     ).all()
     new_keys = {(row.sha256, row.url): row.id for row in inserted}
-    report.captures_new += len(new_keys)
+    for key in new_keys:
+        reports[owners[key][1].index].captures_new += 1
     log_entries = [
         capturelog.NewLogEntry(
             capture_id=capture_id,
             sha256=sha,
             url=url,
-            fetched_at=unique[(sha, url)].fetched_at,
-            status=unique[(sha, url)].status,
+            fetched_at=owners[(sha, url)][0].fetched_at,
+            status=owners[(sha, url)][0].status,
         )
         for (sha, url), capture_id in sorted(new_keys.items(), key=lambda kv: kv[1])
     ]
-    ids: dict[str, list[int]] = {}
-    for sha_chunk in chunked(sorted({sha for sha, _ in unique}), 500):
+    ids: dict[tuple[str, str], int] = {}
+    seen_again: list[dict[str, Any]] = []
+    for sha_chunk in chunked(sorted({sha for sha, _ in owners}), 500):
         existing = conn.execute(
             sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.last_seen_at).where(
                 CAPTURE.c.sha256.in_(sha_chunk)
             )
         ).all()
         for row in existing:
-            capture = unique.get((row.sha256, row.url))
-            if capture is None:
+            key = (row.sha256, row.url)
+            if key not in owners:
                 continue
-            ids.setdefault(row.sha256, []).append(row.id)
-            if (row.sha256, row.url) not in new_keys and capture.fetched_at > row.last_seen_at:
-                conn.execute(
-                    sa.update(CAPTURE)
-                    .where(CAPTURE.c.id == row.id)
-                    .values(last_seen_at=capture.fetched_at)
-                )
-    return ids, log_entries
-
-
-def _store_items(
-    conn: sa.Connection,
-    source_id: int,
-    items: list[ParsedItem],
-    capture_ids: dict[str, list[int]],
-    now: datetime,
-    report: IngestReport,
-) -> None:
-    for batch in chunked(items, 500):
-        existing = {
-            row.external_id: row
-            for row in conn.execute(
-                sa.select(
-                    ITEM.c.id,
-                    ITEM.c.external_id,
-                    ITEM.c.content_hash,
-                    ITEM.c.revision,
-                    ITEM.c.deleted_at,
-                ).where(
-                    ITEM.c.source_id == source_id,
-                    ITEM.c.external_id.in_([item.external_id for item in batch]),
-                )
-            )
-        }
-        new_items: list[ParsedItem] = []
-        edits: list[tuple[Any, ParsedItem, str]] = []
-        deletions: list[int] = []
-        for item in batch:
-            row = existing.get(item.external_id)
-            if row is None:
-                if item.deleted:
-                    continue  # a tombstone for something never seen: nothing to keep
-                new_items.append(item)
-            elif item.deleted:
-                if row.deleted_at is None:
-                    deletions.append(row.id)
-                else:
-                    report.unchanged += 1
-            else:
-                content_hash = item.content_hash()
-                if content_hash != row.content_hash:
-                    edits.append((row, item, content_hash))
-                else:
-                    report.unchanged += 1
-
-        item_ids = {row.external_id: row.id for row in existing.values()}
-        item_ids.update(_insert_items(conn, source_id, new_items, now, report))
-        _apply_edits(conn, edits, now, report)
-        if deletions:
-            conn.execute(sa.update(ITEM).where(ITEM.c.id.in_(deletions)).values(deleted_at=now))
-            report.deleted += len(deletions)
-        _link_captures(conn, batch, item_ids, capture_ids)
-
-
-def _item_values(item: ParsedItem, now: datetime) -> dict[str, Any]:
-    return {
-        "url": item.url,
-        "canonical_url": _canonical(item.url),
-        "author": item.author,
-        "title": item.title,
-        "text": item.text,
-        "language": item.lang,
-        "published_at": item.published_at,
-        "updated_at": now,
-        "edited_at": item.edited_at,
-        "forwarded_from": item.forwarded_from,
-        "reply_to": item.reply_to,
-        "media": [m.to_dict() for m in item.media],
-        "extra": item.extra,
-    }
-
-
-def _insert_items(
-    conn: sa.Connection,
-    source_id: int,
-    new_items: list[ParsedItem],
-    now: datetime,
-    report: IngestReport,
-) -> dict[str, int]:
-    if not new_items:
-        return {}
-    rows = []
-    for item in new_items:
-        values = _item_values(item, now)
-        values.update(
-            source_id=source_id,
-            external_id=item.external_id,
-            collected_at=now,
-            content_hash=item.content_hash(),
-            revision=1,
-        )
-        rows.append(values)
-    ids = _insert_returning_ids(conn, source_id, rows)
-    _insert_rows(
-        conn,
-        ITEM_REVISION,
-        [
-            _revision_row(ids[item.external_id], 1, item, row["content_hash"], now)
-            for item, row in zip(new_items, rows, strict=True)
-        ],
-    )
-    report.new += len(new_items)
-    report.changed.extend(
-        ItemContent(ids[item.external_id], 1, item.title, item.text) for item in new_items
-    )
-    return ids
-
-
-def _insert_returning_ids(
-    conn: sa.Connection, source_id: int, rows: list[dict[str, Any]]
-) -> dict[str, int]:
-    """Insert new item rows; external_id -> id (unique within the batch, deduplicated)."""
-    if conn.dialect.name != "postgresql":
-        inserted = conn.execute(sa.insert(ITEM).returning(ITEM.c.id, ITEM.c.external_id), rows)
-        return {row.external_id: row.id for row in inserted}
-    copy_rows(conn, ITEM, rows)
-    external_ids = [row["external_id"] for row in rows]
-    selected = conn.execute(
-        sa.select(ITEM.c.id, ITEM.c.external_id).where(
-            ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids)
-        )
-    )
-    return {row.external_id: row.id for row in selected}
-
-
-def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, table, rows)  # COPY: wide rows, many of them
-    else:
-        conn.execute(sa.insert(table), rows)
-
-
-def _apply_edits(
-    conn: sa.Connection,
-    edits: list[tuple[Any, ParsedItem, str]],
-    now: datetime,
-    report: IngestReport,
-) -> None:
-    if not edits:
-        return
-    updates, revision_rows = [], []
-    for row, item, content_hash in edits:
-        values = _item_values(item, now)
-        values.update(_item_id=row.id, content_hash=content_hash, revision=row.revision + 1)
-        if values["edited_at"] is None:
-            values["edited_at"] = now  # we saw it change, even if the source did not say when
-        updates.append(values)
-        revision_rows.append(_revision_row(row.id, row.revision + 1, item, content_hash, now))
-        report.changed.append(ItemContent(row.id, row.revision + 1, item.title, item.text))
-    # One executemany (a pipeline on psycopg) instead of a round trip per edited item.
-    columns = [key for key in updates[0] if key != "_item_id"]
-    conn.execute(
-        sa.update(ITEM)
-        .where(ITEM.c.id == sa.bindparam("_item_id"))
-        .values({key: sa.bindparam(key) for key in columns}),
-        updates,
-    )
-    _insert_rows(conn, ITEM_REVISION, revision_rows)
-    report.edited += len(edits)
-
-
-def _revision_row(
-    item_id: int, revision: int, item: ParsedItem, content_hash: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "revision": revision,
-        "content_hash": content_hash,
-        "title": item.title,
-        "text": item.text,
-        "media": [m.to_dict() for m in item.media],
-        "seen_at": now,
-        "edited_at": item.edited_at,
-    }
-
-
-def _link_captures(
-    conn: sa.Connection,
-    batch: list[ParsedItem],
-    item_ids: dict[str, int],
-    capture_ids: dict[str, list[int]],
-) -> None:
-    links = {
-        (item_ids[item.external_id], capture_id)
-        for item in batch
-        if item.external_id in item_ids
-        for sha in item.capture_sha256s
-        for capture_id in capture_ids.get(sha, [])
-    }
-    if links:
+            ids[key] = row.id
+            capture = owners[key][0]
+            if key not in new_keys and capture.fetched_at > row.last_seen_at:
+                seen_again.append({"_capture_id": row.id, "last_seen_at": capture.fetched_at})
+    if seen_again:
         conn.execute(
-            insert_ignore(conn, ITEM_CAPTURE),
-            [{"item_id": i, "capture_id": c} for i, c in sorted(links)],
+            sa.update(CAPTURE)
+            .where(CAPTURE.c.id == sa.bindparam("_capture_id"))
+            .values(last_seen_at=sa.bindparam("last_seen_at")),
+            seen_again,
         )
+    by_poll: dict[int, dict[str, list[int]]] = {}
+    for poll in polls:
+        poll_ids = by_poll.setdefault(poll.index, {})
+        for capture in poll.result.captures:
+            capture_id = ids.get((capture.sha256, capture.url))
+            known = poll_ids.setdefault(capture.sha256, [])
+            if capture_id is not None and capture_id not in known:
+                known.append(capture_id)
+    return by_poll, log_entries
 
 
-def _store_source_state(conn: sa.Connection, source_id: int, result: PollResult) -> None:
-    table = SOURCE
-    values: dict[str, Any] = {}
-    if result.cursor is not None:
-        values["cursor"] = result.cursor
-    if result.etag is not None:
-        values["etag"] = result.etag
-    if result.last_modified is not None:
-        values["last_modified"] = result.last_modified
-    if values:
-        conn.execute(sa.update(table).where(table.c.id == source_id).values(**values))
-
-
-def _canonical(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return None  # a malformed link on one item must not fail the whole poll
+def _store_source_states(
+    conn: sa.Connection, polls: Sequence[_Poll], source_ids: dict[str, int]
+) -> None:
+    # Polls that set the same columns share one executemany.
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for poll in polls:
+        result = poll.result
+        values: dict[str, Any] = {}
+        if result.cursor is not None:
+            values["cursor"] = result.cursor
+        if result.etag is not None:
+            values["etag"] = result.etag
+        if result.last_modified is not None:
+            values["last_modified"] = result.last_modified
+        if values:
+            values["_source_id"] = source_ids[poll.source.name]
+            updates.setdefault(tuple(sorted(values)), []).append(values)
+    for columns, rows in updates.items():
+        conn.execute(
+            sa.update(SOURCE)
+            .where(SOURCE.c.id == sa.bindparam("_source_id"))
+            .values({column: sa.bindparam(column) for column in columns if column != "_source_id"}),
+            rows,
+        )

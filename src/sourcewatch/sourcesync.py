@@ -7,6 +7,7 @@ removed from the file keeps its row and items, with ``in_config`` false.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,17 +48,35 @@ def _config_values(source: SourceConfig) -> dict[str, Any]:
 
 def ensure_source(conn: sa.Connection, source: SourceConfig, now: datetime | None = None) -> int:
     """The id of the source's row, created or brought in line with its config."""
-    values = _config_values(source)
-    row = conn.execute(sa.select(SOURCE).where(SOURCE.c.name == source.name)).first()
-    if row is None:
-        return conn.execute(
-            sa.insert(SOURCE).returning(SOURCE.c.id),
-            {"name": source.name, "created_at": now or utcnow(), "cursor": {}, **values},
-        ).scalar_one()
-    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
-    if changed:
-        conn.execute(sa.update(SOURCE).where(SOURCE.c.id == row.id).values(**changed))
-    return row.id
+    return ensure_sources(conn, [source], now)[source.name]
+
+
+def ensure_sources(
+    conn: sa.Connection, sources: Sequence[SourceConfig], now: datetime | None = None
+) -> dict[str, int]:
+    """Name -> id of each source's row, created or brought in line with its config (one
+    SELECT for all of them: ingest calls this for every batch of polls)."""
+    rows = {
+        row.name: row
+        for row in conn.execute(
+            sa.select(SOURCE).where(SOURCE.c.name.in_([source.name for source in sources]))
+        )
+    }
+    ids: dict[str, int] = {}
+    for source in sources:
+        values = _config_values(source)
+        row = rows.get(source.name)
+        if row is None:
+            ids[source.name] = conn.execute(
+                sa.insert(SOURCE).returning(SOURCE.c.id),
+                {"name": source.name, "created_at": now or utcnow(), "cursor": {}, **values},
+            ).scalar_one()
+            continue
+        changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+        if changed:
+            conn.execute(sa.update(SOURCE).where(SOURCE.c.id == row.id).values(**changed))
+        ids[source.name] = row.id
+    return ids
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ gone (killed, hung, partitioned) and the source then goes to the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -193,6 +193,17 @@ def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object
     return values
 
 
+@dataclass(frozen=True)
+class PollFinish:
+    """A finished poll to record: its outcome (None: nothing to record, e.g. a source
+    this replica does not know) and how to compute the next poll time from the source's
+    failure count after it."""
+
+    source_id: int
+    record: PollRecord | None
+    next_poll_at: Callable[[int], datetime]
+
+
 def finish_poll(
     engine: sa.Engine,
     owner: str,
@@ -204,18 +215,40 @@ def finish_poll(
     transaction. ``next_poll_at(consecutive_failures)`` computes the time from the
     source's failure count after this poll. False (nothing changed) if the lease was lost.
     """
+    return finish_polls(engine, owner, [PollFinish(source_id, record, next_poll_at)])[0]
+
+
+def finish_polls(engine: sa.Engine, owner: str, finishes: Sequence[PollFinish]) -> list[bool]:
+    """:func:`finish_poll` for several polls in one transaction (the daemon batches the
+    polls that end together); per poll, False if its lease was lost."""
+    ids = [finish.source_id for finish in finishes]
     with engine.begin() as conn:
-        failures = conn.execute(
-            sa.select(SOURCE.c.consecutive_failures).where(
-                SOURCE.c.id == source_id, SOURCE.c.lease_owner == owner
+        failures_before = {
+            row.id: row.consecutive_failures
+            for row in conn.execute(
+                sa.select(SOURCE.c.id, SOURCE.c.consecutive_failures).where(
+                    SOURCE.c.id.in_(ids), SOURCE.c.lease_owner == owner
+                )
             )
-        ).scalar()
-        if failures is None:
-            return False
-        values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
-        if record is not None:
-            values.update(outcome_values(record, failures))
-            failures = values["consecutive_failures"]  # type: ignore[assignment]
-        values["next_poll_at"] = next_poll_at(failures)
-        conn.execute(sa.update(SOURCE).where(SOURCE.c.id == source_id).values(**values))
-    return True
+        }
+        # Polls that set the same columns share one executemany.
+        updates: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for finish in finishes:
+            failures = failures_before.get(finish.source_id)
+            if failures is None:
+                continue
+            values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
+            if finish.record is not None:
+                values.update(outcome_values(finish.record, failures))
+                failures = values["consecutive_failures"]  # type: ignore[assignment]
+            values["next_poll_at"] = finish.next_poll_at(failures)
+            values["_source_id"] = finish.source_id
+            updates.setdefault(tuple(sorted(values)), []).append(values)
+        for columns, rows in updates.items():
+            conn.execute(
+                sa.update(SOURCE)
+                .where(SOURCE.c.id == sa.bindparam("_source_id"))
+                .values({c: sa.bindparam(c) for c in columns if c != "_source_id"}),
+                rows,
+            )
+    return [finish.source_id in failures_before for finish in finishes]

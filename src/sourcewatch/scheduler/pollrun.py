@@ -6,7 +6,9 @@ trickles bytes forever cannot hold a slot); when the database is briefly away
 the collected result is stored again and again for ``ingest_retry_seconds``
 (its blobs are already on disk) instead of being thrown away and re-fetched;
 and the outcome is recorded by the caller together with the lease release and
-the next poll time, in one transaction (``leases.finish_poll``).
+the next poll time, in one transaction (``leases.finish_polls``). Storing goes
+through ``store``: the daemon's batcher, which writes the results of the polls
+that finish together in one transaction (``ingest.ingest_many``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,10 +24,9 @@ import sqlalchemy as sa
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.config import SchedulerSettings
-from sourcewatch.ingest import IngestReport, ingest
+from sourcewatch.ingest import IngestReport
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import PollResult
-from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 # Errors of the database connection or lock (server restarting, "database is locked",
 # a deadlock): asking again later can succeed. Integrity and programming errors cannot.
 TRANSIENT_DB_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+# Stores one poll's result (and returns what was stored); raises what ingest raises.
+StoreResult = Callable[[tuple[SourceConfig, PollResult]], Awaitable[IngestReport]]
 
 
 @dataclass(frozen=True)
@@ -51,14 +56,14 @@ async def run_poll(
     state: SourceState,
     http: Http,
     policy: SchedulerSettings,
-    db: DbExecutor,
+    store: StoreResult,
 ) -> PollOutcome:
     """Poll ``source`` once and store the result. Never raises for the source's own
     failures: they come back in the outcome, which the caller records on the source
     (with its next poll time) in one transaction."""
     started = time.monotonic()
     try:
-        return await _run_poll(ws, source, state, http, policy, db, started)
+        return await _run_poll(ws, source, state, http, policy, store, started)
     except Exception as exc:
         # A collector or ingest bug (a parser tripping on hostile input, an IngestError)
         # costs this source this poll, with a traceback in the log, never the daemon.
@@ -73,7 +78,7 @@ async def _run_poll(
     state: SourceState,
     http: Http,
     policy: SchedulerSettings,
-    db: DbExecutor,
+    store: StoreResult,
     started: float,
 ) -> PollOutcome:
     def failed(message: str, retry_after: float | None = None) -> PollOutcome:
@@ -93,20 +98,16 @@ async def _run_poll(
         return failed(f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s")
 
     try:
-        report = await store_with_retry(ws, source, result, policy.ingest_retry_seconds, db)
+        report = await store_with_retry(source, result, policy.ingest_retry_seconds, store)
     except TRANSIENT_DB_ERRORS as exc:
         return failed(f"{source.name}: database unavailable, result not stored: {short_error(exc)}")
     return PollOutcome(source.name, True, time.monotonic() - started, report)
 
 
 async def store_with_retry(
-    ws: Workspace,
-    source: SourceConfig,
-    result: PollResult,
-    retry_seconds: float,
-    db: DbExecutor,
+    source: SourceConfig, result: PollResult, retry_seconds: float, store: StoreResult
 ) -> IngestReport:
-    """``ingest`` the result, retrying transient database errors for ``retry_seconds``.
+    """Store the result, retrying transient database errors for ``retry_seconds``.
 
     Safe because ingest is idempotent and all-or-nothing: a failed attempt stored no row.
     """
@@ -114,7 +115,7 @@ async def store_with_retry(
     delay = 0.5
     while True:
         try:
-            return await db(ingest, ws, source, result)
+            return await store((source, result))
         except TRANSIENT_DB_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise

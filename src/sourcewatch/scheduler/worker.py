@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sourcewatch.ingest import IngestReport, ingest_many
 from sourcewatch.net import Http
 from sourcewatch.recheck import recheck_source
-from sourcewatch.records import utcnow
+from sourcewatch.records import PollResult, utcnow
 from sourcewatch.scheduler import leases
 from sourcewatch.scheduler.backoff import next_poll_time
+from sourcewatch.scheduler.batching import Batcher
 from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.heartbeat import Counters
 from sourcewatch.scheduler.metrics import DaemonMetrics
@@ -22,6 +24,10 @@ from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+# Most polls per transaction: bounds a transaction's length (and the lock it holds).
+STORE_BATCH = 50
+FINISH_BATCH = 200
 
 
 @dataclass
@@ -53,6 +59,22 @@ class SourceWorker:
         self.db = db
         self.counters = Counters()
         self.summary = RunSummary()
+        # Group commit: the results (and then the outcomes) of the polls that finish
+        # while the database is busy are written together (see scheduler.batching).
+        self.store: Batcher[tuple[SourceConfig, PollResult], IngestReport] = Batcher(
+            db, self._ingest_many, max_batch=STORE_BATCH
+        )
+        self.finish: Batcher[leases.PollFinish, bool] = Batcher(
+            db, self._finish_polls, max_batch=FINISH_BATCH
+        )
+
+    def _ingest_many(
+        self, polls: list[tuple[SourceConfig, PollResult]]
+    ) -> list[IngestReport | Exception]:
+        return ingest_many(self.ws, polls)
+
+    def _finish_polls(self, finishes: list[leases.PollFinish]) -> list[bool]:
+        return leases.finish_polls(self.ws.engine, self.replica, finishes)
 
     async def poll(self, claim: leases.Claim) -> None:
         source = self.sources().get(claim.name)
@@ -65,7 +87,7 @@ class SourceWorker:
             await self._finish(claim, None, None)
             return
         started_at = utcnow()
-        outcome = await run_poll(self.ws, source, claim.state, self.http, self.policy, self.db)
+        outcome = await run_poll(self.ws, source, claim.state, self.http, self.policy, self.store)
         self._account(claim, outcome)
         await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
 
@@ -118,9 +140,7 @@ class SourceWorker:
             )
 
         try:
-            kept = await self.db(
-                leases.finish_poll, self.ws.engine, self.replica, claim.source_id, record, when
-            )
+            kept = await self.finish(leases.PollFinish(claim.source_id, record, when))
         except TRANSIENT_DB_ERRORS as exc:
             log.error(
                 "could not record the poll: database unavailable; the lease will expire",
