@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.ingest import IngestError, ingest
+from sourcewatch.ingest import IngestError, IngestReport, ingest, ingest_many
 from sourcewatch.models import CAPTURE, CAPTURE_LOG, ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.models import SOURCE as SOURCE_TABLE
 from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
@@ -154,3 +154,96 @@ def test_large_batches_are_chunked(workspace: Workspace) -> None:
     edited = [post(str(n), f"text {n}" + (" edited" if n % 10 == 0 else "")) for n in range(1200)]
     report = ingest(workspace, SOURCE, page(b"big2", *edited))
     assert (report.edited, report.unchanged) == (120, 1080)
+
+
+def other_source(name: str) -> SourceConfig:
+    return SourceConfig(name=name, kind="telegram", target=name)
+
+
+def channel_page(channel: str, body: bytes, *items: ParsedItem) -> PollResult:
+    capture = RawCapture(url=f"https://t.me/s/{channel}", body=body, status=200, fetched_at=WHEN)
+    for item in items:
+        item.capture_sha256s = [capture.sha256]
+    return PollResult(captures=[capture], items=list(items), cursor={"last": channel})
+
+
+def test_many_polls_are_stored_together_each_with_its_own_report(workspace: Workspace) -> None:
+    ingest(workspace, SOURCE, page(b"<page 1>", post("1", "first")))
+    polls = [
+        (SOURCE, page(b"<page 2>", post("1", "first, edited"), post("2", "second"))),
+        (other_source("wilayat"), channel_page("wilayat", b"<w>", post("1", "same id, other"))),
+        (other_source("empty"), PollResult(cursor={"seen": []})),
+    ]
+    reports = ingest_many(workspace, polls)
+    assert all(isinstance(r, IngestReport) for r in reports)
+    rybar, wilayat, empty = reports
+    assert (rybar.source, rybar.new, rybar.edited, rybar.captures_new) == ("rybar", 1, 1, 1)
+    assert (wilayat.source, wilayat.new, wilayat.captures_new) == ("wilayat", 1, 1)
+    assert (empty.new, empty.captures_new) == (0, 0)
+    with workspace.engine.connect() as conn:
+        items = conn.execute(
+            sa.select(SOURCE_TABLE.c.name, ITEM.c.external_id, ITEM.c.text)
+            .join(SOURCE_TABLE, SOURCE_TABLE.c.id == ITEM.c.source_id)
+            .order_by(SOURCE_TABLE.c.name, ITEM.c.external_id)
+        ).all()
+        cursors = dict(conn.execute(sa.select(SOURCE_TABLE.c.name, SOURCE_TABLE.c.cursor)).all())
+        # each item is linked to its own poll's capture only
+        links = conn.execute(
+            sa.select(ITEM.c.source_id, CAPTURE.c.source_id)
+            .join(ITEM_CAPTURE, ITEM_CAPTURE.c.item_id == ITEM.c.id)
+            .join(CAPTURE, CAPTURE.c.id == ITEM_CAPTURE.c.capture_id)
+        ).all()
+    assert [tuple(i) for i in items] == [
+        ("rybar", "1", "first, edited"),
+        ("rybar", "2", "second"),
+        ("wilayat", "1", "same id, other"),
+    ]
+    assert cursors["wilayat"] == {"last": "wilayat"} and cursors["empty"] == {"seen": []}
+    assert all(item_source == capture_source for item_source, capture_source in links)
+    assert verify_archive(workspace).ok
+
+
+def test_a_poll_the_database_refuses_does_not_sink_the_others(workspace: Workspace) -> None:
+    broken = channel_page("broken", b"<b>", post("1", "y"))
+    broken.items[0].published_at = datetime(2023, 1, 1)  # naive: refused by the UTC column
+    unknown = PollResult(items=[post("1", "x", capture_sha256s=["0" * 64])])
+    polls = [
+        (other_source("good"), channel_page("good", b"<g>", post("1", "fine"))),
+        (other_source("broken"), broken),
+        (other_source("unknown"), unknown),
+        (other_source("also-good"), channel_page("also-good", b"<a>", post("1", "fine too"))),
+    ]
+    good, refused, invalid, also_good = ingest_many(workspace, polls)
+    assert isinstance(good, IngestReport) and good.new == 1
+    assert isinstance(refused, sa.exc.StatementError)
+    assert isinstance(invalid, IngestError) and "unknown: item 1 cites capture" in str(invalid)
+    assert isinstance(also_good, IngestReport) and also_good.new == 1
+    with workspace.engine.connect() as conn:
+        names = conn.execute(
+            sa.select(SOURCE_TABLE.c.name)
+            .join(ITEM, ITEM.c.source_id == SOURCE_TABLE.c.id)
+            .order_by(SOURCE_TABLE.c.name)
+        ).scalars()
+        assert list(names) == ["also-good", "good"]
+    assert verify_archive(workspace).ok  # the refused poll's capture left no log entry
+
+
+def test_two_results_of_one_source_in_a_batch_are_stored_in_order(workspace: Workspace) -> None:
+    first = page(b"<p1>", post("1", "before"))
+    second = page(b"<p2>", post("1", "after"))
+    one, two = ingest_many(workspace, [(SOURCE, first), (SOURCE, second)])
+    assert isinstance(one, IngestReport) and isinstance(two, IngestReport)
+    assert (one.new, two.edited) == (1, 1)
+    with workspace.engine.connect() as conn:
+        assert conn.execute(sa.select(ITEM.c.text)).scalar_one() == "after"
+
+
+def test_a_database_that_is_away_fails_the_whole_batch_for_a_retry(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def away(*args: object, **kwargs: object) -> None:
+        raise sa.exc.OperationalError("BEGIN", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(workspace.engine, "begin", away)
+    with pytest.raises(sa.exc.OperationalError):
+        ingest_many(workspace, [(SOURCE, page(b"x", post("1", "x")))])

@@ -182,3 +182,36 @@ def test_finish_poll_records_the_outcome_schedules_and_releases(workspace: Works
     assert seen == [1, 0]
     # Not the holder (any more): nothing is written.
     assert not leases.finish_poll(workspace.engine, "a", claim.source_id, ok, next_at)
+
+
+def test_finish_polls_records_many_outcomes_in_one_transaction(workspace: Workspace) -> None:
+    add_sources(workspace, 3)
+    now = utcnow()
+    claims = leases.claim_due_sources(workspace.engine, "a", now, 10, 60)
+    by_name = {claim.name: claim for claim in claims}
+    leases.release_lease(workspace.engine, "a", by_name["src02"].source_id)  # lost meanwhile
+
+    def in_minutes(failures: int) -> datetime:
+        return now + timedelta(minutes=failures + 1)
+
+    kept = leases.finish_polls(
+        workspace.engine,
+        "a",
+        [
+            leases.PollFinish(by_name["src00"].source_id, leases.PollRecord(now, True), in_minutes),
+            leases.PollFinish(
+                by_name["src01"].source_id, leases.PollRecord(now, False, "boom"), in_minutes
+            ),
+            leases.PollFinish(by_name["src02"].source_id, leases.PollRecord(now, True), in_minutes),
+        ],
+    )
+    assert kept == [True, True, False]
+    ok, failed, lost = (row(workspace, name) for name in ("src00", "src01", "src02"))
+    assert (ok.last_success_at, ok.next_poll_at, ok.lease_owner) == (
+        now,
+        now + timedelta(minutes=1),
+        None,
+    )
+    assert (failed.consecutive_failures, failed.last_error) == (1, "boom")
+    assert failed.next_poll_at == now + timedelta(minutes=2)
+    assert lost.last_polled_at is None  # not the holder: nothing written
