@@ -4,8 +4,6 @@ re-check of cited URLs. (The re-check of recent items runs under source leases i
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 
 from sourcewatch.net import Http
@@ -13,9 +11,6 @@ from sourcewatch.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-_CITATIONS_MODULE = "sourcewatch.citations"
-_CITATIONS_FUNCTION = "recheck_cited_urls"
 
 
 def verify_quick(ws: Workspace) -> bool:
@@ -37,28 +32,14 @@ def verify_quick(ws: Workspace) -> bool:
     return False
 
 
-async def recheck_citations(ws: Workspace, http: Http) -> bool | None:
-    """Weekly re-check of the URLs that reports cite.
+async def recheck_citations(ws: Workspace, http: Http) -> dict[str, int]:
+    """Weekly re-check of the URLs that reports cite (:mod:`sourcewatch.citations.recheck`);
+    returns how many URLs are live, edited, deleted, dead or unreachable."""
+    from sourcewatch.citations import recheck_cited_urls
 
-    A hook: it calls ``sourcewatch.citations.recheck_cited_urls(ws, http)`` when the
-    citations module provides it. Until then it does nothing and says so (returns
-    None) rather than pretend a re-check happened.
-    """
-    if importlib.util.find_spec(_CITATIONS_MODULE) is None:
-        log.warning("re-check of cited URLs skipped: the citations module is not installed")
-        return None
-    module = importlib.import_module(_CITATIONS_MODULE)
-    recheck = getattr(module, _CITATIONS_FUNCTION, None)
-    if recheck is None:
-        log.warning(
-            "re-check of cited URLs skipped: %s.%s does not exist",
-            _CITATIONS_MODULE,
-            _CITATIONS_FUNCTION,
-        )
-        return None
-    await recheck(ws, http)
-    log.info("cited URLs re-checked")
-    return True
+    counts = (await recheck_cited_urls(ws, http)).counts()
+    log.info("cited URLs re-checked", extra=counts)
+    return counts
 
 
 def deliver_alerts(ws: Workspace, replica: str) -> None:
