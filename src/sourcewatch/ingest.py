@@ -109,9 +109,7 @@ def ingest_many(
     matcher = ws.matcher()  # loaded (and validated) before anything is written
 
     for poll in pending:  # blobs first, outside the transaction
-        for capture in poll.result.captures:
-            if ws.objects.put(capture.body).created:
-                poll.objects_new += 1
+        poll.objects_new = store_blobs(ws, poll.result.captures)
     # HTTP exchanges as WARC records, durable before the transaction that indexes them.
     exchanges = warc.archive_exchanges(
         ws, [capture for poll in pending for capture in poll.result.captures]
@@ -134,6 +132,13 @@ def ingest_many(
                 except Exception as poll_exc:
                     outcomes[poll.index] = poll_exc
     return [outcomes[index] for index in range(len(polls))]
+
+
+def store_blobs(ws: Workspace, captures: Sequence[RawCapture]) -> int:
+    """Write the captures' bytes to the object store (durable on return); how many were
+    new. Ingest does this first; the daemon does it as soon as a poll has fetched, in the
+    poll's own thread, so the database thread does not wait on these fsyncs."""
+    return sum(ws.objects.put(capture.body).created for capture in captures)
 
 
 # Errors of the connection or the lock: nothing was stored and trying again can work.

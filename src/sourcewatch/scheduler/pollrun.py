@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.config import SchedulerSettings
-from sourcewatch.ingest import IngestReport
+from sourcewatch.ingest import IngestReport, store_blobs
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import PollResult
 from sourcewatch.sources import SourceConfig
@@ -97,10 +97,13 @@ async def _run_poll(
     except TimeoutError:
         return failed(f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s")
 
+    # The bytes go to disk at once: whatever happens to the database, the capture is kept.
+    objects_new = await asyncio.to_thread(store_blobs, ws, result.captures)
     try:
         report = await store_with_retry(source, result, policy.ingest_retry_seconds, store)
     except TRANSIENT_DB_ERRORS as exc:
         return failed(f"{source.name}: database unavailable, result not stored: {short_error(exc)}")
+    report.objects_new += objects_new  # ingest found them already stored
     return PollOutcome(source.name, True, time.monotonic() - started, report)
 
 
