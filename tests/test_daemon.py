@@ -92,6 +92,22 @@ def test_run_once_skips_sources_that_are_not_due(feeds: FeedServer, tmp_path: Pa
     assert len(feeds.hits_for("/feed/alpha")) == 1
 
 
+def test_a_freed_slot_is_refilled_at_once_when_more_sources_wait(
+    feeds: FeedServer, tmp_path: Path
+) -> None:
+    names = [f"feed{n}" for n in range(4)]
+    watch = write_watch_list(
+        tmp_path / "sources.toml", {name: feeds.url(f"/feed/{name}") for name in names}, "1h"
+    )
+    # One poll at a time and a tick far longer than the run: only refills can poll the rest.
+    config = daemon_settings(
+        sqlite_base(tmp_path), watch, max_concurrent_polls=1, tick_seconds=60.0, lease_seconds=150
+    )
+    summary = run_daemon(config, once=False, seconds=3.0)
+    assert (summary.polled, summary.failed) == (4, [])
+    assert all(len(feeds.hits_for(f"/feed/{name}")) == 1 for name in names)
+
+
 def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(
     feeds: FeedServer, tmp_path: Path
 ) -> None:

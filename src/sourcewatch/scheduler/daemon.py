@@ -39,6 +39,9 @@ from sourcewatch.workspace import Workspace
 log = logging.getLogger(__name__)
 
 _HEARTBEAT_FORGET = timedelta(days=1)  # rows of replicas gone this long are pruned
+# After a poll ends while more sources are due, claim again this soon rather than at the
+# next tick: long enough to gather the slots that free up together into one claim.
+_REFILL_DELAY = 0.05
 
 
 class Daemon:
@@ -60,6 +63,9 @@ class Daemon:
         self.inflight: dict[int, asyncio.Task[None]] = {}
         self.done: set[int] = set()  # sources finished in this run (--once polls each once)
         self.stopping = asyncio.Event()
+        self._more_due = False  # the last claim filled every free slot: more may be due
+        self._refill = asyncio.Event()
+        self._claiming = asyncio.Lock()
         self._signals = 0
         self._worker: SourceWorker | None = None
         self.db = DbExecutor(ws.engine)
@@ -178,6 +184,7 @@ class Daemon:
                 **common,
             )
         scheduler.start()
+        refill = asyncio.create_task(self._refill_slots())
         log.info(
             "daemon started",
             extra={"replica": self.replica, "database": self.ws.engine.dialect.name},
@@ -185,7 +192,17 @@ class Daemon:
         try:
             await self.stopping.wait()
         finally:
+            refill.cancel()
             scheduler.shutdown(wait=False)
+
+    async def _refill_slots(self) -> None:
+        """Claim again as soon as polls end while sources are waiting, instead of leaving
+        their slots empty until the next tick."""
+        while True:
+            await self._refill.wait()
+            await asyncio.sleep(_REFILL_DELAY)
+            self._refill.clear()
+            await self.tick()
 
     async def _run_once(self) -> None:
         """Poll every due source once (claiming as slots free up), then return."""
@@ -228,10 +245,15 @@ class Daemon:
     # --- jobs ------------------------------------------------------------------------------
 
     async def tick(self) -> None:
+        async with self._claiming:  # the scheduled tick and a refill never claim at once
+            await self._claim_and_start()
+
+    async def _claim_and_start(self) -> None:
         if self.stopping.is_set():
             return
         now = utcnow()
         engine, p = self.ws.engine, self.policy
+        free_slots = p.max_concurrent_polls - len(self.inflight)
         try:
             await self.db(
                 leases.renew_leases,
@@ -246,7 +268,7 @@ class Daemon:
                 engine,
                 self.replica,
                 now,
-                p.max_concurrent_polls - len(self.inflight),
+                free_slots,
                 p.lease_seconds,
                 exclude=self.done if self.once else (),
             )
@@ -255,6 +277,8 @@ class Daemon:
                 "database unavailable; not claiming this tick", extra={"error": short_error(exc)}
             )
             return
+        # Every free slot taken (or none free): more sources may be waiting for one.
+        self._more_due = len(claims) >= free_slots
         for claim in claims:
             self._start(claim, self.worker.poll(claim))
 
@@ -330,5 +354,7 @@ class Daemon:
         def finished(_: asyncio.Task[None]) -> None:
             self.inflight.pop(claim.source_id, None)
             self.done.add(claim.source_id)
+            if self._more_due:
+                self._refill.set()
 
         task.add_done_callback(finished)
