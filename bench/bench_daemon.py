@@ -6,7 +6,9 @@ HTTP server in another process listening on 127.0.0.1 ... 127.0.0.50, and measur
 - cycle 1: wall time from the first request until every source was polled and stored;
 - the daemon's CPU time (user + system) over cycle 1 and over cycle 2, when the
   feeds are unchanged and every request is a conditional GET answered 304;
-- the daemon's peak RSS (VmHWM).
+- the daemon's peak RSS (VmHWM), and that of its parse worker processes.
+
+CPU counts the daemon and every process under it (fork server, parse workers).
 
 Usage: python bench/bench_daemon.py [--sources 1000] [--hosts 50] [--delay 0.1]
 """
@@ -92,9 +94,21 @@ def serve(hosts: list[str], port: int, delay: float, answered: Any, not_modified
     asyncio.run(_serve(hosts, port, delay, answered, not_modified))
 
 
+def process_tree(pid: int) -> list[int]:
+    """The daemon and its descendants (the fork server and parse workers)."""
+    tree = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        tree += process_tree(int(child))
+    return tree
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of the daemon and every process under it."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -102,6 +116,11 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM")
+
+
+def workers_rss_mb(pid: int) -> float:
+    """Peak RSS summed over the daemon's helper processes (fork server, parse workers)."""
+    return sum(peak_rss_mb(member) for member in process_tree(pid)[1:])
 
 
 def make_all_due(engine: sa.Engine, at: datetime | None = None) -> datetime:
@@ -221,6 +240,7 @@ def main() -> None:
                 wall2, cpu2 = cycle(engine, args.sources, pids)
                 conditional = not_modified.value - before
                 rss = max(peak_rss_mb(pid) for pid in pids)
+                helpers_rss = max(workers_rss_mb(pid) for pid in pids)
             finally:
                 for daemon in daemons:
                     daemon.send_signal(signal.SIGTERM)
@@ -240,6 +260,7 @@ def main() -> None:
     print(f"cycle 2 wall       {wall2:.2f} s   (feeds unchanged: {conditional} answers were 304)")
     print(f"cycle 2 CPU        {cpu2:.2f} s   ({cpu2 / cpu1:.0%} of cycle 1; target < 50%)")
     print(f"daemon peak RSS    {rss:.0f} MB   (target < 250 MB)")
+    print(f"helper processes   {helpers_rss:.0f} MB   (fork server + parse workers, peak RSS)")
     print(f"items stored       {items}  (expected {args.sources * ITEMS_PER_FEED})")
     print(f"daemon exit codes  {codes}")
 

@@ -96,6 +96,7 @@ class SchedulerSettings(BaseModel):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # None: no /metrics
     metrics_host: str = "127.0.0.1"
     alerts_every_seconds: float = Field(default=5.0, gt=0)  # outbox delivery run
+    parse_processes: int = Field(default=1, ge=0, le=32)  # 0: parse on threads in-process
 
     @model_validator(mode="after")
     def _leases_outlive_ticks_and_grace(self) -> SchedulerSettings:

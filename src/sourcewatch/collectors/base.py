@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from sourcewatch.cpupool import CpuPool
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import Cursor, PollResult
 
@@ -59,6 +60,7 @@ class ItemRef:
 class CollectContext:
     settings: Settings
     http: Http
+    cpu: CpuPool = field(default_factory=CpuPool)  # where fetched bytes are parsed
 
 
 class Collector(Protocol):

@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from sourcewatch.cpupool import CpuPool
 from sourcewatch.net import Http
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler import heartbeat, leases, maintenance
@@ -76,6 +77,7 @@ class Daemon:
         self.watch = await self.db(load_watch_config, self.ws)
         self._log_sync("watch list loaded")
         self._install_signal_handlers()
+        cpu = CpuPool(self.policy.parse_processes)
         async with Http(self.ws.settings.net) as http:
             self._worker = SourceWorker(
                 self.ws,
@@ -84,6 +86,7 @@ class Daemon:
                 lambda: self.watch.sources if self.watch else {},
                 self.metrics,
                 self.db,
+                cpu,
             )
             try:
                 if self.once:
@@ -94,6 +97,7 @@ class Daemon:
                 await self._drain()
                 await self._release_everything()
                 await asyncio.to_thread(self.db.shutdown)
+                cpu.close()
         log.info(
             "daemon stopped",
             extra={"replica": self.replica, "polls": self._worker.counters.polls},

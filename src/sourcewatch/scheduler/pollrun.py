@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.config import SchedulerSettings
+from sourcewatch.cpupool import CpuPool
 from sourcewatch.ingest import IngestReport, store_blobs
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import PollResult
@@ -57,13 +58,14 @@ async def run_poll(
     http: Http,
     policy: SchedulerSettings,
     store: StoreResult,
+    cpu: CpuPool,
 ) -> PollOutcome:
     """Poll ``source`` once and store the result. Never raises for the source's own
     failures: they come back in the outcome, which the caller records on the source
     (with its next poll time) in one transaction."""
     started = time.monotonic()
     try:
-        return await _run_poll(ws, source, state, http, policy, store, started)
+        return await _run_poll(ws, source, state, http, policy, store, cpu, started)
     except Exception as exc:
         # A collector or ingest bug (a parser tripping on hostile input, an IngestError)
         # costs this source this poll, with a traceback in the log, never the daemon.
@@ -79,6 +81,7 @@ async def _run_poll(
     http: Http,
     policy: SchedulerSettings,
     store: StoreResult,
+    cpu: CpuPool,
     started: float,
 ) -> PollOutcome:
     def failed(message: str, retry_after: float | None = None) -> PollOutcome:
@@ -89,7 +92,7 @@ async def _run_poll(
     try:
         collector = get_collector(source.kind)
         async with asyncio.timeout(policy.poll_timeout_seconds):
-            result = await collector.poll(source, state, CollectContext(ws.settings, http))
+            result = await collector.poll(source, state, CollectContext(ws.settings, http, cpu))
     except CollectorError as exc:
         return failed(str(exc), exc.retry_after)
     except FetchError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sourcewatch.cpupool import CpuPool
 from sourcewatch.ingest import IngestReport, ingest_many
 from sourcewatch.net import Http
 from sourcewatch.recheck import recheck_source
@@ -49,6 +50,7 @@ class SourceWorker:
         sources: Callable[[], dict[str, SourceConfig]],
         metrics: DaemonMetrics | None,
         db: DbExecutor,
+        cpu: CpuPool,
     ) -> None:
         self.ws = ws
         self.http = http
@@ -57,6 +59,7 @@ class SourceWorker:
         self.sources = sources  # the current watch list (it changes on SIGHUP)
         self.metrics = metrics
         self.db = db
+        self.cpu = cpu
         self.counters = Counters()
         self.summary = RunSummary()
         # Group commit: the results (and then the outcomes) of the polls that finish
@@ -87,7 +90,9 @@ class SourceWorker:
             await self._finish(claim, None, None)
             return
         started_at = utcnow()
-        outcome = await run_poll(self.ws, source, claim.state, self.http, self.policy, self.store)
+        outcome = await run_poll(
+            self.ws, source, claim.state, self.http, self.policy, self.store, self.cpu
+        )
         self._account(claim, outcome)
         await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
 
