@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime
+from typing import Any
 
+import feedparser.api
+import feedparser.mixin
+import feedparser.urls
 import pytest
 
-from news_support import RUSSIAN
+from news_support import ARABIC, RUSSIAN, fixture_bytes
+from sourcewatch.collectors import feedparse, htmltext
 from sourcewatch.collectors.feedparse import FeedFormatError, parse_feed
 from sourcewatch.collectors.htmltext import html_to_text, links_in
 
@@ -130,3 +136,175 @@ def test_feed_declared_in_another_charset_is_read_correctly() -> None:
 def test_html_to_text_keeps_blocks_and_drops_scripts() -> None:
     html = "<p>One <b>bold</b></p><script>alert(1)</script><ul><li>a</li><li>b</li></ul>tail"
     assert html_to_text(html) == "One bold\na\nb\ntail"
+
+
+# --- Speed-ups that must not change any answer (issue #8, bench/bench_feedparse.py) ---
+
+_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+_POOLS = [
+    "abcXYZ019 .,;:!?'\"()[]/=#%-_",
+    ARABIC,
+    "שלום עולם",
+    RUSSIAN,
+    "漢字かなカナ한국어",
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c",  # bidi marks
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u0301\u0651",  # zero-width, soft hyphen, combining
+    _WHITESPACE,
+    "".join(map(chr, range(0x20))) + "\x7f",  # C0 controls, DEL
+    "".join(map(chr, range(0x80, 0xA0))),  # C1 controls
+    "\ud800\udbff\udc00\udfff\ufffe\uffff\ufdd0\ufdef\U0001fffe\U0010ffff\U0001f680\U0001d518",
+    "<>&;#",
+]
+_SNIPPETS = [
+    "&amp;",
+    "&lt;b&gt;",
+    "&#150;",
+    "&nbsp;",
+    "&bogus;",
+    "<b>",
+    "</p>",
+    "<br/>",
+    "<script>x</script>",
+    "<!-- c -->",
+    "<![CDATA[x]]>",
+    "a < b",
+    "AT&T",
+]
+
+
+def _random_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        plain_only = rng.random() < 0.6  # most draws avoid markup, to exercise the fast path
+        pools = _POOLS[:8] if plain_only else _POOLS
+        parts = [rng.choice(rng.choice(pools)) for _ in range(rng.randint(0, 40))]
+        if not plain_only and rng.random() < 0.5:
+            parts.insert(rng.randint(0, len(parts)), rng.choice(_SNIPPETS))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_html_to_text_without_markup_answers_as_the_parse_does() -> None:
+    texts = _random_texts(6000, seed=8)
+    texts += [f" {chr(cp)}a  b{chr(cp)}\u00a0" for cp in range(0x10000)]  # every BMP char
+    texts += [f"{chr(cp)} x" for cp in range(0x10000, 0x110000, 997)]
+    texts += ["", " ", "\n\t ", ARABIC, f"  {ARABIC}\n\n{RUSSIAN}  ", "\u200fRTL\u200f"]
+    plain = 0
+    for text in texts:
+        assert _outcome(html_to_text, text) == _outcome(htmltext._parsed_text, text), repr(text)
+        plain += not htmltext._NOT_PLAIN.search(text)
+    assert plain > 50_000  # the fast path was taken for most of them
+
+
+def _outcome(function: Any, *args: Any) -> str:
+    """The answer or the exception: a refusal (e.g. lxml's ValueError for a control
+    character after a dropped <script>) must stay the same refusal."""
+    try:
+        return repr(function(*args))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_html_to_text_of_long_plain_text_still_goes_through_the_parse() -> None:
+    words = "word " * 20_001
+    assert html_to_text(words) == htmltext._parsed_text(words) == " ".join(words.split())
+    # libxml2 refuses a text node over 10,000,000 bytes: the answer stays "", as before.
+    huge = "x" * 10_000_001
+    assert html_to_text(huge) == htmltext._parsed_text(huge) == ""
+
+
+def test_feedparser_speedups_are_installed_and_answer_as_feedparser_does() -> None:
+    assert feedparser.api.PREFERRED_XML_PARSERS == ["xml.sax.expatreader"]
+    assert feedparser.mixin.make_safe_absolute_uri is feedparse._make_safe_absolute_uri
+    assert feedparser.mixin.resolve_relative_uris is feedparse._resolve_relative_uris_in
+    original_join = feedparser.urls.make_safe_absolute_uri
+    bases = [
+        "http://a.example/feed/",
+        "https://b.example/x?y=1#z",
+        "",
+        "javascript:alert(1)",
+        "http://[::1",
+        "feed://c.example/",
+        "http://ü.example/ä",
+        "x" * 3000,
+    ]
+    rels = [
+        None,
+        "",
+        "p/1",
+        "/abs",
+        "../up",
+        "//other.example/",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "http://a.example/feed/",
+        "mailto:a@b",
+        "http://[::1",
+        "y" * 3000,
+    ]
+    for _ in range(2):  # the second round is answered from the cache
+        for base in bases:
+            for rel in rels:
+                assert feedparse._make_safe_absolute_uri(base, rel) == original_join(base, rel)
+    original_resolve = feedparser.urls.resolve_relative_uris
+    for text in _random_texts(3000, seed=80) + _SNIPPETS:
+        for kind in ("text/html", "application/xhtml+xml"):
+            args = (text, "http://a.example/feed/", "utf-8", kind)
+            expected = _outcome(original_resolve, *args)
+            assert _outcome(feedparse._resolve_relative_uris_in, *args) == expected, repr(text)
+
+
+def _parse_as_before(monkeypatch: pytest.MonkeyPatch, body: bytes, **kwargs: Any) -> str:
+    """parse_feed with feedparser's own functions and the full HTML parse for all text."""
+    with monkeypatch.context() as m:
+        m.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["drv_libxml2"])
+        m.setattr(
+            feedparser.mixin, "make_safe_absolute_uri", feedparser.urls.make_safe_absolute_uri
+        )
+        m.setattr(feedparser.mixin, "resolve_relative_uris", feedparser.urls.resolve_relative_uris)
+        m.setattr(feedparse, "html_to_text", htmltext._parsed_text)
+        return _parsed(body, **kwargs)
+
+
+def _parsed(body: bytes, **kwargs: Any) -> str:
+    try:
+        feed = parse_feed(body, **kwargs)
+    except FeedFormatError as exc:
+        return f"FeedFormatError: {exc}"
+    return repr(feed) + repr([links_in(e.html, e.link or "") for e in feed.entries])
+
+
+def test_parse_feed_gives_the_same_answers_with_the_speedups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = "".join(
+        f"<item><title>{title}</title><link>http://s.example/{i}</link>"
+        f'<guid isPermaLink="false">g-{i}</guid><description>{text}</description>'
+        "<pubDate>Sun, 01 Nov 2026 00:00:00 GMT</pubDate></item>"
+        for i, (title, text) in enumerate(
+            [
+                ("Plain report", "Statement about the situation in the region."),
+                (ARABIC, f"  {ARABIC}\n{RUSSIAN} \u200f"),
+                ("&lt;b&gt;Bold&lt;/b&gt; title", "&lt;p&gt;a&lt;/p&gt;&lt;a href='x/doc.pdf'&gt;"),
+                ("AT&amp;T &#150; &amp;bogus;", "<![CDATA[<script>x()</script><p>ok</p>]]>"),
+                ("Ã© mojibake \u0093q\u0094", "tab\there\u00a0nbsp"),
+            ]
+        )
+    )
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xml:base="http://s.example/b/">'
+        f"<channel><title>Feed &amp; more</title>{items}</channel></rss>"
+    ).encode()
+    bodies = [
+        (rss, False),
+        (RSS_091, False),
+        (RSS_10, False),
+        (ATOM, False),
+        (rss.replace(b"</channel>", b"<item><title>broken</item></channel>"), True),
+        (fixture_bytes("rss-parser__guardian.rss"), False),
+        (fixture_bytes("wordpress__wordpress-org-news.xml"), False),
+    ]
+    for body, lenient in bodies:
+        kwargs = {"url": "http://s.example/feed", "lenient": lenient}
+        assert _parsed(body, **kwargs) == _parse_as_before(monkeypatch, body, **kwargs)

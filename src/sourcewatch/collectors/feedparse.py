@@ -14,6 +14,7 @@ best-effort parse of a feed that is complete but not well-formed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -26,6 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+import feedparser.api
+import feedparser.mixin
+import feedparser.urls
 import lxml.etree
 
 from sourcewatch.collectors.htmltext import html_to_text
@@ -51,6 +55,50 @@ _SITEMAP_NS = {
 }
 
 
+# Per-parse costs of feedparser 6.0 that change nothing in what it returns
+# (bench/bench_feedparse.py: together about a third of a small feed's parse):
+# - it asks xml.sax for "drv_libxml2" first, a failed import (a sys.path scan) on every
+#   parse before it settles for expat; and if that module were ever installed, it would
+#   parse our hostile input with other entity rules. The stdlib expat reader, always.
+feedparser.api.PREFERRED_XML_PARSERS = ["xml.sax.expatreader"]
+# - every start tag re-derives the xml:base as make_safe_absolute_uri(base, xml:base or
+#   base): one urljoin per element, nearly always with the same two strings. It is a pure
+#   function of its arguments, so a small cache gives the same answers; long (hostile)
+#   strings are not kept.
+# - every text/html value (an RSS description, plain text or not) goes through its
+#   sgmllib-based relative-URI resolver. Without "<" or "&" there is no tag, reference or
+#   declaration to rewrite: the resolver hands the text back as it is (it would raise on
+#   a lone surrogate, which expat never gives: those still go through it).
+# tests/test_feedparse.py checks both against feedparser's own functions.
+_BASE_CACHE_MAX_CHARS = 2048
+_NOT_PLAIN = re.compile(r"[<&\ud800-\udfff]")
+_safe_absolute_uri = feedparser.urls.make_safe_absolute_uri
+_safe_absolute_uri_cached = functools.lru_cache(maxsize=64)(_safe_absolute_uri)
+_resolve_relative_uris = feedparser.urls.resolve_relative_uris
+
+
+def _make_safe_absolute_uri(base: Any, rel: Any = None) -> Any:
+    if (
+        type(base) is str
+        and (rel is None or type(rel) is str)
+        and len(base) + len(rel or "") <= _BASE_CACHE_MAX_CHARS
+    ):
+        return _safe_absolute_uri_cached(base, rel)
+    return _safe_absolute_uri(base, rel)
+
+
+def _resolve_relative_uris_in(html_source: Any, base_uri: Any, encoding: Any, type_: Any) -> Any:
+    if type(html_source) is str and not _NOT_PLAIN.search(html_source):
+        return html_source
+    return _resolve_relative_uris(html_source, base_uri, encoding, type_)
+
+
+if feedparser.mixin.make_safe_absolute_uri is _safe_absolute_uri:
+    feedparser.mixin.make_safe_absolute_uri = _make_safe_absolute_uri
+if feedparser.mixin.resolve_relative_uris is _resolve_relative_uris:
+    feedparser.mixin.resolve_relative_uris = _resolve_relative_uris_in
+
+
 class FeedFormatError(Exception):
     """The bytes are not a usable feed or sitemap; the message says why and where."""
 
@@ -67,7 +115,9 @@ class FeedEntry:
     lang: str | None = None
     categories: list[str] = field(default_factory=list)
     media: list[MediaRef] = field(default_factory=list)
-    html: str = ""  # the entry's content as (sanitized) HTML, for links inside it
+    # The entry's content as HTML (relative links resolved, not sanitized), only for the
+    # links inside it (htmltext.links_in): never rendered nor stored.
+    html: str = ""
 
     @property
     def fingerprint(self) -> str:
