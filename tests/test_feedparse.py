@@ -185,6 +185,24 @@ def _random_texts(count: int, seed: int) -> list[str]:
     return texts
 
 
+def test_text_after_a_comment_is_kept() -> None:
+    # WordPress block markup wraps every paragraph in comments.
+    html = "<!-- wp:paragraph --><p>Wagner left Gao<!-- x --> on Tuesday</p><!-- /wp:paragraph -->"
+    assert html_to_text(html) == "Wagner left Gao on Tuesday"
+    assert html_to_text("<p>a<?pi x?>b</p><script>x<!-- c -->hidden</script>after") == "ab\nafter"
+
+
+def test_a_control_character_after_a_script_is_no_parse_error() -> None:
+    # lxml's parser lets the \x01 through; writing it back into the tree would raise.
+    assert html_to_text("<p><script>x</script>\x01 hi</p>") == "\x01 hi"
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>g1</guid>'
+        b"<description>&lt;script&gt;x&lt;/script&gt;\x01 hi</description></item></channel></rss>"
+    )
+    [entry] = parse_feed(feed, url="https://example.org/feed", lenient=True).entries
+    assert entry.text == "\x01 hi"
+
+
 def test_html_to_text_without_markup_answers_as_the_parse_does() -> None:
     texts = _random_texts(6000, seed=8)
     texts += [f" {chr(cp)}a  b{chr(cp)}\u00a0" for cp in range(0x10000)]  # every BMP char

@@ -11,7 +11,7 @@ import lxml.html
 _TEXT_BLOCKS = ("p", "div", "br", "li", "ul", "ol", "blockquote", "pre", "tr", "table", "section")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption")
 _BLOCKS = frozenset(_TEXT_BLOCKS + _HEADINGS)
-_SCRIPTS = lxml.etree.XPath("//script|//style")
+_HIDDEN = frozenset(("script", "style"))
 # Text html_to_text answers without a parse: no markup or entity start, and none of the
 # characters lxml alters or refuses (NUL becomes U+FFFD; other C0 controls but tab/LF/CR,
 # lone surrogates and U+FFFE/U+FFFF make it refuse the string, see _fragment). For such
@@ -42,8 +42,6 @@ def _parsed_text(html: str) -> str:
     root = _fragment(html)
     if root is None:
         return html.strip() if "<" not in html else ""
-    for bad in _SCRIPTS(root):
-        bad.drop_tree()
     lines: list[str] = []
     current: list[str] = []
 
@@ -53,15 +51,33 @@ def _parsed_text(html: str) -> str:
             lines.append(line)
         current.clear()
 
-    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
+    # Scripts and styles are skipped as the tree is walked, their tails kept: the same
+    # text as dropping them from the tree first, but without writing to the tree, which
+    # lxml refuses for text holding control characters its parser let through.
+    hidden = 0  # depth inside script/style
+    # Comments and processing instructions hide nothing but themselves: the text after
+    # one (its tail) is text (WordPress content is full of <!-- wp:paragraph -->).
+    events = ("start", "end", "comment", "pi")
+    for event, element in lxml.etree.iterwalk(root, events=events):
         tag = element.tag if isinstance(element.tag, str) else ""
+        if event in ("comment", "pi"):
+            if element.tail and not hidden:
+                current.append(element.tail)
+            continue
         if event == "start":
+            if tag in _HIDDEN or hidden:
+                hidden += 1
+                continue
             if tag in _BLOCKS:
                 flush()
             if element.text:
                 current.append(element.text)
         else:
-            if tag in _BLOCKS:
+            if hidden:
+                hidden -= 1
+                if hidden:
+                    continue
+            elif tag in _BLOCKS:
                 flush()
             if element.tail and element is not root:
                 current.append(element.tail)
