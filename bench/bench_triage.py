@@ -179,7 +179,9 @@ app(["queue", "--area", "sahel", "--limit", "50"])
 """
 
 
-def time_command(env: dict[str, str], runs: int = 15, *, alone: bool = False) -> tuple[float, float]:
+def time_command(
+    env: dict[str, str], runs: int = 15, *, alone: bool = False
+) -> tuple[float, float]:
     command = [sys.executable, "-m", "sourcewatch", "queue", "--area", "sahel", "--limit", "50"]
     if alone:
         command = [sys.executable, "-c", ALONE]
