@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from daemon_support import FeedServer
 from news_support import (
     LONG,
     RUSSIAN,
@@ -486,3 +487,22 @@ def test_a_broken_feed_loses_nothing_and_does_not_touch_other_sources(
         ).scalar()
     assert counts == {"breaks": 10, "fine": 55}  # the failed poll removed nothing
     assert "HTML page" in last_error
+
+
+def test_a_manual_poll_is_bounded_like_a_daemon_poll(workspace: Any) -> None:
+    workspace.settings.net.per_host_interval = 0.0
+    workspace.settings.scheduler = workspace.settings.scheduler.model_copy(
+        update={"poll_timeout_seconds": 1.0}
+    )
+    with FeedServer(delay=5.0) as feeds:  # answers after 5 s: longer than the bound
+        slow = source("feed", feeds.url("/feed/slow"), name="slow")
+
+        async def one_poll() -> None:
+            async with Http(workspace.settings.net) as http:
+                await poll_source(workspace, slow, http)
+
+        with pytest.raises(CollectorError, match=r"slow: poll did not finish within 1s"):
+            asyncio.run(one_poll())
+    with workspace.engine.connect() as conn:
+        error = conn.execute(sa.text("SELECT last_error FROM source WHERE name = 'slow'"))
+        assert error.scalar_one() == "slow: poll did not finish within 1s"

@@ -25,12 +25,22 @@ def load_state(ws: Workspace, source: SourceConfig) -> SourceState:
 
 
 async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> IngestReport:
-    """Poll ``source`` once. A failure is recorded on the source and raised as CollectorError."""
+    """Poll ``source`` once. A failure is recorded on the source and raised as CollectorError.
+
+    Bounded like a daemon poll by ``[scheduler] poll_timeout_seconds``: a server that
+    trickles bytes forever cannot hold the command either.
+    """
     started = utcnow()
     state = await asyncio.to_thread(load_state, ws, source)
     collector = get_collector(source.kind)
+    limit = ws.settings.scheduler.poll_timeout_seconds
     try:
-        result = await collector.poll(source, state, CollectContext(ws.settings, http))
+        async with asyncio.timeout(limit):
+            result = await collector.poll(source, state, CollectContext(ws.settings, http))
+    except TimeoutError as exc:
+        error = CollectorError(source.name, f"poll did not finish within {limit:g}s")
+        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(error)))
+        raise error from exc
     except CollectorError as exc:
         await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
         raise
