@@ -20,6 +20,7 @@ from sourcewatch.matching import Matcher, MatchResult
 from sourcewatch.models import MATCH
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sqlutil import chunked
+from sourcewatch.triage import ItemHit, enqueue
 
 _SEPARATOR = "\n\n"
 
@@ -123,8 +124,6 @@ def _queue(
 ) -> int:
     if not to_queue:
         return 0
-    from sourcewatch.triage import ItemHit, enqueue  # TEMP: top-level once triage lands
-
     hits = [
         ItemHit(
             item_id=content.item_id,
