@@ -8,7 +8,7 @@ HTTP server in another process listening on 127.0.0.1 ... 127.0.0.50, and measur
   feeds are unchanged and every request is a conditional GET answered 304;
 - the daemon's peak RSS (VmHWM), and that of its parse worker processes.
 
-CPU counts the daemon and every process under it (fork server, parse workers).
+CPU counts the daemon and every process under it (parse workers, resource tracker).
 
 Usage: python bench/bench_daemon.py [--sources 1000] [--hosts 50] [--delay 0.1]
 """
@@ -95,7 +95,7 @@ def serve(hosts: list[str], port: int, delay: float, answered: Any, not_modified
 
 
 def process_tree(pid: int) -> list[int]:
-    """The daemon and its descendants (the fork server and parse workers)."""
+    """The daemon and its descendants (parse workers, resource tracker)."""
     tree = [pid]
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         tree += process_tree(int(child))
@@ -119,7 +119,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def workers_rss_mb(pid: int) -> float:
-    """Peak RSS summed over the daemon's helper processes (fork server, parse workers)."""
+    """Peak RSS summed over the daemon's helper processes (parse workers, resource tracker)."""
     return sum(peak_rss_mb(member) for member in process_tree(pid)[1:])
 
 
@@ -260,7 +260,7 @@ def main() -> None:
     print(f"cycle 2 wall       {wall2:.2f} s   (feeds unchanged: {conditional} answers were 304)")
     print(f"cycle 2 CPU        {cpu2:.2f} s   ({cpu2 / cpu1:.0%} of cycle 1; target < 50%)")
     print(f"daemon peak RSS    {rss:.0f} MB   (target < 250 MB)")
-    print(f"helper processes   {helpers_rss:.0f} MB   (fork server + parse workers, peak RSS)")
+    print(f"helper processes   {helpers_rss:.0f} MB   (parse workers + resource tracker, peak RSS)")
     print(f"items stored       {items}  (expected {args.sources * ITEMS_PER_FEED})")
     print(f"daemon exit codes  {codes}")
 

@@ -131,3 +131,29 @@ def test_run_once_exits_1_when_a_source_fails(feeds: FeedServer, tmp_path: Path)
     listing = [json.loads(line) for line in cli.run("sources", "--json").stdout.splitlines()]
     broken = next(s for s in listing if s["name"] == "broken")
     assert "HTTP 500" in broken["last_error"] and broken["next_poll_at"]
+
+
+def descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [p for child in children for p in (int(child), *descendants(int(child)))]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_parse_workers_do_not_outlive_a_killed_daemon(feeds: FeedServer, tmp_path: Path) -> None:
+    watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")})
+    cli = Cli(daemon_settings(sqlite_base(tmp_path), watch, parse_processes=1), tmp_path)
+    daemon = cli.start("run")
+    try:
+        wait_for(lambda: len(feeds.hits_for("/feed/alpha")) >= 2, what="polls parsed")
+        helpers = descendants(daemon.pid)
+        assert helpers, "no parse worker was started"
+    finally:
+        daemon.kill()  # SIGKILL: no shutdown code runs
+        daemon.communicate(timeout=15)
+    wait_for(lambda: not any(alive(pid) for pid in helpers), timeout=10, what="workers gone")

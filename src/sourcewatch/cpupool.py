@@ -17,9 +17,12 @@ as that poll's error.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,8 +31,7 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Imported once in the fork server, so each worker starts with the parsers loaded.
-_PRELOAD = ["sourcewatch.collectors.feedparse", "sourcewatch.collectors.article"]
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ParserCrashed(RuntimeError):
@@ -67,17 +69,24 @@ class CpuPool:
             self._pool = None
 
     def _start(self) -> ProcessPoolExecutor:
-        # forkserver, not fork: the daemon has threads (database, resolver) that a forked
-        # child would inherit in whatever state they were.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
+        # spawn, not fork: the daemon has threads (database, resolver) that a forked child
+        # would inherit in whatever state they were. Nor forkserver: its server outlives
+        # a daemon that is SIGKILLed, and so would the workers it forked.
         self._pool = ProcessPoolExecutor(
-            self.processes, mp_context=context, initializer=_ignore_interrupts
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_setup,
         )
         return self._pool
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the daemon decides when its workers stop
-    # (they exit with it), a worker must not die half-way through someone's parse.
+def _worker_setup() -> None:
+    # Ctrl-C reaches the whole process group: the daemon decides when its workers stop,
+    # a worker must not die half-way through someone's parse.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # And a worker must not outlive its daemon, however the daemon ends (SIGKILL, OOM).
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the daemon died before the line above took effect
+            os._exit(1)
