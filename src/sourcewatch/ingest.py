@@ -31,7 +31,7 @@ from sourcewatch.models import CAPTURE, SOURCE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_sources
-from sourcewatch.sqlutil import chunked, insert_ignore
+from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS, chunked, insert_ignore, update_by_id
 from sourcewatch.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def ingest_many(
     for group in _distinct_sources(pending):
         try:
             outcomes.update(_write(ws, group, exchanges, matcher, now))
-        except _TRANSIENT:
+        except TRANSIENT_DB_ERRORS:
             raise
         except Exception as exc:
             if len(group) == 1:
@@ -127,7 +127,7 @@ def ingest_many(
             for poll in group:  # find the poll the database refused; store the others
                 try:
                     outcomes.update(_write(ws, [poll], exchanges, matcher, now))
-                except _TRANSIENT:
+                except TRANSIENT_DB_ERRORS:
                     raise
                 except Exception as poll_exc:
                     outcomes[poll.index] = poll_exc
@@ -138,11 +138,13 @@ def store_blobs(ws: Workspace, captures: Sequence[RawCapture]) -> int:
     """Write the captures' bytes to the object store (durable on return); how many were
     new. Ingest does this first; the daemon does it as soon as a poll has fetched, in the
     poll's own thread, so the database thread does not wait on these fsyncs."""
-    return sum(ws.objects.put(capture.body).created for capture in captures)
-
-
-# Errors of the connection or the lock: nothing was stored and trying again can work.
-_TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
+    return sum(
+        ws.objects.put(capture.body).created
+        for capture in captures
+        # The daemon's ingest comes here a second time: a stat on the capture's (cached)
+        # hash, not a second pass of SHA-256 over bytes that may be 50 MB.
+        if not ws.objects.path_for(capture.sha256).exists()
+    )
 
 
 @dataclass
@@ -304,14 +306,8 @@ def _store_captures(
             ids[key] = row.id
             capture = owners[key][0]
             if key not in new_keys and capture.fetched_at > row.last_seen_at:
-                seen_again.append({"_capture_id": row.id, "last_seen_at": capture.fetched_at})
-    if seen_again:
-        conn.execute(
-            sa.update(CAPTURE)
-            .where(CAPTURE.c.id == sa.bindparam("_capture_id"))
-            .values(last_seen_at=sa.bindparam("last_seen_at")),
-            seen_again,
-        )
+                seen_again.append({"_id": row.id, "last_seen_at": capture.fetched_at})
+    update_by_id(conn, CAPTURE, seen_again)
     by_poll: dict[int, dict[str, list[int]]] = {}
     for poll in polls:
         poll_ids = by_poll.setdefault(poll.index, {})
@@ -326,8 +322,7 @@ def _store_captures(
 def _store_source_states(
     conn: sa.Connection, polls: Sequence[_Poll], source_ids: dict[str, int]
 ) -> None:
-    # Polls that set the same columns share one executemany.
-    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    updates = []
     for poll in polls:
         result = poll.result
         values: dict[str, Any] = {}
@@ -338,12 +333,5 @@ def _store_source_states(
         if result.last_modified is not None:
             values["last_modified"] = result.last_modified
         if values:
-            values["_source_id"] = source_ids[poll.source.name]
-            updates.setdefault(tuple(sorted(values)), []).append(values)
-    for columns, rows in updates.items():
-        conn.execute(
-            sa.update(SOURCE)
-            .where(SOURCE.c.id == sa.bindparam("_source_id"))
-            .values({column: sa.bindparam(column) for column in columns if column != "_source_id"}),
-            rows,
-        )
+            updates.append({"_id": source_ids[poll.source.name], **values})
+    update_by_id(conn, SOURCE, updates)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sourcewatch.matchstore import ItemContent
 from sourcewatch.models import ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.records import ParsedItem
-from sourcewatch.sqlutil import chunked, copy_rows, insert_ignore
+from sourcewatch.sqlutil import chunked, copy_rows, insert_ignore, update_by_id
 from sourcewatch.urls import canonical_url
 
 # Items looked up per SELECT; the IN lists stay far below SQLite's variable limit.
@@ -88,18 +88,7 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
 def _existing_rows(
     conn: sa.Connection, chunk: Sequence[tuple[SourceItems, ParsedItem]]
 ) -> dict[tuple[int, str], Any]:
-    by_source: dict[int, list[str]] = {}
-    for poll, item in chunk:
-        by_source.setdefault(poll.source_id, []).append(item.external_id)
-    # One (source_id = ? AND external_id IN ...) term per source: both SQLite and
-    # PostgreSQL probe the (source_id, external_id) unique index for each, where a
-    # row-value IN would make SQLite scan the whole index.
-    where = sa.or_(
-        *(
-            sa.and_(ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids))
-            for source_id, external_ids in by_source.items()
-        )
-    )
+    keys = [(poll.source_id, item.external_id) for poll, item in chunk]
     rows = conn.execute(
         sa.select(
             ITEM.c.id,
@@ -108,9 +97,27 @@ def _existing_rows(
             ITEM.c.content_hash,
             ITEM.c.revision,
             ITEM.c.deleted_at,
-        ).where(where)
+        ).where(_item_keys(keys))
     )
     return {(row.source_id, row.external_id): row for row in rows}
+
+
+def _item_keys(keys: Sequence[tuple[int, str]]) -> sa.ColumnElement[bool]:
+    """Items with these (source_id, external_id) keys.
+
+    One ``source_id = ? AND external_id IN (...)`` term per source: SQLite and PostgreSQL
+    both probe the (source_id, external_id) unique index for each, where a row-value IN
+    would make SQLite scan the whole index.
+    """
+    by_source: dict[int, list[str]] = {}
+    for source_id, external_id in keys:
+        by_source.setdefault(source_id, []).append(external_id)
+    return sa.or_(
+        *(
+            sa.and_(ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids))
+            for source_id, external_ids in by_source.items()
+        )
+    )
 
 
 def _item_values(item: ParsedItem, now: datetime) -> dict[str, Any]:
@@ -168,18 +175,9 @@ def _insert_returning_ids(
         )
         return {(row.source_id, row.external_id): row.id for row in inserted}
     copy_rows(conn, ITEM, rows)  # COPY has no RETURNING: read the ids back
-    by_source: dict[int, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source_id"], []).append(row["external_id"])
+    keys = [(row["source_id"], row["external_id"]) for row in rows]
     selected = conn.execute(
-        sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id).where(
-            sa.or_(
-                *(
-                    sa.and_(ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids))
-                    for source_id, external_ids in by_source.items()
-                )
-            )
-        )
+        sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id).where(_item_keys(keys))
     )
     return {(row.source_id, row.external_id): row.id for row in selected}
 
@@ -199,21 +197,14 @@ def _apply_edits(
     updates, revision_rows = [], []
     for row, poll, item, content_hash in edits:
         values = _item_values(item, now)
-        values.update(_item_id=row.id, content_hash=content_hash, revision=row.revision + 1)
+        values.update(_id=row.id, content_hash=content_hash, revision=row.revision + 1)
         if values["edited_at"] is None:
             values["edited_at"] = now  # we saw it change, even if the source did not say when
         updates.append(values)
         revision_rows.append(_revision_row(row.id, row.revision + 1, item, content_hash, now))
         poll.counts.edited += 1
         poll.counts.changed.append(ItemContent(row.id, row.revision + 1, item.title, item.text))
-    # One executemany (a pipeline on psycopg) instead of a round trip per edited item.
-    columns = [key for key in updates[0] if key != "_item_id"]
-    conn.execute(
-        sa.update(ITEM)
-        .where(ITEM.c.id == sa.bindparam("_item_id"))
-        .values({key: sa.bindparam(key) for key in columns}),
-        updates,
-    )
+    update_by_id(conn, ITEM, updates)
     _insert_rows(conn, ITEM_REVISION, revision_rows)
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 T = TypeVar("T")
+
+# Errors of the connection or the lock (server restarting, "database is locked", a
+# deadlock): nothing was written and asking again later can succeed. Integrity and
+# programming errors cannot.
+TRANSIENT_DB_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -55,3 +60,21 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, obj
             except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a bad bind value
                 raise sa.exc.StatementError(str(exc), statement, row, exc) from exc
             copy.write_row(values)
+
+
+def update_by_id(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *, id_key: str = "_id"
+) -> None:
+    """UPDATE, for each of ``rows``, the other columns it names on the row whose ``id`` is
+    ``row[id_key]``. Rows that set the same columns share one executemany (a pipeline on
+    psycopg) instead of a round trip each."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(k for k in row if k != id_key)), []).append(row)
+    for columns, group in groups.items():
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam(id_key))
+            .values({column: sa.bindparam(column) for column in columns}),
+            group,
+        )

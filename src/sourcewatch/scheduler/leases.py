@@ -23,6 +23,7 @@ from sourcewatch.collectors.base import SourceState
 from sourcewatch.db import is_sqlite, read_connection
 from sourcewatch.models import SOURCE
 from sourcewatch.sourcesync import source_state
+from sourcewatch.sqlutil import update_by_id
 
 Purpose = Literal["poll", "recheck"]
 
@@ -231,8 +232,7 @@ def finish_polls(engine: sa.Engine, owner: str, finishes: Sequence[PollFinish]) 
                 )
             )
         }
-        # Polls that set the same columns share one executemany.
-        updates: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        updates = []
         for finish in finishes:
             failures = failures_before.get(finish.source_id)
             if failures is None:
@@ -242,13 +242,6 @@ def finish_polls(engine: sa.Engine, owner: str, finishes: Sequence[PollFinish]) 
                 values.update(outcome_values(finish.record, failures))
                 failures = values["consecutive_failures"]  # type: ignore[assignment]
             values["next_poll_at"] = finish.next_poll_at(failures)
-            values["_source_id"] = finish.source_id
-            updates.setdefault(tuple(sorted(values)), []).append(values)
-        for columns, rows in updates.items():
-            conn.execute(
-                sa.update(SOURCE)
-                .where(SOURCE.c.id == sa.bindparam("_source_id"))
-                .values({c: sa.bindparam(c) for c in columns if c != "_source_id"}),
-                rows,
-            )
+            updates.append({"_id": finish.source_id, **values})
+        update_by_id(conn, SOURCE, updates)
     return [finish.source_id in failures_before for finish in finishes]

@@ -19,8 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.config import SchedulerSettings
@@ -29,13 +27,11 @@ from sourcewatch.ingest import IngestReport, store_blobs
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import PollResult
 from sourcewatch.sources import SourceConfig
+from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-# Errors of the database connection or lock (server restarting, "database is locked",
-# a deadlock): asking again later can succeed. Integrity and programming errors cannot.
-TRANSIENT_DB_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 # Stores one poll's result (and returns what was stored); raises what ingest raises.
 StoreResult = Callable[[tuple[SourceConfig, PollResult]], Awaitable[IngestReport]]
