@@ -98,7 +98,7 @@ def sync_sources(engine: sa.Engine, sources: list[SourceConfig]) -> SyncReport:
                 added.append(source.name)
             elif any(getattr(row, k) != v for k, v in _config_values(source).items()):
                 updated.append(source.name)
-            ensure_source(conn, source, now)
+        ensure_sources(conn, sources, now)
         names = {s.name for s in sources}
         removed = sorted(n for n, row in existing.items() if n not in names and row.in_config)
         if removed:
