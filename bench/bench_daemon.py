@@ -102,10 +102,10 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the daemon and every process under it."""
+def cpu_seconds(pid: int, *, tree: bool = True) -> float:
+    """User + system CPU of the daemon and (``tree``) every process under it."""
     total = 0
-    for member in process_tree(pid):
+    for member in process_tree(pid) if tree else [pid]:
         fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
@@ -148,9 +148,11 @@ def polled_since(engine: sa.Engine, since: datetime) -> int:
         )
 
 
-def cycle(engine: sa.Engine, sources: int, pids: list[int]) -> tuple[float, float]:
-    """Make every source due, wait until all were polled; (wall seconds, daemon CPU seconds)."""
+def cycle(engine: sa.Engine, sources: int, pids: list[int]) -> tuple[float, float, float]:
+    """Make every source due, wait until all were polled; (wall seconds, CPU seconds of
+    the daemons and their workers, CPU seconds of the daemon processes alone)."""
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    main_before = sum(cpu_seconds(pid, tree=False) for pid in pids)
     started = time.monotonic()
     since = make_all_due(engine)
     deadline = started + 300
@@ -159,7 +161,8 @@ def cycle(engine: sa.Engine, sources: int, pids: list[int]) -> tuple[float, floa
             raise RuntimeError("cycle not complete after 300 s")
         time.sleep(0.02)
     wall = time.monotonic() - started
-    return wall, sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    main = sum(cpu_seconds(pid, tree=False) for pid in pids) - main_before
+    return wall, sum(cpu_seconds(pid) for pid in pids) - cpu_before, main
 
 
 @contextmanager
@@ -179,6 +182,32 @@ def database(postgres: str | None, work: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def profiler(pid: int, out: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the daemon (and its parse workers) until SIGINT."""
+    spy = subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--output",
+            out,
+            "--rate",
+            "250",
+            "--gil",
+            "--threads",
+            "--subprocesses",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # py-spy attaches
+    return spy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sources", type=int, default=1000)
@@ -188,6 +217,11 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="daemons (PostgreSQL only if > 1)")
     parser.add_argument(
         "--postgres", metavar="ADMIN_URL", help="use a scratch database on this server"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record cycle 1 of the first daemon with py-spy (collapsed stacks, GIL holders)",
     )
     args = parser.parse_args()
     if args.replicas > 1 and not args.postgres:
@@ -235,9 +269,13 @@ def main() -> None:
             try:
                 while replicas_up(engine) < args.replicas:  # started, idle
                     time.sleep(0.05)
-                wall1, cpu1 = cycle(engine, args.sources, pids)
+                spy = profiler(pids[0], args.profile) if args.profile else None
+                wall1, cpu1, main1 = cycle(engine, args.sources, pids)
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(30)
                 before = not_modified.value
-                wall2, cpu2 = cycle(engine, args.sources, pids)
+                wall2, cpu2, _ = cycle(engine, args.sources, pids)
                 conditional = not_modified.value - before
                 rss = max(peak_rss_mb(pid) for pid in pids)
                 helpers_rss = max(workers_rss_mb(pid) for pid in pids)
@@ -257,6 +295,7 @@ def main() -> None:
     )
     print(f"cycle 1 wall       {wall1:.2f} s   (every source due; target < 5 s)")
     print(f"cycle 1 CPU        {cpu1:.2f} s   ({cpu1 / args.sources * 1000:.1f} ms per poll)")
+    print(f"  daemon alone     {main1:.2f} s   (without its parse workers)")
     print(f"cycle 2 wall       {wall2:.2f} s   (feeds unchanged: {conditional} answers were 304)")
     print(f"cycle 2 CPU        {cpu2:.2f} s   ({cpu2 / cpu1:.0%} of cycle 1; target < 50%)")
     print(f"daemon peak RSS    {rss:.0f} MB   (target < 250 MB)")

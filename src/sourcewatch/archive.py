@@ -4,14 +4,23 @@ Layout: ``<root>/ab/cd/abcdef...`` (two fan-out levels keep directories small).
 Objects are written atomically (temp file, fsync, link into place, fsync the
 directory) and never rewritten: identical bytes are stored once, and an existing
 object is never opened for writing again.
+
+Many small objects written together (the daemon stores dozens of polls per
+transaction) need not pay two fsyncs each: ``put(data, durable=False)`` writes and
+links the object without them, and one ``sync()`` later makes every object written
+that way durable, with a single ``syncfs(2)`` on Linux. Whoever writes with
+``durable=False`` must call ``sync()`` before anything refers to the objects.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,16 +43,22 @@ class ObjectStore:
     def __init__(self, root: Path, *, fsync: bool = True):
         self.root = root
         self.fsync = fsync
+        self._unsynced: set[Path] = set()  # files and directories awaiting sync()
+        self._unsynced_lock = threading.Lock()  # puts come from several threads
 
     def path_for(self, sha256: str) -> Path:
         if len(sha256) != 64 or not set(sha256) <= _HEX:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes) -> StoredObject:
+    def put(self, data: bytes, *, durable: bool = True) -> StoredObject:
+        """Store ``data`` under its SHA-256. Durable on return unless ``durable=False``:
+        then the object is complete and in place, and durable after the next ``sync()``."""
         sha256 = hashlib.sha256(data).hexdigest()
         final = self.path_for(sha256)
         if final.exists():
+            if durable and final in self._unsynced:  # stored a moment ago, not yet durable
+                self.sync()
             return StoredObject(sha256, len(data), created=False)
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
@@ -51,7 +66,7 @@ class ObjectStore:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                if self.fsync:
+                if self.fsync and durable:
                     os.fsync(fh.fileno())
             os.chmod(tmp_name, 0o444)
             try:
@@ -64,8 +79,29 @@ class ObjectStore:
         finally:
             os.unlink(tmp_name)
         if created and self.fsync:
-            _fsync_dir(final.parent)
+            if durable:
+                _fsync_dir(final.parent)
+            else:
+                with self._unsynced_lock:
+                    self._unsynced.update((final, final.parent, final.parent.parent, self.root))
         return StoredObject(sha256, len(data), created=created)
+
+    def sync(self) -> None:
+        """Make every object written so far with ``durable=False`` durable."""
+        with self._unsynced_lock:
+            # Taken whole: what other threads add meanwhile waits for the next sync (even a
+            # directory already in this one: it may have changed since it was fsynced).
+            pending, self._unsynced = self._unsynced, set()
+        if not pending:
+            return
+        try:
+            if not _syncfs(self.root):
+                for path in sorted(pending, key=lambda p: len(p.parts), reverse=True):
+                    _fsync_path(path)  # files, then their directories
+        except BaseException:
+            with self._unsynced_lock:
+                self._unsynced |= pending  # the next sync tries them again
+            raise
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
@@ -96,8 +132,39 @@ class ObjectStore:
 
 
 def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+    _fsync_path(directory)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _syncfs(root: Path) -> bool:
+    """Flush the whole filesystem holding ``root`` (one syscall, one journal commit,
+    where an fsync per file costs one each). False where syncfs(2) is unavailable."""
+    if _SYNCFS is None:
+        return False
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"syncfs {root}: {os.strerror(errno)}")
+    finally:
+        os.close(fd)
+    return True
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):  # not glibc/musl, or too old
+        return None
+
+
+_SYNCFS = _load_syncfs()

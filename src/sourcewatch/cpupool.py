@@ -21,11 +21,13 @@ import ctypes
 import functools
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -41,32 +43,105 @@ class ParserCrashed(RuntimeError):
 class CpuPool:
     """``await pool.run(fn, *args)``: ``fn(*args)`` on a worker thread (``processes=0``)
     or in a worker process. ``fn``, its arguments and its result must pickle when
-    processes are used (module-level functions, bytes, dataclasses)."""
+    processes are used (module-level functions, bytes, dataclasses).
 
-    def __init__(self, processes: int = 0) -> None:
+    Calls to worker processes travel in batches: the calls made while every worker is
+    busy go together, as one message each way. One message per call cost the daemon
+    more than the parsing: each passes through two helper threads of this process, and
+    each of those waits for the interpreter lock, held most of the time by the event
+    loop and the database thread, so the worker sat idle between calls.
+    """
+
+    def __init__(self, processes: int = 0, *, max_batch: int = 64) -> None:
         self.processes = processes
+        self._max_batch = max_batch
         self._pool: ProcessPoolExecutor | None = None
+        self._waiting: list[_Call] = []
+        # Calls of a batch that failed as a whole, tried again one at a time before any
+        # new batch goes out: the call that kills the worker (or does not pickle) then
+        # fails alone, and the others of its batch succeed.
+        self._alone: list[_Call] = []
+        self._batches: set[asyncio.Task[None]] = set()
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if self.processes == 0:
             return await asyncio.to_thread(fn, *args, **kwargs)
         call = functools.partial(fn, *args, **kwargs)
-        for attempt in (1, 2):
-            pool = self._pool or self._start()
-            try:
-                return await asyncio.get_running_loop().run_in_executor(pool, call)
-            except BrokenProcessPool as exc:
-                if self._pool is pool:  # the first caller to notice replaces it
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
-                if attempt == 2:
-                    raise ParserCrashed(f"the parsing process died: {exc}") from exc
-        raise AssertionError("unreachable")
+        try:
+            return await self._queue(self._waiting, call)  # type: ignore[return-value]
+        except _BatchFailed:
+            pass
+        try:
+            return await self._queue(self._alone, call)  # type: ignore[return-value]
+        except _BatchFailed as failed:
+            if isinstance(failed.cause, BrokenProcessPool):
+                raise ParserCrashed(f"the parsing process died: {failed.cause}") from failed.cause
+            raise failed.cause from None  # this call's own arguments or result do not pickle
 
     def close(self) -> None:
+        for _, future in [*self._waiting, *self._alone]:
+            future.cancel()
+        self._waiting, self._alone = [], []
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+    async def _queue(self, queue: list[_Call], call: Callable[[], object]) -> object:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        queue.append((call, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        """Send what is waiting, in batches, to the workers that are free."""
+        if self._alone:
+            if not self._batches:
+                self._send(self._alone[:1])
+                del self._alone[:1]
+            return
+        while self._waiting and len(self._batches) < self.processes:
+            batch = [(c, f) for c, f in self._waiting[: self._max_batch] if not f.done()]
+            del self._waiting[: self._max_batch]  # (callers that gave up are dropped)
+            if batch:
+                self._send(batch)
+
+    def _send(self, batch: list[_Call]) -> None:
+        task = asyncio.ensure_future(self._run_batch(batch))
+        self._batches.add(task)
+        task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._batches.discard(task)
+        self._dispatch()
+
+    async def _run_batch(self, batch: list[_Call]) -> None:
+        try:
+            outcomes = await self._in_worker([call for call, _ in batch])
+        except asyncio.CancelledError:  # shutting down
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:  # the worker died, or the batch did not pickle
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(_BatchFailed(exc))
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():  # a caller that gave up (timed out) is skipped
+                if outcome.error is not None:
+                    future.set_exception(outcome.error)
+                else:
+                    future.set_result(outcome.value)
+
+    async def _in_worker(self, calls: list[Callable[[], object]]) -> list[_Outcome]:
+        pool = self._pool or self._start()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, _run_calls, calls)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the first caller to notice replaces it
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the daemon has threads (database, resolver) that a forked child
@@ -78,6 +153,52 @@ class CpuPool:
             initializer=_worker_setup,
         )
         return self._pool
+
+
+_Call = tuple[Callable[[], object], "asyncio.Future[object]"]
+
+
+class _BatchFailed(Exception):
+    """A whole batch failed: its worker died, or something in it did not pickle."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One call's result or error, as it comes back from the worker."""
+
+    value: object = None
+    error: Exception | None = None
+
+    def unwrap(self) -> object:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _run_calls(calls: list[Callable[[], object]]) -> list[_Outcome]:
+    """In the worker: every call of a batch, each error kept for its own caller."""
+    outcomes = []
+    for call in calls:
+        try:
+            outcomes.append(_Outcome(value=call()))
+        except Exception as exc:
+            outcomes.append(_Outcome(error=_portable(exc)))
+    return outcomes
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives the trip back to the daemon, else a RuntimeError saying
+    what it was: an error that does not unpickle would break the pool, and with it
+    every other call of the batch."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def _worker_setup() -> None:

@@ -109,7 +109,8 @@ def ingest_many(
     matcher = ws.matcher()  # loaded (and validated) before anything is written
 
     for poll in pending:  # blobs first, outside the transaction
-        poll.objects_new = store_blobs(ws, poll.result.captures)
+        poll.objects_new = store_blobs(ws, poll.result.captures, durable=False)
+    ws.objects.sync()  # every blob of the batch (and those the polls wrote) made durable
     # HTTP exchanges as WARC records, durable before the transaction that indexes them.
     exchanges = warc.archive_exchanges(
         ws, [capture for poll in pending for capture in poll.result.captures]
@@ -134,12 +135,15 @@ def ingest_many(
     return [outcomes[index] for index in range(len(polls))]
 
 
-def store_blobs(ws: Workspace, captures: Sequence[RawCapture]) -> int:
-    """Write the captures' bytes to the object store (durable on return); how many were
-    new. Ingest does this first; the daemon does it as soon as a poll has fetched, in the
-    poll's own thread, so the database thread does not wait on these fsyncs."""
+def store_blobs(ws: Workspace, captures: Sequence[RawCapture], *, durable: bool = True) -> int:
+    """Write the captures' bytes to the object store; how many were new.
+
+    Ingest does this first; the daemon does it as soon as a poll has fetched, in the
+    poll's own thread. With ``durable=False`` the bytes are on disk for any later reader
+    but durable only after ``ws.objects.sync()``, which ``ingest_many`` calls once for
+    its whole batch before the transaction that refers to them."""
     return sum(
-        ws.objects.put(capture.body).created
+        ws.objects.put(capture.body, durable=durable).created
         for capture in captures
         # The daemon's ingest comes here a second time: a stat on the capture's (cached)
         # hash, not a second pass of SHA-256 over bytes that may be 50 MB.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -33,6 +34,7 @@ from sourcewatch.net.errors import (
 )
 from sourcewatch.net.guard import check_public_host, check_url
 from sourcewatch.net.limits import Clock, HostLimiter, Sleep
+from sourcewatch.net.pools import PerOriginTransport
 from sourcewatch.net.response import Fetched, Redirect
 from sourcewatch.net.retry import RETRY_STATUSES, backoff_delay
 from sourcewatch.records import RawCapture, utcnow
@@ -63,6 +65,7 @@ class Http:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._ssl_context: ssl.SSLContext | None = None
         self._limiter = HostLimiter(
             settings.per_host_concurrency, settings.per_host_interval, sleep=sleep, clock=clock
         )
@@ -83,8 +86,11 @@ class Http:
         client = self._clients.get(key)
         if client is None:
             s = self.settings
+            transport = self._transport
+            if transport is None and key is None:  # direct: one small pool per origin
+                transport = PerOriginTransport(self._origin_pool)
             client = httpx.AsyncClient(
-                transport=self._transport,
+                transport=transport,
                 proxy=key,
                 timeout=httpx.Timeout(
                     connect=s.connect_timeout,
@@ -98,6 +104,18 @@ class Http:
             )
             self._clients[key] = client
         return client
+
+    def _origin_pool(self) -> httpx.AsyncHTTPTransport:
+        # As many idle connections as requests may run on one host at once: the
+        # host limiter bounds the connections, the pool only keeps them for reuse.
+        keep = max(1, self.settings.per_host_concurrency)
+        if self._ssl_context is None:  # loading the CA bundle costs ~20 ms: once, not per host
+            self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        return httpx.AsyncHTTPTransport(
+            verify=self._ssl_context,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep),
+            trust_env=False,
+        )
 
     async def fetch(
         self,

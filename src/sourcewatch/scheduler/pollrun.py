@@ -96,8 +96,10 @@ async def _run_poll(
     except TimeoutError:
         return failed(f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s")
 
-    # The bytes go to disk at once: whatever happens to the database, the capture is kept.
-    objects_new = await asyncio.to_thread(store_blobs, ws, result.captures)
+    # The bytes go to disk at once: whatever happens to the database, the capture is kept
+    # (the daemon survives a database outage; a crash leaves them in the page cache). The
+    # batch's ingest makes them durable, with one filesystem sync for dozens of polls.
+    objects_new = await asyncio.to_thread(store_blobs, ws, result.captures, durable=False)
     try:
         report = await store_with_retry(source, result, policy.ingest_retry_seconds, store)
     except TRANSIENT_DB_ERRORS as exc:
