@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from daemon_support import FeedServer, daemon_settings, sqlite_base, write_watch_list
-from sourcewatch.config import Settings
+from sourcewatch.config import Settings, load_settings
 from sourcewatch.models import DAEMON_HEARTBEAT, ITEM, SOURCE
 from sourcewatch.records import utcnow
 from sourcewatch.scheduler.daemon import Daemon, RunSummary
+from sourcewatch.scheduler.worker import SourceWorker
 from sourcewatch.workspace import Workspace
 
 
@@ -33,6 +34,16 @@ def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def feeds() -> FeedServer:
     with FeedServer() as server:
         yield server
+
+
+@pytest.fixture
+def settings_on_postgres(tmp_path: Path, postgres_url: str) -> Settings:
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:  # an empty schema, as the `settings` fixture makes
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return load_settings(data_dir=tmp_path / "data", database_url=postgres_url)
 
 
 def run_daemon(settings: Settings, *, once: bool, seconds: float = 0.0) -> RunSummary:
@@ -106,6 +117,41 @@ def test_a_freed_slot_is_refilled_at_once_when_more_sources_wait(
     summary = run_daemon(config, once=False, seconds=3.0)
     assert (summary.polled, summary.failed) == (4, [])
     assert all(len(feeds.hits_for(f"/feed/{name}")) == 1 for name in names)
+
+
+@pytest.mark.postgres
+def test_a_poll_waiting_for_the_database_does_not_hold_a_fetch_slot(
+    feeds: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    # PostgreSQL: the daemon's database threads claim while another stores. (On SQLite,
+    # one thread does both: a claim waits for the store in progress, then goes first.)
+    settings = request.getfixturevalue("settings_on_postgres")
+    names = [f"feed{n}" for n in range(3)]
+    watch = write_watch_list(
+        tmp_path / "sources.toml", {name: feeds.url(f"/feed/{name}") for name in names}, "1h"
+    )
+    config = daemon_settings(
+        settings, watch, max_concurrent_polls=1, tick_seconds=60.0, lease_seconds=150
+    )
+    slow_store = SourceWorker._ingest_many
+
+    def slow_database(self: SourceWorker, polls: list) -> list:  # type: ignore[type-arg]
+        time.sleep(1.0)  # a busy database: every store takes a second
+        return slow_store(self, polls)
+
+    monkeypatch.setattr(SourceWorker, "_ingest_many", slow_database)
+    summary = run_daemon(config, once=False, seconds=4.0)
+    assert (summary.polled, summary.failed) == (3, [])
+    starts = sorted(hit.started for name in names for hit in feeds.hits_for(f"/feed/{name}"))
+    assert len(starts) == 3
+    # One fetch at a time, but the next began while the previous result waited to be
+    # stored (a slot held until the store ended would space them a second apart); and
+    # no more than one result waits: the third fetch waited for the first store.
+    assert starts[1] - starts[0] < 0.9
+    assert starts[2] - starts[0] > 1.0
 
 
 def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(

@@ -80,7 +80,9 @@ class SchedulerSettings(BaseModel):
     """The daemon (``sourcewatch run``): ticks, leases, backoff, maintenance, health."""
 
     tick_seconds: float = Field(default=2.0, gt=0)  # how often due sources are claimed
-    max_concurrent_polls: int = Field(default=50, ge=1)  # per replica; per host: net settings
+    # Polls fetching at once per replica (per host: net settings); as many more may wait
+    # for the database with their results.
+    max_concurrent_polls: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=120.0, gt=0)  # renewed every tick while a poll runs
     poll_timeout_seconds: float = Field(default=900.0, gt=0)  # a longer poll is abandoned
     grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, for in-flight polls

@@ -143,7 +143,8 @@ async def poll_feed(
     budget = options.max_articles_per_poll
     items: list[ParsedItem] = []
     for entry in entries:
-        if seen.get(entry.key) == entry.fingerprint:
+        fingerprint = entry.fingerprint  # a hash of the entry: once per entry
+        if seen.get(entry.key) == fingerprint:
             continue
         article: Article | None = None
         note: str | None = None
@@ -167,7 +168,7 @@ async def poll_feed(
             item.extra["article_error"] = note
         items.append(item)
         seen.pop(entry.key, None)
-        seen[entry.key] = entry.fingerprint  # re-insert: most recent last
+        seen[entry.key] = fingerprint  # re-insert: most recent last
     keep = list(seen.items())[-options.max_seen :]
     current = {e.key for e in entries}
     failures = {key: n for key, n in failures.items() if key in current}

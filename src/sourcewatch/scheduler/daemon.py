@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -61,7 +62,8 @@ class Daemon:
         self.metrics = metrics
         self.started_at = utcnow()
         self.watch: WatchConfig | None = None
-        self.inflight: dict[int, asyncio.Task[None]] = {}
+        self.inflight: dict[int, asyncio.Task[None]] = {}  # every poll holding a lease
+        self.fetching: set[int] = set()  # those still fetching (max_concurrent_polls of them)
         self.done: set[int] = set()  # sources finished in this run (--once polls each once)
         self.stopping = asyncio.Event()
         self._more_due = False  # the last claim filled every free slot: more may be due
@@ -257,7 +259,7 @@ class Daemon:
             return
         now = utcnow()
         engine, p = self.ws.engine, self.policy
-        free_slots = p.max_concurrent_polls - len(self.inflight)
+        free_slots = self._free_slots()
         try:
             await self.db(
                 leases.renew_leases,
@@ -284,7 +286,29 @@ class Daemon:
         # Every free slot taken (or none free): more sources may be waiting for one.
         self._more_due = len(claims) >= free_slots
         for claim in claims:
-            self._start(claim, self.worker.poll(claim))
+            self._start(claim, self.worker.poll(claim, self._fetched_callback(claim.source_id)))
+
+    def _free_slots(self) -> int:
+        """How many more sources to claim now.
+
+        ``max_concurrent_polls`` bounds the polls that are fetching: the network work,
+        and what the per-host limits are about. A poll that has fetched waits for the
+        database without holding a slot (a slot held while its result waited for a
+        group commit left hosts idle), but at most as many again may wait, so a slow
+        database cannot make results pile up in memory.
+        """
+        p = self.policy
+        fetching = p.max_concurrent_polls - len(self.fetching)
+        waiting = 2 * p.max_concurrent_polls - len(self.inflight)
+        return max(0, min(fetching, waiting))
+
+    def _fetched_callback(self, source_id: int) -> Callable[[], None]:
+        def fetched() -> None:
+            self.fetching.discard(source_id)
+            if self._more_due:
+                self._refill.set()
+
+        return fetched
 
     async def recheck_tick(self) -> None:
         if self.stopping.is_set():
@@ -296,7 +320,7 @@ class Daemon:
                 self.ws.engine,
                 self.replica,
                 utcnow(),
-                min(p.max_concurrent_polls - len(self.inflight), 10),
+                min(self._free_slots(), 10),
                 p.lease_seconds,
                 purpose="recheck",
                 recheck_every=p.recheck_every_seconds,
@@ -354,9 +378,11 @@ class Daemon:
     def _start(self, claim: leases.Claim, work: object) -> None:
         task = asyncio.ensure_future(work)  # type: ignore[arg-type]
         self.inflight[claim.source_id] = task
+        self.fetching.add(claim.source_id)
 
         def finished(_: asyncio.Task[None]) -> None:
             self.inflight.pop(claim.source_id, None)
+            self.fetching.discard(claim.source_id)
             self.done.add(claim.source_id)
             if self._more_due:
                 self._refill.set()

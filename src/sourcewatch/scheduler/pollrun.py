@@ -55,13 +55,15 @@ async def run_poll(
     policy: SchedulerSettings,
     store: StoreResult,
     cpu: CpuPool,
+    fetched: Callable[[], None] = lambda: None,
 ) -> PollOutcome:
     """Poll ``source`` once and store the result. Never raises for the source's own
     failures: they come back in the outcome, which the caller records on the source
-    (with its next poll time) in one transaction."""
+    (with its next poll time) in one transaction. ``fetched()`` is called when the
+    collector is done, before the result is stored."""
     started = time.monotonic()
     try:
-        return await _run_poll(ws, source, state, http, policy, store, cpu, started)
+        return await _run_poll(ws, source, state, http, policy, store, cpu, fetched, started)
     except Exception as exc:
         # A collector or ingest bug (a parser tripping on hostile input, an IngestError)
         # costs this source this poll, with a traceback in the log, never the daemon.
@@ -78,6 +80,7 @@ async def _run_poll(
     policy: SchedulerSettings,
     store: StoreResult,
     cpu: CpuPool,
+    fetched: Callable[[], None],
     started: float,
 ) -> PollOutcome:
     def failed(message: str, retry_after: float | None = None) -> PollOutcome:
@@ -96,6 +99,7 @@ async def _run_poll(
     except TimeoutError:
         return failed(f"{source.name}: poll did not finish within {policy.poll_timeout_seconds:g}s")
 
+    fetched()
     # The bytes go to disk at once: whatever happens to the database, the capture is kept
     # (the daemon survives a database outage; a crash leaves them in the page cache). The
     # batch's ingest makes them durable, with one filesystem sync for dozens of polls.

@@ -79,7 +79,9 @@ class SourceWorker:
     def _finish_polls(self, finishes: list[leases.PollFinish]) -> list[bool]:
         return leases.finish_polls(self.ws.engine, self.replica, finishes)
 
-    async def poll(self, claim: leases.Claim) -> None:
+    async def poll(self, claim: leases.Claim, fetched: Callable[[], None] = lambda: None) -> None:
+        """Poll the claimed source, store the result, record the outcome. ``fetched`` is
+        called once the network part is over (the daemon frees the poll's slot)."""
         source = self.sources().get(claim.name)
         if source is None:
             # Listed by another replica's watch list, not ours: leave it to them for a while.
@@ -91,7 +93,7 @@ class SourceWorker:
             return
         started_at = utcnow()
         outcome = await run_poll(
-            self.ws, source, claim.state, self.http, self.policy, self.store, self.cpu
+            self.ws, source, claim.state, self.http, self.policy, self.store, self.cpu, fetched
         )
         self._account(claim, outcome)
         await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
