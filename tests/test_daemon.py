@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,34 @@ def test_a_poll_waiting_for_the_database_does_not_hold_a_fetch_slot(
     # no more than one result waits: the third fetch waited for the first store.
     assert starts[1] - starts[0] < 0.9
     assert starts[2] - starts[0] > 1.0
+
+
+def test_recording_a_poll_is_retried_after_a_transient_database_error(
+    feeds: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watch = write_watch_list(tmp_path / "sources.toml", {"alpha": feeds.url("/feed/alpha")}, "1h")
+    config = daemon_settings(sqlite_base(tmp_path), watch)
+    record = SourceWorker._finish_polls
+    failures = iter([sa.exc.OperationalError("UPDATE source", {}, Exception("deadlock detected"))])
+
+    def deadlocked_once(self: SourceWorker, finishes: list) -> list:  # type: ignore[type-arg]
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return record(self, finishes)
+
+    monkeypatch.setattr(SourceWorker, "_finish_polls", deadlocked_once)
+    with caplog.at_level(logging.WARNING, logger="sourcewatch"):
+        summary = run_daemon(config, once=True)
+    assert (summary.polled, summary.failed) == (1, [])
+    assert any("while recording a poll" in r.getMessage() for r in caplog.records)
+    alpha = sources_by_name(config)["alpha"]
+    # Recorded, not left for its lease to expire: free, and due again in an hour.
+    assert alpha.lease_owner is None and alpha.last_success_at is not None
+    assert alpha.next_poll_at > utcnow() + timedelta(minutes=30)
 
 
 def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -14,6 +16,7 @@ from sourcewatch.records import utcnow
 from sourcewatch.scheduler import leases
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import sync_sources
+from sourcewatch.sqlutil import update_by_id
 from sourcewatch.workspace import Workspace
 
 
@@ -215,3 +218,39 @@ def test_finish_polls_records_many_outcomes_in_one_transaction(workspace: Worksp
     assert (failed.consecutive_failures, failed.last_error) == (1, "boom")
     assert failed.next_poll_at == now + timedelta(minutes=2)
     assert lost.last_polled_at is None  # not the holder: nothing written
+
+
+def test_concurrent_updates_of_the_same_sources_in_opposite_orders_do_not_deadlock(
+    workspace: Workspace,
+) -> None:
+    # Two of the daemon's writers (say, a batch's outcomes and a batch's results) update
+    # the same two source rows, each in its own order: by column group, src00 then src01
+    # for one, src01 then src00 for the other. Each pauses after its first UPDATE until
+    # the other has made its own, which, without a lock order, is a deadlock on PostgreSQL.
+    add_sources(workspace, 2)
+    first, second = (row(workspace, name).id for name in ("src00", "src01"))
+    both_updated_once = threading.Barrier(2)
+    paused: set[int] = set()
+
+    @sa.event.listens_for(workspace.engine, "before_cursor_execute")
+    def pause_after_the_first_update(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE source") and threading.get_ident() not in paused:
+            paused.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):  # the other waits on a lock
+                both_updated_once.wait(timeout=2.0)
+
+    def update(rows: list[dict[str, object]]) -> None:
+        with workspace.engine.begin() as conn:
+            update_by_id(conn, SOURCE, rows)
+
+    with ThreadPoolExecutor(2) as pool:
+        one = pool.submit(
+            update, [{"_id": first, "last_error": "a"}, {"_id": second, "consecutive_failures": 1}]
+        )
+        other = pool.submit(
+            update, [{"_id": second, "last_error": "b"}, {"_id": first, "consecutive_failures": 2}]
+        )
+        one.result(timeout=30)
+        other.result(timeout=30)  # neither was aborted as a deadlock victim
+    sa.event.remove(workspace.engine, "before_cursor_execute", pause_after_the_first_update)
+    assert {row(workspace, "src00").last_error, row(workspace, "src01").last_error} <= {"a", "b"}

@@ -62,12 +62,33 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, obj
             copy.write_row(values)
 
 
+def lock_in_id_order(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> None:
+    """On PostgreSQL, lock these rows of ``table`` in ascending id order (SQLite locks the
+    whole database for a writer: nothing to do).
+
+    Two transactions that update overlapping rows in different orders can each hold a
+    row the other waits for: PostgreSQL then aborts one ("deadlock detected"). The
+    daemon's concurrent writers (a batch's results, a batch's outcomes, lease renewals)
+    all update ``source`` rows; taking the locks in one global order first means they
+    queue instead.
+    """
+    if ids and conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.select(table.c.id)
+            .where(table.c.id.in_(sorted(set(ids))))
+            .order_by(table.c.id)
+            .with_for_update()
+        ).all()
+
+
 def update_by_id(
     conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *, id_key: str = "_id"
 ) -> None:
     """UPDATE, for each of ``rows``, the other columns it names on the row whose ``id`` is
     ``row[id_key]``. Rows that set the same columns share one executemany (a pipeline on
-    psycopg) instead of a round trip each."""
+    psycopg) instead of a round trip each; the rows are locked in id order first (see
+    :func:`lock_in_id_order`)."""
+    lock_in_id_order(conn, table, [row[id_key] for row in rows])
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(k for k in row if k != id_key)), []).append(row)

@@ -23,7 +23,7 @@ from sourcewatch.collectors.base import SourceState
 from sourcewatch.db import is_sqlite, read_connection
 from sourcewatch.models import SOURCE
 from sourcewatch.sourcesync import source_state
-from sourcewatch.sqlutil import update_by_id
+from sourcewatch.sqlutil import lock_in_id_order, update_by_id
 
 Purpose = Literal["poll", "recheck"]
 
@@ -118,6 +118,7 @@ def renew_leases(
     if not source_ids:
         return 0
     with engine.begin() as conn:
+        lock_in_id_order(conn, SOURCE, source_ids)
         result = conn.execute(
             sa.update(SOURCE)
             .where(SOURCE.c.id.in_(source_ids), SOURCE.c.lease_owner == owner)

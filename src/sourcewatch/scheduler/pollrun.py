@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
@@ -31,6 +32,8 @@ from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 # Stores one poll's result (and returns what was stored); raises what ingest raises.
@@ -119,18 +122,30 @@ async def store_with_retry(
 
     Safe because ingest is idempotent and all-or-nothing: a failed attempt stored no row.
     """
+    return await retry_transient(
+        lambda: store((source, result)), retry_seconds, "storing a poll", source.name
+    )
+
+
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]], retry_seconds: float, doing: str, source: str
+) -> T:
+    """``await attempt()``, again after transient database errors (connection lost,
+    database locked, a deadlock) for up to ``retry_seconds``; then the error is raised.
+    Only for attempts that write nothing when they fail (one transaction each)."""
     deadline = time.monotonic() + retry_seconds
     delay = 0.5
     while True:
         try:
-            return await store((source, result))
+            return await attempt()
         except TRANSIENT_DB_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise
             log.warning(
-                "database error while storing a poll; retrying in %.1fs",
+                "database error while %s; retrying in %.1fs",
+                doing,
                 delay,
-                extra={"source": source.name, "error": short_error(exc)},
+                extra={"source": source, "error": short_error(exc)},
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)

@@ -20,7 +20,13 @@ from sourcewatch.scheduler.batching import Batcher
 from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.heartbeat import Counters
 from sourcewatch.scheduler.metrics import DaemonMetrics
-from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, PollOutcome, run_poll, short_error
+from sourcewatch.scheduler.pollrun import (
+    TRANSIENT_DB_ERRORS,
+    PollOutcome,
+    retry_transient,
+    run_poll,
+    short_error,
+)
 from sourcewatch.sources import SourceConfig
 from sourcewatch.workspace import Workspace
 
@@ -146,8 +152,15 @@ class SourceWorker:
                 retry_after=outcome.retry_after if outcome else None,
             )
 
+        finish = leases.PollFinish(claim.source_id, record, when)
         try:
-            kept = await self.finish(leases.PollFinish(claim.source_id, record, when))
+            # Retried like a store: given up, the source would wait for its lease to expire.
+            kept = await retry_transient(
+                lambda: self.finish(finish),
+                self.policy.ingest_retry_seconds,
+                "recording a poll",
+                claim.name,
+            )
         except TRANSIENT_DB_ERRORS as exc:
             log.error(
                 "could not record the poll: database unavailable; the lease will expire",
