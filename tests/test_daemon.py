@@ -21,6 +21,7 @@ from daemon_support import FeedServer, daemon_settings, sqlite_base, write_watch
 from sourcewatch.config import Settings, load_settings
 from sourcewatch.models import DAEMON_HEARTBEAT, ITEM, SOURCE
 from sourcewatch.records import utcnow
+from sourcewatch.scheduler import leases
 from sourcewatch.scheduler.daemon import Daemon, RunSummary
 from sourcewatch.scheduler.worker import SourceWorker
 from sourcewatch.workspace import Workspace
@@ -181,6 +182,32 @@ def test_recording_a_poll_is_retried_after_a_transient_database_error(
     # Recorded, not left for its lease to expire: free, and due again in an hour.
     assert alpha.lease_owner is None and alpha.last_success_at is not None
     assert alpha.next_poll_at > utcnow() + timedelta(minutes=30)
+
+
+def test_a_poll_longer_than_its_lease_keeps_it_with_a_few_renewals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    renewals: list[int] = []
+    renew = leases.renew_leases
+
+    def counted(engine: sa.Engine, owner: str, ids: list[int], *args: object) -> int:
+        if ids:
+            renewals.append(len(ids))
+        return renew(engine, owner, ids, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(leases, "renew_leases", counted)
+    with FeedServer(delay=1.8) as slow:  # the poll takes longer than its 1.2 s lease
+        watch = write_watch_list(tmp_path / "sources.toml", {"slow": slow.url("/feed/slow")}, "1h")
+        config = daemon_settings(
+            sqlite_base(tmp_path), watch, tick_seconds=0.05, lease_seconds=1.2, grace_seconds=0.3
+        )
+        with caplog.at_level(logging.WARNING, logger="sourcewatch"):
+            summary = run_daemon(config, once=False, seconds=2.5)
+    assert (summary.polled, summary.failed) == (1, [])
+    assert not any("lease was lost" in r.getMessage() for r in caplog.records)
+    # Renewed when the lease neared its end (within grace + 2 ticks = 0.4 s): once or
+    # twice over the 1.8 s poll, not at each of its ~36 ticks.
+    assert 1 <= len(renewals) <= 3
 
 
 def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(

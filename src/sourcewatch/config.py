@@ -83,7 +83,9 @@ class SchedulerSettings(BaseModel):
     # Polls fetching at once per replica (per host: net settings); as many more may wait
     # for the database with their results.
     max_concurrent_polls: int = Field(default=50, ge=1)
-    lease_seconds: float = Field(default=120.0, gt=0)  # renewed every tick while a poll runs
+    # A claimed source's lease: renewed while its poll runs, when it would end within
+    # grace_seconds + 2 ticks.
+    lease_seconds: float = Field(default=120.0, gt=0)
     poll_timeout_seconds: float = Field(default=900.0, gt=0)  # a longer poll is abandoned
     grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, for in-flight polls
     jitter_fraction: float = Field(default=0.1, ge=0, le=0.5)  # +-share of the interval
@@ -102,7 +104,7 @@ class SchedulerSettings(BaseModel):
 
     @model_validator(mode="after")
     def _leases_outlive_ticks_and_grace(self) -> SchedulerSettings:
-        # Leases are renewed each tick but not during the shutdown grace period: a lease
+        # Leases are renewed by ticks but not during the shutdown grace period: a lease
         # shorter than either would let another replica take a source still being polled.
         if self.lease_seconds <= max(2 * self.tick_seconds, self.grace_seconds):
             raise ValueError(

@@ -2,7 +2,8 @@
 
 An APScheduler ``AsyncIOScheduler`` drives short jobs on one event loop:
 
-- *tick* (every ``tick_seconds``): renew the leases of running polls, claim as
+- *tick* (every ``tick_seconds``): renew the leases of running polls (when they
+  near the end of their term), claim as
   many due sources as there are free slots, start a poll task for each;
 - *recheck*: claim sources whose recent items are due for a re-check (under the
   same leases, so a source is never polled and re-checked at once);
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -70,6 +72,7 @@ class Daemon:
         self._refill = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._signals = 0
+        self._renewed_at = time.monotonic()  # leases held now all end after this + lease_seconds
         self._worker: SourceWorker | None = None
         self.db = DbExecutor(ws.engine)
 
@@ -261,14 +264,17 @@ class Daemon:
         engine, p = self.ws.engine, self.policy
         free_slots = self._free_slots()
         try:
-            await self.db(
-                leases.renew_leases,
-                engine,
-                self.replica,
-                list(self.inflight),
-                now,
-                p.lease_seconds,
-            )
+            if self._renewal_due():
+                renewing = time.monotonic()
+                await self.db(
+                    leases.renew_leases,
+                    engine,
+                    self.replica,
+                    list(self.inflight),
+                    now,
+                    p.lease_seconds,
+                )
+                self._renewed_at = renewing
             claims = await self.db(
                 leases.claim_due_sources,
                 engine,
@@ -287,6 +293,15 @@ class Daemon:
         self._more_due = len(claims) >= free_slots
         for claim in claims:
             self._start(claim, self.worker.poll(claim, self._fetched_callback(claim.source_id)))
+
+    def _renewal_due(self) -> bool:
+        """Whether the running polls' leases must be renewed at this tick: when the oldest
+        of them would end within the shutdown grace period plus two ticks. So a lease
+        outlives the grace period (leases are not renewed while stopping), and is not
+        rewritten, with a commit, at every tick."""
+        p = self.policy
+        margin = p.grace_seconds + 2 * p.tick_seconds
+        return time.monotonic() + margin >= self._renewed_at + p.lease_seconds
 
     def _free_slots(self) -> int:
         """How many more sources to claim now.
