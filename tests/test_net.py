@@ -203,6 +203,55 @@ def test_redirects_are_followed_and_recorded(httpserver: HTTPServer) -> None:
     ]
 
 
+# --- cookies ---------------------------------------------------------------------------
+
+
+def cookie_sent(seen: list[str | None]) -> Callable[[Request], Response]:
+    """A handler that records the Cookie header of each request it answers."""
+
+    def handler(request: Request) -> Response:
+        seen.append(request.headers.get("Cookie"))
+        return Response("ok")
+
+    return handler
+
+
+def test_a_cookie_set_by_one_fetch_is_never_sent_by_the_next(httpserver: HTTPServer) -> None:
+    # A watched site that sets a tracking cookie must not see it again on the next poll.
+    seen: list[str | None] = []
+    httpserver.expect_request("/first").respond_with_data(
+        "hello", headers={"Set-Cookie": "visitor=abc123; Path=/"}
+    )
+    httpserver.expect_request("/second").respond_with_handler(cookie_sent(seen))
+
+    async def two_fetches() -> None:
+        async with Http(net_settings(), sleep=SleepRecorder()) as http:
+            await http.fetch(httpserver.url_for("/first"))
+            await http.fetch(httpserver.url_for("/second"))
+
+    run(two_fetches())
+    assert seen == [None]
+
+
+def test_a_cookie_set_on_a_redirect_hop_is_sent_to_the_next_hop_of_that_fetch(
+    httpserver: HTTPServer,
+) -> None:
+    # Consent and redirect checks set a cookie and expect it back on the next hop.
+    seen: list[str | None] = []
+    httpserver.expect_request("/gate").respond_with_data(
+        "", status=302, headers={"Location": "/article", "Set-Cookie": "consent=yes; Path=/"}
+    )
+    httpserver.expect_request("/article").respond_with_handler(cookie_sent(seen))
+
+    async def fetch_twice() -> None:
+        async with Http(net_settings(), sleep=SleepRecorder()) as http:
+            await http.fetch(httpserver.url_for("/gate"))
+            await http.fetch(httpserver.url_for("/article"))  # a later fetch: no cookie
+
+    run(fetch_twice())
+    assert seen == ["consent=yes", None]
+
+
 def test_redirect_loop_is_an_error(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
     httpserver.expect_request("/b").respond_with_data("", status=302, headers={"Location": "/a"})

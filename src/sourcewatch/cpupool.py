@@ -173,11 +173,6 @@ class _Outcome:
     value: object = None
     error: Exception | None = None
 
-    def unwrap(self) -> object:
-        if self.error is not None:
-            raise self.error
-        return self.value
-
 
 def _run_calls(calls: list[Callable[[], object]]) -> list[_Outcome]:
     """In the worker: every call of a batch, each error kept for its own caller."""

@@ -3,7 +3,9 @@
 The policy lives here so that no collector can forget it: connect/read/total
 timeouts, a streamed cap on the body (on the wire and after decompression),
 redirects followed one hop at a time (each hop checked against the address guard
-and recorded), retries with backoff on connection errors, 5xx and 429 (honouring
+and recorded), cookies kept for one fetch only (its redirect hops and retries, never
+the next fetch: a watched site must not recognise the poller as a returning visitor),
+retries with backoff on connection errors, 5xx and 429 (honouring
 Retry-After), per-host concurrency and spacing, the configured User-Agent, an
 optional proxy per call, and conditional GET. Every answer becomes a
 :class:`~sourcewatch.records.RawCapture` for the archive.
@@ -17,6 +19,7 @@ import random
 import ssl
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -99,6 +102,7 @@ class Http:
                     pool=s.total_timeout,
                 ),
                 follow_redirects=False,
+                cookies=_REFUSE_ALL_COOKIES,  # each fetch has its own jar (_Exchange.cookies)
                 trust_env=False,  # proxies come from our settings only, never by surprise
                 headers={"User-Agent": s.user_agent, "Accept-Encoding": SUPPORTED_ACCEPT_ENCODING},
             )
@@ -152,6 +156,7 @@ class Http:
             wire_cap=max_bytes if max_bytes is not None else s.max_body_bytes,
             decoded_cap=max_bytes if max_bytes is not None else s.max_decompressed_bytes,
             kind=kind,
+            cookies=httpx.Cookies(),
         )
         who = f"[{source}] " if source else ""
         attempt = 0
@@ -235,7 +240,11 @@ class Http:
                 raise ConnectFailed(url, f"{type(exc).__name__}: {exc}") from exc
 
     async def _exchange(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
-        async with exchange.client.stream("GET", url, headers=exchange.headers) as response:
+        request = exchange.client.build_request("GET", url, headers=exchange.headers)
+        exchange.cookies.set_cookie_header(request)  # what earlier hops of this fetch set
+        response = await exchange.client.send(request, stream=True)
+        try:
+            exchange.cookies.extract_cookies(response)
             headers = flatten_headers(response.headers)
             if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""
@@ -243,6 +252,8 @@ class Http:
                 body = await read_capped(
                     url, response, wire_cap=exchange.wire_cap, decoded_cap=exchange.decoded_cap
                 )
+        finally:
+            await response.aclose()
         return RawCapture(
             url=url,
             body=body,
@@ -263,6 +274,11 @@ class _Exchange:
     wire_cap: int
     decoded_cap: int
     kind: str
+    cookies: httpx.Cookies  # set by this fetch's answers, sent on its later hops only
+
+
+# The clients' own jar accepts no cookie, so none outlives the fetch that received it.
+_REFUSE_ALL_COOKIES = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class _ConnectTimeout(Exception):
