@@ -26,6 +26,7 @@ from news_support import (
     rss,
     source,
 )
+from sourcewatch import polling
 from sourcewatch.collectors import get_format
 from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
 from sourcewatch.importers import ImportContext, ImportFileError
@@ -506,3 +507,32 @@ def test_a_manual_poll_is_bounded_like_a_daemon_poll(workspace: Any) -> None:
     with workspace.engine.connect() as conn:
         error = conn.execute(sa.text("SELECT last_error FROM source WHERE name = 'slow'"))
         assert error.scalar_one() == "slow: poll did not finish within 1s"
+
+
+def test_a_manual_poll_stores_its_capture_after_a_brief_database_error(
+    workspace: Any, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(
+        fixture_bytes(GUARDIAN), content_type=RSS_TYPE
+    )
+    workspace.settings.net.per_host_interval = 0.0
+    real_ingest = polling.ingest
+    refusals = [sa.exc.OperationalError("BEGIN", {}, Exception("database is locked"))]
+
+    def locked_once(*args: Any, **kwargs: Any) -> Any:
+        if refusals:
+            raise refusals.pop()
+        return real_ingest(*args, **kwargs)
+
+    monkeypatch.setattr(polling, "ingest", locked_once)
+    feed = source("feed", httpserver.url_for("/feed"), name="guardian").model_copy(
+        update={"options": {"fetch_articles": False}}
+    )
+
+    async def one_poll() -> Any:
+        async with Http(workspace.settings.net) as http:
+            return await poll_source(workspace, feed, http)
+
+    report = asyncio.run(one_poll())
+    assert report.new == 55 and refusals == []  # refused once, then stored
+    assert len(httpserver.log) == 1  # from the capture already fetched, not a second fetch

@@ -15,6 +15,7 @@ from sourcewatch.records import utcnow
 from sourcewatch.scheduler.leases import PollRecord, outcome_values
 from sourcewatch.sources import SourceConfig
 from sourcewatch.sourcesync import ensure_source, source_state
+from sourcewatch.sqlutil import retry_transient
 from sourcewatch.workspace import Workspace
 
 
@@ -47,8 +48,21 @@ async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> Ingest
     except FetchError as exc:
         await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
         raise CollectorError(source.name, str(exc)) from exc
-    report = await asyncio.to_thread(ingest, ws, source, result)
-    await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, True))
+    # As in the daemon: a database that is briefly away (restarting, locked by a busy
+    # daemon) does not cost the capture; the store is tried again for a while.
+    retry_seconds = ws.settings.scheduler.ingest_retry_seconds
+    report = await retry_transient(
+        lambda: asyncio.to_thread(ingest, ws, source, result),
+        retry_seconds,
+        "storing a poll",
+        source.name,
+    )
+    await retry_transient(
+        lambda: asyncio.to_thread(record_outcome, ws, source, PollRecord(started, True)),
+        retry_seconds,
+        "recording a poll",
+        source.name,
+    )
     return report
 
 

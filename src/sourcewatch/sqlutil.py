@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 # Errors of the connection or the lock (server restarting, "database is locked", a
 # deadlock): nothing was written and asking again later can succeed. Integrity and
 # programming errors cannot.
 TRANSIENT_DB_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]], retry_seconds: float, doing: str, source: str
+) -> T:
+    """``await attempt()``, again after transient database errors (connection lost,
+    database locked, a deadlock) for up to ``retry_seconds``; then the error is raised.
+    Only for attempts that write nothing when they fail (one transaction each)."""
+    deadline = time.monotonic() + retry_seconds
+    delay = 0.5
+    while True:
+        try:
+            return await attempt()
+        except TRANSIENT_DB_ERRORS as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning(
+                "database error while %s; retrying in %.1fs",
+                doing,
+                delay,
+                extra={"source": source, "error": short_error(exc)},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of a database error (without the SQL and parameters)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
 def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
@@ -28,12 +27,10 @@ from sourcewatch.ingest import IngestReport, store_blobs
 from sourcewatch.net import FetchError, Http
 from sourcewatch.records import PollResult
 from sourcewatch.sources import SourceConfig
-from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS
+from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS, retry_transient, short_error
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 # Stores one poll's result (and returns what was stored); raises what ingest raises.
@@ -125,34 +122,3 @@ async def store_with_retry(
     return await retry_transient(
         lambda: store((source, result)), retry_seconds, "storing a poll", source.name
     )
-
-
-async def retry_transient(
-    attempt: Callable[[], Awaitable[T]], retry_seconds: float, doing: str, source: str
-) -> T:
-    """``await attempt()``, again after transient database errors (connection lost,
-    database locked, a deadlock) for up to ``retry_seconds``; then the error is raised.
-    Only for attempts that write nothing when they fail (one transaction each)."""
-    deadline = time.monotonic() + retry_seconds
-    delay = 0.5
-    while True:
-        try:
-            return await attempt()
-        except TRANSIENT_DB_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
-                raise
-            log.warning(
-                "database error while %s; retrying in %.1fs",
-                doing,
-                delay,
-                extra={"source": source, "error": short_error(exc)},
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
-
-
-def short_error(exc: BaseException) -> str:
-    """The first line of a database error (without the SQL and parameters)."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc)
-    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
