@@ -20,6 +20,7 @@ from sourcewatch.models import (
     TRIAGE,
     TRIAGE_ITEM,
 )
+from sourcewatch.records import iso_utc
 from sourcewatch.triage.entries import entry_id_for_item
 from sourcewatch.triage.marking import TriageError
 
@@ -88,9 +89,6 @@ class ItemDetail:
     group: list[dict[str, Any]] = field(default_factory=list)  # other items of the entry
 
     def to_json(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "item_id": self.item_id,
             "source": self.source,
@@ -101,10 +99,10 @@ class ItemDetail:
             "title": self.title,
             "text": self.text,
             "language": self.language,
-            "published_at": iso(self.published_at),
-            "collected_at": iso(self.collected_at),
-            "edited_at": iso(self.edited_at),
-            "deleted_at": iso(self.deleted_at),
+            "published_at": iso_utc(self.published_at),
+            "collected_at": iso_utc(self.collected_at),
+            "edited_at": iso_utc(self.edited_at),
+            "deleted_at": iso_utc(self.deleted_at),
             "forwarded_from": self.forwarded_from,
             "reply_to": self.reply_to,
             "media": self.media,
@@ -114,8 +112,8 @@ class ItemDetail:
             "revisions": [
                 {
                     "revision": r.revision,
-                    "seen_at": iso(r.seen_at),
-                    "edited_at": iso(r.edited_at),
+                    "seen_at": iso_utc(r.seen_at),
+                    "edited_at": iso_utc(r.edited_at),
                     "title": r.title,
                     "diff": r.diff,
                 }
@@ -125,7 +123,7 @@ class ItemDetail:
                 {
                     "sha256": c.sha256,
                     "url": c.url,
-                    "fetched_at": iso(c.fetched_at),
+                    "fetched_at": iso_utc(c.fetched_at),
                     "status": c.status,
                     "kind": c.kind,
                 }
@@ -251,7 +249,7 @@ def _entry(conn: sa.Connection, item_id: int) -> dict[str, Any] | None:
         "tags": list(row.tags),
         "note": row.note,
         "version": row.version,
-        "queued_at": row.queued_at.isoformat(),
+        "queued_at": iso_utc(row.queued_at),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.models import ITEM, TRIAGE, TRIAGE_STATUSES
+from sourcewatch.records import iso_utc
 from sourcewatch.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
 from sourcewatch.triage.queue import QueueFilter, list_queue
@@ -99,12 +100,12 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "source": row.source,
                 "sources": row.sources,
                 "external_id": row.external_id,
-                "published_at": _iso(row.published_at),
+                "published_at": iso_utc(row.published_at),
                 "canonical_url": item.canonical_url or item.url,
                 "archived_sha256": first.sha256 if first else None,
-                "archived_at": _iso(first.fetched_at) if first else None,
+                "archived_at": iso_utc(first.fetched_at) if first else None,
                 "captures": [
-                    {"sha256": c.sha256, "url": c.url, "fetched_at": _iso(c.fetched_at)}
+                    {"sha256": c.sha256, "url": c.url, "fetched_at": iso_utc(c.fetched_at)}
                     for c in item_captures_
                 ],
                 "areas": row.areas,
@@ -112,7 +113,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "tags": row.tags,
                 "note": extra[row.triage_id].note,
                 "assignee": row.assignee,
-                "decided_at": _iso(extra[row.triage_id].updated_at),
+                "decided_at": iso_utc(extra[row.triage_id].updated_at),
                 "title": row.title,
                 "text": item.text,
             }
@@ -179,7 +180,3 @@ def _markdown(rows: list[dict[str, Any]]) -> Iterator[str]:
 
 def _md_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

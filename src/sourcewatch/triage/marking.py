@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.models import TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
+from sourcewatch.records import iso_utc
 from sourcewatch.triage.entries import add_event, entry_id_for_item, sync_sort_keys
 
 MAX_TAG_CHARS = 50
@@ -94,7 +95,7 @@ class HistoryEvent:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "at": self.at.isoformat(),
+            "at": iso_utc(self.at),
             "analyst": self.analyst,
             "action": self.action,
             "detail": self.detail,

@@ -25,6 +25,7 @@ from sourcewatch.models import (
     TRIAGE_ITEM,
     TRIAGE_STATUSES,
 )
+from sourcewatch.records import iso_utc
 
 EXCERPT_CHARS = 240
 
@@ -90,8 +91,8 @@ class QueueRow:
             "item_ids": self.item_ids,
             "title": self.title,
             "excerpt": self.excerpt,
-            "published_at": _iso(self.published_at),
-            "queued_at": _iso(self.queued_at),
+            "published_at": iso_utc(self.published_at),
+            "queued_at": iso_utc(self.queued_at),
             "assignee": self.assignee,
             "tags": self.tags,
             "version": self.version,
@@ -255,7 +256,3 @@ def _add_groups(conn: sa.Connection, rows: list[QueueRow]) -> None:
             row.entities.append(entity_id)
         if rule_id and rule_id not in row.rules:
             row.rules.append(rule_id)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
