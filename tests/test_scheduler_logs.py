@@ -59,3 +59,17 @@ def test_terminal_lines_are_stripped_of_escape_sequences() -> None:
     text = emit(json_lines=False)
     assert "poll ok source=feed-a seconds=0.25 new=3 edited=1" in text
     assert "\x1b" not in text and "\x07" not in text and "error=bad title" in text
+
+
+def test_a_skipped_overlapping_tick_is_not_logged_but_other_scheduler_problems_are() -> None:
+    stream = io.StringIO()
+    setup_logging("INFO", stream, json_lines=True)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    scheduler_log.warning(
+        'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+        "Daemon.tick",
+        1,
+    )
+    scheduler_log.error('Job "Daemon.verify" raised an exception')
+    [line] = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert line["msg"] == 'Job "Daemon.verify" raised an exception'

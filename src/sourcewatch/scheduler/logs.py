@@ -66,3 +66,14 @@ def setup_logging(
     logging.getLogger("sourcewatch").setLevel(level.upper())
     # APScheduler reports every job run at INFO; only its problems are worth a line.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if _overlapping_run not in scheduler_log.filters:
+        scheduler_log.addFilter(_overlapping_run)
+
+
+def _overlapping_run(record: logging.LogRecord) -> bool:
+    """Drop APScheduler's warning that a job run was skipped because the previous run
+    is still going. The daemon's jobs run one at a time on purpose (a tick while the
+    last claim still waits for a busy database is skipped, and the next one claims):
+    under load that warning would fill the log at every tick."""
+    return "maximum number of running instances reached" not in record.getMessage()
