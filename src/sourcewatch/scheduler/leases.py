@@ -6,7 +6,7 @@ released or has expired. On PostgreSQL the candidate rows are selected with
 ``FOR UPDATE SKIP LOCKED``, so concurrent claimers never wait on nor take each
 other's rows; on SQLite the engine's ``BEGIN IMMEDIATE`` makes the
 select-then-update a single writer's transaction. A replica renews the leases
-of its running polls every tick, so a lease only expires when its holder is
+of its running polls before they end, so a lease only expires when its holder is
 gone (killed, hung, partitioned) and the source then goes to the others.
 """
 
