@@ -35,18 +35,22 @@ async def poll_source(ws: Workspace, source: SourceConfig, http: Http) -> Ingest
     state = await asyncio.to_thread(load_state, ws, source)
     collector = get_collector(source.kind)
     limit = ws.settings.scheduler.poll_timeout_seconds
+
+    async def record_failure(error: Exception) -> None:
+        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(error)))
+
     try:
         async with asyncio.timeout(limit):
             result = await collector.poll(source, state, CollectContext(ws.settings, http))
     except TimeoutError as exc:
         error = CollectorError(source.name, f"poll did not finish within {limit:g}s")
-        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(error)))
+        await record_failure(error)
         raise error from exc
     except CollectorError as exc:
-        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
+        await record_failure(exc)
         raise
     except FetchError as exc:
-        await asyncio.to_thread(record_outcome, ws, source, PollRecord(started, False, str(exc)))
+        await record_failure(exc)
         raise CollectorError(source.name, str(exc)) from exc
     # As in the daemon: a database that is briefly away (restarting, locked by a busy
     # daemon) does not cost the capture; the store is tried again for a while.

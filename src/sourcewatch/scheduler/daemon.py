@@ -34,10 +34,10 @@ from sourcewatch.records import utcnow
 from sourcewatch.scheduler import heartbeat, leases, maintenance
 from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.metrics import DaemonMetrics
-from sourcewatch.scheduler.pollrun import TRANSIENT_DB_ERRORS, short_error
 from sourcewatch.scheduler.stats import gather_stats
 from sourcewatch.scheduler.watch import WatchConfig, load_watch_config
 from sourcewatch.scheduler.worker import RunSummary, SourceWorker
+from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS, short_error
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,12 @@
 """One scheduled poll: collect, then store (retrying the database).
 
-Like :func:`sourcewatch.polling.poll_source`, plus what an unattended daemon
-needs: the whole poll is bounded by ``poll_timeout_seconds`` (a server that
-trickles bytes forever cannot hold a slot); when the database is briefly away
-the collected result is stored again and again for ``ingest_retry_seconds``
-(its blobs are already on disk) instead of being thrown away and re-fetched;
-and the outcome is recorded by the caller together with the lease release and
-the next poll time, in one transaction (``leases.finish_polls``). Storing goes
+Like :func:`sourcewatch.polling.poll_source`: the whole poll is bounded by
+``poll_timeout_seconds`` (a server that trickles bytes forever cannot hold a slot),
+and when the database is briefly away the collected result is stored again and
+again for ``ingest_retry_seconds`` (its blobs are already on disk) instead of being
+thrown away and re-fetched. Unlike it, the outcome is recorded by the caller
+together with the lease release and the next poll time, in one transaction
+(``leases.finish_polls``). Storing goes
 through ``store``: the daemon's batcher, which writes the results of the polls
 that finish together in one transaction (``ingest.ingest_many``).
 """
@@ -105,20 +105,15 @@ async def _run_poll(
     # batch's ingest makes them durable, with one filesystem sync for dozens of polls.
     objects_new = await asyncio.to_thread(store_blobs, ws, result.captures, durable=False)
     try:
-        report = await store_with_retry(source, result, policy.ingest_retry_seconds, store)
+        # Retrying is safe: ingest is idempotent and all-or-nothing, so a failed attempt
+        # stored no row.
+        report = await retry_transient(
+            lambda: store((source, result)),
+            policy.ingest_retry_seconds,
+            "storing a poll",
+            source.name,
+        )
     except TRANSIENT_DB_ERRORS as exc:
         return failed(f"{source.name}: database unavailable, result not stored: {short_error(exc)}")
     report.objects_new += objects_new  # ingest found them already stored
     return PollOutcome(source.name, True, time.monotonic() - started, report)
-
-
-async def store_with_retry(
-    source: SourceConfig, result: PollResult, retry_seconds: float, store: StoreResult
-) -> IngestReport:
-    """Store the result, retrying transient database errors for ``retry_seconds``.
-
-    Safe because ingest is idempotent and all-or-nothing: a failed attempt stored no row.
-    """
-    return await retry_transient(
-        lambda: store((source, result)), retry_seconds, "storing a poll", source.name
-    )

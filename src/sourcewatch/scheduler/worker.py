@@ -20,14 +20,9 @@ from sourcewatch.scheduler.batching import Batcher
 from sourcewatch.scheduler.dbexec import DbExecutor
 from sourcewatch.scheduler.heartbeat import Counters
 from sourcewatch.scheduler.metrics import DaemonMetrics
-from sourcewatch.scheduler.pollrun import (
-    TRANSIENT_DB_ERRORS,
-    PollOutcome,
-    retry_transient,
-    run_poll,
-    short_error,
-)
+from sourcewatch.scheduler.pollrun import PollOutcome, run_poll
 from sourcewatch.sources import SourceConfig
+from sourcewatch.sqlutil import TRANSIENT_DB_ERRORS, retry_transient, short_error
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
