@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import sourcewatch.matchstore as matchstore
+import sourcewatch.ingest.matches as matchstore
 from alerts_support import alert_settings, poll, run_delivery, webhook_alert
 from sourcewatch.config import load_settings
 from sourcewatch.records import utcnow

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sourcewatch.archive import ObjectStore
+from sourcewatch.store.objects import ObjectStore
 
 
 def run(count: int, size: int, fsync: bool) -> dict[str, float]:

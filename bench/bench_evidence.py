@@ -18,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sourcewatch.archive import ObjectStore
 from sourcewatch.config import load_settings
 from sourcewatch.evidence.bundle import build_bundle
 from sourcewatch.evidence.verify import verify_bundle
-from sourcewatch.evidence.warc import WarcStore
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.objects import ObjectStore
+from sourcewatch.store.warc import WarcStore
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="bench", kind="telegram", target="bench")

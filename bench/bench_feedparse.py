@@ -27,7 +27,7 @@ from pathlib import Path
 import feedparser
 import lxml.etree
 
-from sourcewatch.collectors.feedparse import parse_feed
+from sourcewatch.collectors.news.feedparse import parse_feed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_daemon import feed_body

@@ -18,9 +18,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sourcewatch.config import load_settings
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="bench", kind="feed", target="https://example.org/feed")

@@ -33,12 +33,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sourcewatch.collectors.article import extract_article
 from sourcewatch.collectors.base import CollectorError
+from sourcewatch.collectors.news.article import extract_article
 from sourcewatch.config import NetSettings, Settings
 from sourcewatch.net import Http, decode_body
-from sourcewatch.polling import poll_source
-from sourcewatch.sources import SourceConfig
+from sourcewatch.polling.pipeline import poll_source
+from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
 NEWS = Path(__file__).resolve().parents[1] / "tests/fixtures/news"

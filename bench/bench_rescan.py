@@ -2,7 +2,7 @@
 
 Usage: python bench/bench_rescan.py [--items 1000000] [--database-url URL]
 Items (~300 characters, 5% mentioning a watched name) are bulk-loaded with SQL,
-then ``sourcewatch.rescan.rescan`` re-matches all of them against the shipped
+then ``sourcewatch.ingest.rescan.rescan`` re-matches all of them against the shipped
 watchlists, stores their matches and queues the hits.
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sourcewatch.config import load_settings
-from sourcewatch.models import ITEM, SOURCE
-from sourcewatch.rescan import rescan
+from sourcewatch.ingest.rescan import rescan
+from sourcewatch.store.tables import ITEM, SOURCE
 from sourcewatch.workspace import Workspace
 
 NAMES = ["Wagner", "ISIS", "Вагнера", "داعش", "Tehrik-e Taliban Pakistan", "Haqqani", "Gao"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from sourcewatch.collectors.telegram_web import parse_page
+from sourcewatch.collectors.telegram.webpage import parse_page
 
 PAGE = Path(__file__).resolve().parents[1] / "tests/fixtures/telegram"
 PAGE_FILE = PAGE / "any2feed_topwar_official_channel_page.html"

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import yaml
 
-from sourcewatch.collectors.x_token import syndication_token
-from sourcewatch.collectors.x_v2 import parse_v2_response
-from sourcewatch.urls import canonical_url
+from sourcewatch.collectors.x.syndication_token import syndication_token
+from sourcewatch.collectors.x.v2 import parse_v2_response
+from sourcewatch.text.urls import canonical_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures/x"
 SEED_URLS = [

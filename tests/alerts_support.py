@@ -16,9 +16,9 @@ from pytest_httpserver import HTTPServer
 
 from sourcewatch.alerts.delivery import DeliveryReport, deliver
 from sourcewatch.config import AlertSettings, Settings
-from sourcewatch.ingest import IngestReport, ingest
+from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
 WATCHLISTS = Path(__file__).parent / "fixtures" / "alerts" / "watchlists"

@@ -12,10 +12,10 @@ import sys
 import sqlalchemy as sa
 
 from sourcewatch.config import load_settings
-from sourcewatch.ingest import ingest
-from sourcewatch.models import SOURCE as SOURCE_TABLE
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import SOURCE as SOURCE_TABLE
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="crashy", kind="feed", target="https://example.org/feed")

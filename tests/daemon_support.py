@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings, load_settings
-from sourcewatch.models import DAEMON_HEARTBEAT, SOURCE
+from sourcewatch.store.tables import DAEMON_HEARTBEAT, SOURCE
 
 SECRET = "AAAA-bearer-never-logged"  # set as the X token of daemon processes; never logged
 

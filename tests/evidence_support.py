@@ -11,10 +11,10 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from sourcewatch.collectors.telegram_web import parse_page
-from sourcewatch.ingest import ingest
+from sourcewatch.collectors.telegram.webpage import parse_page
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -120,7 +120,7 @@ def ingest_deleted_telegram_post(ws: Workspace) -> int:
     ingest(ws, TOPWAR_SOURCE, PollResult([capture], items), now=CAPTURED_AT)
     tombstone = ParsedItem(external_id=DELETED_POST, deleted=True)
     ingest(ws, TOPWAR_SOURCE, PollResult([], [tombstone]), now=DELETED_AT)
-    from sourcewatch.models import ITEM
+    from sourcewatch.store.tables import ITEM
 
     with ws.engine.connect() as conn:
         return conn.execute(

@@ -11,7 +11,7 @@ from sourcewatch.collectors.base import CollectContext, ItemRef, SourceState
 from sourcewatch.config import MediaSettings, NetSettings, Settings
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 
 NEWS = Path(__file__).parent / "fixtures" / "news"
 ARABIC = "أعلن تنظيم الدولة الإسلامية مسؤوليته عن الهجوم في دير الزور"

@@ -17,8 +17,8 @@ from pytest_httpserver import HTTPServer
 from alerts_support import WATCHLISTS, alert_settings, received, run_delivery, webhook_alert
 from sourcewatch.alerts.fanout import LEASE
 from sourcewatch.config import Settings
-from sourcewatch.models import ALERT_OUTBOX, TRIAGE
 from sourcewatch.records import utcnow
+from sourcewatch.store.tables import ALERT_OUTBOX, TRIAGE
 from sourcewatch.workspace import Workspace
 
 WORKER = Path(__file__).parent / "alerts_crash_worker.py"

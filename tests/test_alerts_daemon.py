@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from alerts_support import WATCHLISTS, received, webhook_alert
 from daemon_support import FeedServer, daemon_settings, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.scheduler.daemon import Daemon
+from sourcewatch.daemon.loop import Daemon
 from sourcewatch.workspace import Workspace
 
 

@@ -15,8 +15,8 @@ from werkzeug import Request, Response
 from alerts_support import alert_settings, poll, received, run_delivery, webhook_alert
 from sourcewatch.alerts.status import channel_status
 from sourcewatch.config import AlertSettings, Settings
-from sourcewatch.models import ALERT_OUTBOX, CAPTURE, ITEM
 from sourcewatch.records import utcnow
+from sourcewatch.store.tables import ALERT_OUTBOX, CAPTURE, ITEM
 from sourcewatch.workspace import Workspace
 
 OpenWorkspace = Callable[..., Workspace]

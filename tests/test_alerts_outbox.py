@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from alerts_support import WATCHLISTS, alert_settings, poll
 from sourcewatch.alerts.outbox import match_key
 from sourcewatch.config import Settings
-from sourcewatch.models import ALERT_OUTBOX, ITEM, TRIAGE
-from sourcewatch.rescan import rescan
-from sourcewatch.sources import SourceConfig
+from sourcewatch.ingest.rescan import rescan
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import ALERT_OUTBOX, ITEM, TRIAGE
 from sourcewatch.workspace import Workspace
 
 OUTBOX = ALERT_OUTBOX
@@ -49,7 +49,7 @@ def test_a_queued_entry_gets_one_outbox_row_with_what_matched(ws: Workspace) -> 
 def test_the_outbox_row_is_rolled_back_with_its_queue_entry(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sourcewatch.matchstore as matchstore
+    import sourcewatch.ingest.matches as matchstore
 
     def broken(*args: object) -> int:
         raise RuntimeError("disk full after the outbox write")

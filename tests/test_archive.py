@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch import archive
-from sourcewatch.archive import ObjectMissing, ObjectStore
-from sourcewatch.ingest import ingest, store_blobs
+from sourcewatch.ingest.writer import ingest, store_blobs
 from sourcewatch.records import PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store import objects as archive
+from sourcewatch.store.objects import ObjectMissing, ObjectStore
 from sourcewatch.workspace import Workspace
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from news_support import ARABIC, LONG, RUSSIAN, article_page, fixture_bytes
 from sourcewatch.collectors import get_format
-from sourcewatch.collectors.article import ArticleError, extract_article
-from sourcewatch.importers import ImportContext, ImportFileError
+from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news.article import ArticleError, extract_article
 from sourcewatch.net import decode_body
 
 REUTERS_URL = (

@@ -26,10 +26,10 @@ from citations_support import (
 )
 from sourcewatch.citations.cite import cite_report
 from sourcewatch.citations.manifest import render_markdown
-from sourcewatch.collectors.x_token import syndication_token
+from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.config import Settings
-from sourcewatch.models import CITATION
 from sourcewatch.net import Http
+from sourcewatch.store.tables import CITATION
 from sourcewatch.workspace import Workspace
 
 __all__ = ["server"]

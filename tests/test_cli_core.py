@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sourcewatch import db
 from sourcewatch.cli import app
 from sourcewatch.config import Settings
+from sourcewatch.store import db
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sourcewatch.cli import app
+from sourcewatch.collectors.telegram.login import LoginError, session_path
 from sourcewatch.config import TelegramSettings
-from sourcewatch.telegram_login import LoginError, session_path
 
 runner = CliRunner()
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sourcewatch.collectors.feedparse import FeedFormatError, parse_feed
-from sourcewatch.cpupool import CpuPool, ParserCrashed, _Outcome
+from sourcewatch.collectors.cpupool import CpuPool, ParserCrashed, _Outcome
+from sourcewatch.collectors.news.feedparse import FeedFormatError, parse_feed
 
 RSS = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'

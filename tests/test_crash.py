@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings
-from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE
-from sourcewatch.verify import verify_archive
+from sourcewatch.store.tables import CAPTURE, ITEM, ITEM_CAPTURE
+from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 pytestmark = pytest.mark.slow

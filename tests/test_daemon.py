@@ -19,11 +19,11 @@ import sqlalchemy as sa
 
 from daemon_support import FeedServer, daemon_settings, sqlite_base, write_watch_list
 from sourcewatch.config import Settings, load_settings
-from sourcewatch.models import DAEMON_HEARTBEAT, ITEM, SOURCE
+from sourcewatch.daemon import leases
+from sourcewatch.daemon.loop import Daemon, RunSummary
+from sourcewatch.daemon.worker import SourceWorker
 from sourcewatch.records import utcnow
-from sourcewatch.scheduler import leases
-from sourcewatch.scheduler.daemon import Daemon, RunSummary
-from sourcewatch.scheduler.worker import SourceWorker
+from sourcewatch.store.tables import DAEMON_HEARTBEAT, ITEM, SOURCE
 from sourcewatch.workspace import Workspace
 
 

@@ -43,7 +43,7 @@ from daemon_support import (
     write_watch_list,
 )
 from sourcewatch.config import load_settings
-from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE, SOURCE
+from sourcewatch.store.tables import CAPTURE, ITEM, ITEM_CAPTURE, SOURCE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

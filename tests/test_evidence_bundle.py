@@ -21,14 +21,14 @@ from evidence_support import (
     make_tsa,
     serve_tsa,
 )
-from sourcewatch.capturelog import format_time
 from sourcewatch.config import Settings
 from sourcewatch.evidence import bundle, tsa
 from sourcewatch.evidence.gather import EvidenceError
 from sourcewatch.evidence.verify import verify_bundle
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.capturelog import format_time
 from sourcewatch.workspace import Workspace
 
 

@@ -26,12 +26,12 @@ from news_support import (
     rss,
     source,
 )
-from sourcewatch import polling
 from sourcewatch.collectors import get_format
 from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
-from sourcewatch.importers import ImportContext, ImportFileError
+from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.net import Http
-from sourcewatch.polling import poll_source
+from sourcewatch.polling import pipeline as polling
+from sourcewatch.polling.pipeline import poll_source
 
 GUARDIAN = "rss-parser__guardian.rss"
 WP_FEED = "wordpress__wordpress-org-news.xml"

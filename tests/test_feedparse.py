@@ -13,9 +13,10 @@ import feedparser.urls
 import pytest
 
 from news_support import ARABIC, RUSSIAN, fixture_bytes
-from sourcewatch.collectors import feedparse, htmltext
-from sourcewatch.collectors.feedparse import FeedFormatError, parse_feed
-from sourcewatch.collectors.htmltext import html_to_text, links_in
+from sourcewatch.collectors.news import feedparse
+from sourcewatch.collectors.news.feedparse import FeedFormatError, parse_feed
+from sourcewatch.text import htmltext
+from sourcewatch.text.htmltext import html_to_text, links_in
 
 RSS_091 = """<?xml version="1.0"?>
 <!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"

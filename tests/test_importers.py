@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.importers import ImportContext, ImportFileError, import_file, parse_jsonl
-from sourcewatch.models import CAPTURE, ITEM
-from sourcewatch.sources import SourceConfig
+from sourcewatch.collectors.formats import ImportContext, ImportFileError, import_file, parse_jsonl
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import CAPTURE, ITEM
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="saved", kind="feed", target="https://example.org/feed")

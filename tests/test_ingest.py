@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.ingest import IngestError, IngestReport, ingest, ingest_many
-from sourcewatch.models import CAPTURE, CAPTURE_LOG, ITEM, ITEM_CAPTURE, ITEM_REVISION
-from sourcewatch.models import SOURCE as SOURCE_TABLE
+from sourcewatch.ingest.writer import IngestError, IngestReport, ingest, ingest_many
 from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
-from sourcewatch.verify import verify_archive
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import CAPTURE, CAPTURE_LOG, ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.store.tables import SOURCE as SOURCE_TABLE
+from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="rybar", kind="telegram", target="rybar", areas=("sahel",))

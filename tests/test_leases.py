@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import ConfigError, load_settings
-from sourcewatch.models import SOURCE
+from sourcewatch.daemon import leases
 from sourcewatch.records import utcnow
-from sourcewatch.scheduler import leases
-from sourcewatch.sources import SourceConfig
-from sourcewatch.sourcesync import sync_sources
-from sourcewatch.sqlutil import update_by_id
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.sources.sync import sync_sources
+from sourcewatch.store.sql import update_by_id
+from sourcewatch.store.tables import SOURCE
 from sourcewatch.workspace import Workspace
 
 

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.rescan import rescan
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.matching import WatchlistError
-from sourcewatch.models import ITEM, MATCH, TRIAGE
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.rescan import rescan
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import ITEM, MATCH, TRIAGE
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="rybar", kind="telegram", target="rybar", areas=("sahel",))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from sourcewatch import db
-from sourcewatch.models import metadata
+from sourcewatch.store import db
+from sourcewatch.store.tables import metadata
 from sourcewatch.workspace import Workspace
 
 

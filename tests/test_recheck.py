@@ -18,8 +18,8 @@ from sourcewatch.citations.recheck import (
     recheck_manifest,
 )
 from sourcewatch.config import Settings
+from sourcewatch.daemon import maintenance
 from sourcewatch.net import Http
-from sourcewatch.scheduler import maintenance
 from sourcewatch.workspace import Workspace
 
 __all__ = ["server"]

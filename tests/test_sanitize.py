@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.text.sanitize import terminal_safe
 
 RETITLE = "\x1b]0;You have been pwned\x07"  # OSC 0: set the window title
 CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4=\x1b\\"  # OSC 52: write to the clipboard

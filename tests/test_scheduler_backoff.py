@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sourcewatch.scheduler.backoff import next_delay, next_poll_time
+from sourcewatch.daemon.backoff import next_delay, next_poll_time
 
 
 def delay(interval: float, failures: int, **kw: float | None) -> float:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sourcewatch.scheduler.batching import Batcher
-from sourcewatch.scheduler.dbexec import DbExecutor
+from sourcewatch.daemon.batching import Batcher
+from sourcewatch.daemon.dbexec import DbExecutor
 from sourcewatch.workspace import Workspace
 
 

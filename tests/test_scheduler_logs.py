@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sourcewatch.scheduler.logs import setup_logging
+from sourcewatch.daemon.logs import setup_logging
 
 
 @pytest.fixture(autouse=True)

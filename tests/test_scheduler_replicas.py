@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.models import ITEM, ITEM_REVISION, SOURCE
-from sourcewatch.verify import verify_archive
+from sourcewatch.store.tables import ITEM, ITEM_REVISION, SOURCE
+from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 pytestmark = pytest.mark.postgres

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from sourcewatch.models import DAEMON_HEARTBEAT, SOURCE
+from sourcewatch.daemon import heartbeat, leases
+from sourcewatch.daemon.heartbeat import Counters
+from sourcewatch.daemon.stats import check_health, gather_stats
 from sourcewatch.records import utcnow
-from sourcewatch.scheduler import heartbeat, leases
-from sourcewatch.scheduler.heartbeat import Counters
-from sourcewatch.scheduler.stats import check_health, gather_stats
-from sourcewatch.sources import SourceConfig
-from sourcewatch.sourcesync import sync_sources
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.sources.sync import sync_sources
+from sourcewatch.store.tables import DAEMON_HEARTBEAT, SOURCE
 from sourcewatch.workspace import Workspace
 
 

@@ -27,10 +27,10 @@ from citations_support import (
 )
 from sourcewatch.citations import platforms, store
 from sourcewatch.citations.snapshot import Snapshot, snapshot_source, snapshot_url
-from sourcewatch.collectors.x_token import syndication_token
+from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.config import Settings
-from sourcewatch.models import CAPTURE, ITEM, SOURCE
 from sourcewatch.net import Http
+from sourcewatch.store.tables import CAPTURE, ITEM, SOURCE
 from sourcewatch.workspace import Workspace
 
 __all__ = ["server"]  # the fixture, imported for pytest

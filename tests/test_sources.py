@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.sources import SourcesFileError, check_sources, load_sources, parse_duration
+from sourcewatch.sources.config import SourcesFileError, check_sources, load_sources, parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,12 +21,12 @@ from werkzeug import Response
 
 from sourcewatch.collectors import get_collector, get_format
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.config import MediaSettings, NetSettings, Settings, TelegramSettings
-from sourcewatch.importers import ImportContext, ImportFileError
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult
-from sourcewatch.sanitize import terminal_safe
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.text.sanitize import terminal_safe
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOPWAR = (FIXTURES / "any2feed_topwar_official_channel_page.html").read_bytes()
@@ -340,7 +340,7 @@ def test_import_refuses_another_channel_and_broken_files() -> None:
 
 
 def test_poll_ingest_twice_stores_each_post_once(server: HTTPServer, workspace: Any) -> None:
-    from sourcewatch.polling import poll_source
+    from sourcewatch.polling.pipeline import poll_source
 
     serve_pages(
         server,
@@ -411,7 +411,7 @@ def test_paging_that_does_not_move_back_is_an_error(server: HTTPServer) -> None:
 def test_recheck_results_ingest_as_revision_and_tombstone(
     server: HTTPServer, workspace: Any
 ) -> None:
-    from sourcewatch.ingest import ingest
+    from sourcewatch.ingest.writer import ingest
 
     serve_pages(server, {"": build_page(NEWEST)})
     settings = settings_for()

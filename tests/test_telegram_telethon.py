@@ -16,12 +16,12 @@ import pytest
 from telethon.errors import FloodWaitError
 from telethon.tl import types
 
-from sourcewatch.collectors import telegram_telethon
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
-from sourcewatch.collectors.telegram_telethon import TelethonBackend
-from sourcewatch.collectors.telegram_telethon_items import items_from_dump
+from sourcewatch.collectors.telegram import telethon_backend as telegram_telethon
+from sourcewatch.collectors.telegram.telethon_backend import TelethonBackend
+from sourcewatch.collectors.telegram.telethon_items import items_from_dump
 from sourcewatch.config import MediaSettings, Settings, TelegramSettings
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 CHANNEL = types.PeerChannel(1088459257)

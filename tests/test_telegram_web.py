@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.collectors.telegram_text import parse_count, parse_size
-from sourcewatch.collectors.telegram_web import TelegramPageError, parse_page
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.collectors.telegram.text import parse_count, parse_size
+from sourcewatch.collectors.telegram.webpage import TelegramPageError, parse_page
+from sourcewatch.text.sanitize import terminal_safe
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOPWAR = (FIXTURES / "any2feed_topwar_official_channel_page.html").read_bytes()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sourcewatch.config import Settings
 from sourcewatch.matching.results import NO_MATCH
-from sourcewatch.models import TRIAGE, TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
+from sourcewatch.store.tables import TRIAGE, TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
 from sourcewatch.triage import ItemHit, enqueue, priority_for
 from sourcewatch.triage.fingerprint import normalized_text, text_fingerprint
 from sourcewatch.workspace import Workspace

@@ -11,11 +11,11 @@ from pytest_httpserver import HTTPServer
 
 from evidence_support import ingest_deleted_telegram_post, make_tsa, serve_tsa
 from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.daemon import maintenance
 from sourcewatch.evidence import bundle, tsa
 from sourcewatch.evidence.verify import verify_bundle
-from sourcewatch.models import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.records import utcnow
-from sourcewatch.scheduler import maintenance
+from sourcewatch.store.tables import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.workspace import Workspace
 
 DIGEST = hashlib.sha256(b"the capture-log head").hexdigest()

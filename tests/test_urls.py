@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sourcewatch.urls import (
+from sourcewatch.text.urls import (
     canonical_url,
     telegram_post,
     x_post_url,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from sourcewatch.ingest import ingest
-from sourcewatch.models import CAPTURE, CAPTURE_LOG
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
-from sourcewatch.verify import verify_archive
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import CAPTURE, CAPTURE_LOG
+from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="news", kind="feed", target="https://example.org/feed")

@@ -13,11 +13,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
-from sourcewatch.evidence.warc import REQUEST_NOTE, WarcStore, warc_store
-from sourcewatch.ingest import ingest
-from sourcewatch.models import CAPTURE, WARC_RECORD
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import CAPTURE, WARC_RECORD
+from sourcewatch.store.warc import REQUEST_NOTE, WarcStore, warc_store
 from sourcewatch.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -134,7 +134,7 @@ def test_files_roll_over_past_the_size_limit(tmp_path: Path) -> None:
 def test_a_writer_killed_mid_append_leaves_nothing_a_reader_trips_on(tmp_path: Path) -> None:
     script = (
         "import sys; from datetime import UTC, datetime\n"
-        "from sourcewatch.evidence.warc import WarcStore\n"
+        "from sourcewatch.store.warc import WarcStore\n"
         "from sourcewatch.records import RawCapture\n"
         "store = WarcStore(__import__('pathlib').Path(sys.argv[1]), max_file_bytes=10**12)\n"
         "n = 0\n"

@@ -18,9 +18,9 @@ from werkzeug import Request, Response
 from news_support import fixture_bytes, news_settings, next_state, poll, source
 from sourcewatch.collectors import get_format
 from sourcewatch.collectors.base import CollectorError, SourceState
-from sourcewatch.importers import ImportContext, ImportFileError
+from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.net import Http
-from sourcewatch.polling import poll_source
+from sourcewatch.polling.pipeline import poll_source
 
 POSTS_JSON = "python-wp__wp-json_wp_v2_posts.json"
 WP_FEED = "wordpress__wordpress-org-news.xml"

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
-from sourcewatch.collectors.x import XCollector
-from sourcewatch.ingest import IngestReport, ingest
-from sourcewatch.models import CAPTURE, ITEM, ITEM_REVISION
+from sourcewatch.collectors.x.collector import XCollector
+from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.net import Http
-from sourcewatch.polling import poll_source
+from sourcewatch.polling.pipeline import poll_source
 from sourcewatch.records import PollResult
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import CAPTURE, ITEM, ITEM_REVISION
 from sourcewatch.workspace import Workspace
 from x_fake_api import FakeX, make_settings, recorded_json
 

@@ -18,12 +18,12 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
-from sourcewatch.collectors.x import XCollector
-from sourcewatch.collectors.x_target import parse_target
+from sourcewatch.collectors.x.collector import XCollector
+from sourcewatch.collectors.x.target import parse_target
 from sourcewatch.config import Settings
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 from x_fake_api import TOKEN, FakeX, cassette_response, make_settings, recorded_json
 
 ACCOUNT = SourceConfig(name="xdevelopers", kind="x", target="@XDevelopers")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from sourcewatch.collectors import get_format
-from sourcewatch.collectors.x import parse_x_json
-from sourcewatch.importers import ImportContext, ImportFileError, parse_file
-from sourcewatch.sources import SourceConfig
+from sourcewatch.collectors.formats import ImportContext, ImportFileError, parse_file
+from sourcewatch.collectors.x.collector import parse_x_json
+from sourcewatch.sources.config import SourceConfig
 from x_fake_api import FIXTURES, cassette_response
 
 SOURCE = SourceConfig(name="x-import", kind="x", target="@IgorBrigadir")

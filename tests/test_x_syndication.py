@@ -12,15 +12,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from sourcewatch.collectors.base import CollectorError
-from sourcewatch.collectors.x_oembed import parse_oembed
-from sourcewatch.collectors.x_syndication import (
+from sourcewatch.collectors.x.oembed import parse_oembed
+from sourcewatch.collectors.x.syndication import (
     capture_x_post,
     oembed_url,
     parse_tweet_result,
     syndication_url,
 )
-from sourcewatch.collectors.x_token import js_to_string_radix, syndication_token
-from sourcewatch.collectors.x_v2 import XPayloadError
+from sourcewatch.collectors.x.syndication_token import js_to_string_radix, syndication_token
+from sourcewatch.collectors.x.v2 import XPayloadError
 from sourcewatch.config import Settings
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sourcewatch.collectors.x_v2 import XPayloadError, parse_v2_response, snowflake_time
+from sourcewatch.collectors.x.v2 import XPayloadError, parse_v2_response, snowflake_time
 from x_fake_api import recorded_json
 
 USERS = [

@@ -10,11 +10,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.matching import Matcher, load_matcher
-from sourcewatch.models import ITEM, SOURCE
 from sourcewatch.records import MediaRef, ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.tables import ITEM, SOURCE
 from sourcewatch.workspace import Workspace
 
 WATCHLISTS = Path(__file__).parent / "fixtures" / "triage" / "watchlists"

@@ -22,9 +22,9 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from sourcewatch.collectors.x_token import syndication_token
+from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.config import MediaSettings, NetSettings, Settings, XSettings
-from sourcewatch.urls import x_status_id
+from sourcewatch.text.urls import x_status_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 TOKEN = "test-bearer-AAAA%2Fsecret"

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sourcewatch.archive import ObjectStore
 from sourcewatch.config import Settings
-from sourcewatch.db import make_engine, migrate
+from sourcewatch.store.db import make_engine, migrate
+from sourcewatch.store.objects import ObjectStore
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sourcewatch.alerts.channels import Candidate, wants
 from sourcewatch.alerts.outbox import OUTBOX
 from sourcewatch.config import AlertSettings
-from sourcewatch.models import ALERT_CHANNEL, ALERT_DELIVERY
-from sourcewatch.sqlutil import chunked
+from sourcewatch.store.sql import chunked
+from sourcewatch.store.tables import ALERT_CHANNEL, ALERT_DELIVERY
 
 CHANNEL = ALERT_CHANNEL
 DELIVERY = ALERT_DELIVERY

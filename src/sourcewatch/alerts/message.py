@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.text.sanitize import terminal_safe
 
 EXCERPT_LINES = 4
 EXCERPT_CHARS = 400

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sourcewatch.models import ALERT_OUTBOX, TRIAGE, TRIAGE_ITEM
-from sourcewatch.sources import SourceConfig
-from sourcewatch.sqlutil import chunked
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.sql import chunked
+from sourcewatch.store.tables import ALERT_OUTBOX, TRIAGE, TRIAGE_ITEM
 
 if TYPE_CHECKING:
     # matching is imported for types only: the triage commands must start fast

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from sourcewatch.alerts.message import EntryView
 from sourcewatch.alerts.outbox import OUTBOX
-from sourcewatch.models import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION
-from sourcewatch.sqlutil import chunked
+from sourcewatch.store.sql import chunked
+from sourcewatch.store.tables import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION
 
 
 def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, EntryView]:

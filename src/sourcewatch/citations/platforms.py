@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
 
-from sourcewatch.collectors.article import ArticleError, article_item, extract_article
 from sourcewatch.collectors.attachments import Candidate, download, is_attachment_link
 from sourcewatch.collectors.base import CollectContext, CollectorError
-from sourcewatch.collectors.telegram_web import TelegramPageError, parse_page
-from sourcewatch.collectors.x_syndication import capture_x_post
+from sourcewatch.collectors.news.article import ArticleError, article_item, extract_article
+from sourcewatch.collectors.telegram.webpage import TelegramPageError, parse_page
+from sourcewatch.collectors.x.syndication import capture_x_post
 from sourcewatch.net import FetchError
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
-from sourcewatch.sources import SourceConfig
-from sourcewatch.urls import telegram_post, x_status_id
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.text.urls import telegram_post, x_status_id
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings

@@ -24,7 +24,7 @@ from sourcewatch.citations.batch import DEFAULT_CONCURRENCY, snapshot_all
 from sourcewatch.citations.cite import snapshot_row
 from sourcewatch.citations.snapshot import SNAPSHOT_STATUSES, Snapshot, snapshot_source
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.models import ITEM, SOURCE
+from sourcewatch.store.tables import ITEM, SOURCE
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings

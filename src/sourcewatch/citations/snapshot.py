@@ -1,6 +1,6 @@
 """``snapshot``: capture one URL now, archive everything, and say what was stored.
 
-For each URL: the raw response goes through :func:`sourcewatch.ingest.ingest`
+For each URL: the raw response goes through :func:`sourcewatch.ingest.writer.ingest`
 (objects first, then capture rows and the hash-chained capture log), with a
 WARC record of the exchange beside it and, for known platforms, the structured
 post (see :mod:`.platforms`). The snapshot is logged as a ``citation`` row.
@@ -30,11 +30,11 @@ from sourcewatch.citations import store
 from sourcewatch.citations.platforms import CaptureFailed, capture
 from sourcewatch.citations.urlread import archived_original, url_kind
 from sourcewatch.citations.warc import warc_capture
-from sourcewatch.ingest import ingest
+from sourcewatch.ingest.writer import ingest
 from sourcewatch.net import BlockedAddress, ConnectFailed, FetchError, ResponseTooLarge
 from sourcewatch.records import PollResult, RawCapture, iso_utc, utcnow
-from sourcewatch.sources import SourceConfig
-from sourcewatch.urls import canonical_url
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.text.urls import canonical_url
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from sourcewatch.models import CAPTURE, CITATION
 from sourcewatch.records import RawCapture, utcnow
+from sourcewatch.store.tables import CAPTURE, CITATION
 from sourcewatch.workspace import Workspace
 
 SNAPSHOT_REPORT = "(snapshot)"

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sourcewatch.urls import canonical_url, telegram_post, x_status_id
+from sourcewatch.text.urls import canonical_url, telegram_post, x_status_id
 
 URL_KINDS = ("telegram", "x", "jihadology", "web")
 

@@ -13,8 +13,8 @@ from io import BytesIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from sourcewatch.capturelog import format_time
 from sourcewatch.records import RawCapture
+from sourcewatch.store.capturelog import format_time
 
 _DROPPED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 

@@ -126,7 +126,7 @@ def alerts_replay(
 
     from sourcewatch.alerts.status import replay
     from sourcewatch.records import utcnow
-    from sourcewatch.sources import parse_duration
+    from sourcewatch.sources.config import parse_duration
     from sourcewatch.workspace import Workspace
 
     try:
@@ -148,8 +148,8 @@ def alerts_replay(
 def alerts_deliver(config: ConfigOption = None, json: JsonOption = False) -> None:
     """Run one delivery now (what the daemon does every few seconds). Exit 1 on a failure."""
     from sourcewatch.alerts.delivery import deliver
+    from sourcewatch.daemon.heartbeat import new_replica_id
     from sourcewatch.records import utcnow
-    from sourcewatch.scheduler.heartbeat import new_replica_id
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)

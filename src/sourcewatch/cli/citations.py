@@ -82,7 +82,7 @@ def snapshot(
     from sourcewatch.citations.batch import snapshot_all
     from sourcewatch.citations.cite import snapshot_row
     from sourcewatch.net import Http
-    from sourcewatch.urls import canonical_url
+    from sourcewatch.text.urls import canonical_url
     from sourcewatch.workspace import Workspace
 
     settings = _settings(config, allow_private)
@@ -324,7 +324,7 @@ def _settings(config: Path | None, allow_private: bool) -> Settings:
 
 
 def _duration(text: str) -> timedelta:
-    from sourcewatch.sources import parse_duration
+    from sourcewatch.sources.config import parse_duration
 
     try:
         return timedelta(seconds=parse_duration(text))

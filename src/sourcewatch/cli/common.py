@@ -14,7 +14,7 @@ from rich.console import Console
 
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.text.sanitize import terminal_safe
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

@@ -29,7 +29,7 @@ from sourcewatch.cli.common import (
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
     from sourcewatch.records import ParsedItem
-    from sourcewatch.sources import SourceConfig
+    from sourcewatch.sources.config import SourceConfig
 
 # Service modules are imported inside each command: `sourcewatch queue` should not
 # pay for alembic, the collectors or the matcher at start-up.
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 def _watch_list(settings: Settings) -> list[SourceConfig]:
     from sourcewatch.config import Settings
-    from sourcewatch.sources import load_watch_list
+    from sourcewatch.sources.config import load_watch_list
 
     # A watch list named explicitly must exist; the default one may be absent.
     explicit = settings.sources_file != Settings.model_fields["sources_file"].default
@@ -50,8 +50,8 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
 
     Idempotent: safe to run on every container start.
     """
-    from sourcewatch import db
-    from sourcewatch.sourcesync import sync_sources
+    from sourcewatch.sources.sync import sync_sources
+    from sourcewatch.store import db
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -96,7 +96,7 @@ def verify(
     Names every missing or corrupt object and every broken or altered log entry.
     Exit 0 when the archive is intact, 1 when anything is wrong.
     """
-    from sourcewatch.verify import verify_archive
+    from sourcewatch.store.verify import verify_archive
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -143,8 +143,8 @@ def import_command(
 
     The whole file is parsed before anything is stored: a bad line stores nothing.
     """
-    from sourcewatch.importers import ImportContext, import_file, parse_file
-    from sourcewatch.sources import find_source
+    from sourcewatch.collectors.formats import ImportContext, import_file, parse_file
+    from sourcewatch.sources.config import find_source
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -192,7 +192,7 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
         return
     from rich.table import Table
 
-    from sourcewatch.sourcestatus import source_statuses
+    from sourcewatch.sources.status import source_statuses
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -233,7 +233,7 @@ def sources_check(
     json: JsonOption = False,
 ) -> None:
     """Validate the watch list; name every error with its file and line. Exit 1 on errors."""
-    from sourcewatch.sources import check_sources
+    from sourcewatch.sources.config import check_sources
 
     settings = settings_for(config)
     path = file or settings.sources_file
@@ -266,8 +266,8 @@ def poll(
     """Poll one source now and ingest what it returns. Exit 1 if the poll fails."""
     from sourcewatch.collectors import CollectorError
     from sourcewatch.net import Http
-    from sourcewatch.polling import poll_source
-    from sourcewatch.sources import find_source
+    from sourcewatch.polling.pipeline import poll_source
+    from sourcewatch.sources.config import find_source
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -338,8 +338,8 @@ def rescan(
     Replaces the stored matches of each item's current revision and queues items that
     now match. Run it after adding a name to a watchlist to find every past mention.
     """
-    from sourcewatch.rescan import rescan as rescan_items
-    from sourcewatch.sources import parse_duration
+    from sourcewatch.ingest.rescan import rescan as rescan_items
+    from sourcewatch.sources.config import parse_duration
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)

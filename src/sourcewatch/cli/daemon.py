@@ -52,10 +52,10 @@ def run(
     Exit 0 after a clean stop; with --once, exit 1 if any source failed; 2 on bad
     config or when another daemon already runs on the same SQLite data dir.
     """
+    from sourcewatch.daemon.lockfile import DaemonAlreadyRunning
+    from sourcewatch.daemon.logs import setup_logging
+    from sourcewatch.daemon.runner import run_daemon
     from sourcewatch.matching import WatchlistError
-    from sourcewatch.scheduler.lockfile import DaemonAlreadyRunning
-    from sourcewatch.scheduler.logs import setup_logging
-    from sourcewatch.scheduler.runner import run_daemon
 
     settings = settings_for(config)
     setup_logging(settings.log_level)
@@ -91,9 +91,9 @@ def health(
     """
     import sqlalchemy as sa
 
-    from sourcewatch import db
+    from sourcewatch.daemon.stats import Health, check_health
     from sourcewatch.records import utcnow
-    from sourcewatch.scheduler.stats import Health, check_health
+    from sourcewatch.store import db
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -124,8 +124,8 @@ def health(
 def stats(config: ConfigOption = None, json: JsonOption = False) -> None:
     """Sources due, failing and leased; items; triage queue depth; each daemon replica
     with its heartbeat and counters (polls, failures, items new/edited)."""
+    from sourcewatch.daemon.stats import gather_stats
     from sourcewatch.records import utcnow
-    from sourcewatch.scheduler.stats import gather_stats
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)

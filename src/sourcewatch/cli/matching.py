@@ -22,7 +22,7 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.text.sanitize import terminal_safe
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher, MatchResult

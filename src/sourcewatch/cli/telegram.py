@@ -19,7 +19,7 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
-from sourcewatch.telegram_login import LoginError, credentials, login, session_path
+from sourcewatch.collectors.telegram.login import LoginError, credentials, login, session_path
 
 telegram_app = typer.Typer(help="Telegram: log in for the telethon backend.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")

@@ -66,7 +66,7 @@ def _workspace(settings: Settings, *, migrate: bool = False) -> Workspace:
 
 def _read(ws: Workspace) -> sa.Connection:
     """A read-only connection: listing the queue never waits for (or blocks) ingest."""
-    from sourcewatch.db import read_connection
+    from sourcewatch.store.db import read_connection
 
     return read_connection(ws.engine)
 
@@ -89,7 +89,7 @@ def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
     from sourcewatch.records import utcnow
-    from sourcewatch.sources import parse_duration
+    from sourcewatch.sources.config import parse_duration
 
     try:
         return utcnow() - timedelta(seconds=parse_duration(value))

@@ -15,23 +15,23 @@ from sourcewatch.collectors.base import Collector, CollectorError
 
 # kind -> "module:Class" implementing Collector
 COLLECTORS: dict[str, str] = {
-    "telegram": "sourcewatch.collectors.telegram:TelegramCollector",
-    "x": "sourcewatch.collectors.x:XCollector",
-    "feed": "sourcewatch.collectors.feed:FeedCollector",
-    "web": "sourcewatch.collectors.feed:WebCollector",
-    "wordpress": "sourcewatch.collectors.wordpress:WordPressCollector",
+    "telegram": "sourcewatch.collectors.telegram.collector:TelegramCollector",
+    "x": "sourcewatch.collectors.x.collector:XCollector",
+    "feed": "sourcewatch.collectors.news.feed:FeedCollector",
+    "web": "sourcewatch.collectors.news.feed:WebCollector",
+    "wordpress": "sourcewatch.collectors.wordpress.collector:WordPressCollector",
 }
 
 # import --format name -> "module:function" with the signature of ImportParser
-# (sourcewatch.importers): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
+# (sourcewatch.collectors.formats): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
 FORMATS: dict[str, str] = {
-    "jsonl": "sourcewatch.importers:parse_jsonl",
-    "telegram-html": "sourcewatch.collectors.telegram:parse_telegram_html",
-    "telethon-json": "sourcewatch.collectors.telegram:parse_telethon_json",
-    "x-json": "sourcewatch.collectors.x:parse_x_json",
-    "rss": "sourcewatch.collectors.feed:parse_rss",
-    "html": "sourcewatch.collectors.article:parse_html",
-    "wp-json": "sourcewatch.collectors.wp_posts:parse_wp_json",
+    "jsonl": "sourcewatch.collectors.formats:parse_jsonl",
+    "telegram-html": "sourcewatch.collectors.telegram.collector:parse_telegram_html",
+    "telethon-json": "sourcewatch.collectors.telegram.collector:parse_telethon_json",
+    "x-json": "sourcewatch.collectors.x.collector:parse_x_json",
+    "rss": "sourcewatch.collectors.news.feed:parse_rss",
+    "html": "sourcewatch.collectors.news.article:parse_html",
+    "wp-json": "sourcewatch.collectors.wordpress.posts:parse_wp_json",
 }
 
 

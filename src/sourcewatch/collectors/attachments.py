@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from sourcewatch.collectors.base import CollectContext
 from sourcewatch.net import FetchError, ResponseTooLarge
 from sourcewatch.records import MediaRef, RawCapture
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 
 _DOCUMENTS = ("pdf", "doc", "docx", "odt", "rtf", "txt", "epub", "zip", "rar", "7z")
 _AUDIO = ("mp3", "m4a", "ogg", "oga", "opus", "wav", "flac", "aac")

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from sourcewatch.cpupool import CpuPool
+from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import Cursor, PollResult
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
     from sourcewatch.net import Http
-    from sourcewatch.sources import SourceConfig
+    from sourcewatch.sources.config import SourceConfig
 
 
 class CollectorError(SourcewatchError):

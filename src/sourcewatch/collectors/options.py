@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, TypeVar
 
 from sourcewatch.collectors.base import CollectorError
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sourcewatch.collectors.base import CollectContext, CollectorError
 from sourcewatch.net import Fetched, FetchError
-from sourcewatch.sources import SourceConfig
+from sourcewatch.sources.config import SourceConfig
 
 
 async def fetch_for(

@@ -34,10 +34,10 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from sourcewatch.archive import ObjectMissing
-from sourcewatch.db import read_connection
 from sourcewatch.evidence.gather import EvidenceError, EvidenceSet, gather, manifest_capture_ids
-from sourcewatch.evidence.warc import warc_store
+from sourcewatch.store.db import read_connection
+from sourcewatch.store.objects import ObjectMissing
+from sourcewatch.store.warc import warc_store
 from sourcewatch.workspace import Workspace
 
 WACZ_VERSION = "1.1.1"

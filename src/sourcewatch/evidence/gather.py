@@ -17,9 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.capturelog import format_time
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.models import (
+from sourcewatch.store.capturelog import format_time
+from sourcewatch.store.sql import chunked
+from sourcewatch.store.tables import (
     CAPTURE,
     CAPTURE_LOG,
     ITEM,
@@ -29,7 +30,6 @@ from sourcewatch.models import (
     TIMESTAMP_TOKEN,
     WARC_RECORD,
 )
-from sourcewatch.sqlutil import chunked
 
 HEAD_SUBJECT = "capture-log-head"
 MANIFEST_SUBJECT = "cite-manifest"

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.evidence.gather import HEAD_SUBJECT, MANIFEST_SUBJECT
-from sourcewatch.models import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.records import sha256_hex, utcnow
+from sourcewatch.store.tables import CAPTURE_LOG, TIMESTAMP_TOKEN
 from sourcewatch.workspace import Workspace
 
 _MAX_REPLY_BYTES = 1024 * 1024

@@ -25,11 +25,11 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from sourcewatch import capturelog
 from sourcewatch.evidence import bundle as layout
 from sourcewatch.evidence.gather import HEAD_SUBJECT, MANIFEST_SUBJECT
 from sourcewatch.evidence.tsa import verify_token
 from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.store import capturelog
 
 _MAX_MEMBER_BYTES = 4 * 1024**3
 

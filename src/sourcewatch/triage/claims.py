@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sourcewatch.models import TRIAGE
+from sourcewatch.store.tables import TRIAGE
 from sourcewatch.triage.queue import QueueFilter, QueueRow, list_queue
 
 LEASE = timedelta(minutes=5)

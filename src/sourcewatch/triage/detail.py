@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import (
+from sourcewatch.records import iso_utc
+from sourcewatch.store.tables import (
     CAPTURE,
     ITEM,
     ITEM_CAPTURE,
@@ -20,7 +21,6 @@ from sourcewatch.models import (
     TRIAGE,
     TRIAGE_ITEM,
 )
-from sourcewatch.records import iso_utc
 from sourcewatch.triage.entries import entry_id_for_item
 from sourcewatch.triage.marking import TriageError
 

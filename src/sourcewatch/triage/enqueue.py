@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import SOURCE, TRIAGE, TRIAGE_ITEM
-from sourcewatch.sources import SourceConfig
-from sourcewatch.sqlutil import chunked
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.sql import chunked
+from sourcewatch.store.tables import SOURCE, TRIAGE, TRIAGE_ITEM
 from sourcewatch.triage.entries import (
     SYSTEM_ANALYST,
     Facets,

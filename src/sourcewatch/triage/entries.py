@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
+from sourcewatch.store.tables import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
 
 SYSTEM_ANALYST = "sourcewatch"  # history entries written by ingest, not by a person
 FACETS = ("area", "entity", "source")

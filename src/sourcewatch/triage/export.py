@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import ITEM, TRIAGE, TRIAGE_STATUSES
 from sourcewatch.records import iso_utc
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_STATUSES
+from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
 from sourcewatch.triage.queue import QueueFilter, list_queue
 

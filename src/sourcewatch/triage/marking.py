@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.records import iso_utc
+from sourcewatch.store.tables import TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.triage.entries import add_event, entry_id_for_item, sync_sort_keys
 
 MAX_TAG_CHARS = 50

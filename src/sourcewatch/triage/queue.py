@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.models import (
+from sourcewatch.records import iso_utc
+from sourcewatch.store.tables import (
     ITEM,
     MATCH,
     SOURCE,
@@ -25,7 +26,6 @@ from sourcewatch.models import (
     TRIAGE_ITEM,
     TRIAGE_STATUSES,
 )
-from sourcewatch.records import iso_utc
 
 EXCERPT_CHARS = 240
 

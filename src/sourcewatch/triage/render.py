@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sourcewatch.sanitize import terminal_safe
+from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.detail import ItemDetail, Span
 from sourcewatch.triage.marking import HistoryEvent
 from sourcewatch.triage.queue import QueueRow

@@ -1,0 +1,161 @@
+"""``sourcewatch import``: ingest a saved capture as if it had just been polled.
+
+Parsers are looked up by format name in ``sourcewatch.collectors.FORMATS``; each
+takes the file's bytes and an :class:`ImportContext` and returns ParsedItems or
+raises :class:`ImportFileError`. A file is parsed completely before anything is
+stored, so a bad line anywhere stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sourcewatch.collectors import get_format
+from sourcewatch.errors import SourcewatchError
+from sourcewatch.records import ParsedItem, PollResult, RawCapture
+
+if TYPE_CHECKING:
+    from sourcewatch.ingest.writer import IngestReport
+    from sourcewatch.sources.config import SourceConfig
+    from sourcewatch.workspace import Workspace
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+class ImportFileError(SourcewatchError):
+    """An import file cannot be parsed. The message names the file, line and problem."""
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    source: SourceConfig | None
+    url: str | None
+    filename: str
+
+
+ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]
+
+
+def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[ParsedItem]]:
+    """Read and parse one import file; raise ImportFileError naming what is wrong."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read: {exc.strerror}") from exc
+    if size > MAX_IMPORT_BYTES:
+        raise ImportFileError(f"{path}: {size} bytes is over the {MAX_IMPORT_BYTES} byte limit")
+    data = path.read_bytes()
+    parser: ImportParser = get_format(fmt)
+    items = parser(data, ctx)
+    return data, items
+
+
+def import_file(
+    ws: Workspace,
+    path: Path,
+    source: SourceConfig,
+    fmt: str,
+    *,
+    url: str | None = None,
+) -> IngestReport:
+    """Parse ``path`` and ingest it into ``source``; the file itself is archived too."""
+    from sourcewatch.ingest.writer import ingest
+
+    ctx = ImportContext(source=source, url=url, filename=path.name)
+    data, items = parse_file(path, fmt, ctx)
+    capture = RawCapture(
+        url=url or path.resolve().as_uri(),
+        body=data,
+        kind="import",
+        media_type=_FORMAT_MEDIA_TYPES.get(fmt),
+    )
+    for item in items:
+        if capture.sha256 not in item.capture_sha256s:
+            item.capture_sha256s.append(capture.sha256)
+    return ingest(ws, source, PollResult(captures=[capture], items=items))
+
+
+_FORMAT_MEDIA_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "rss": "application/rss+xml",
+    "html": "text/html",
+    "telegram-html": "text/html",
+    "wp-json": "application/json",
+    "x-json": "application/json",
+    "telethon-json": "application/json",
+}
+
+_JSONL_FIELDS = ("external_id", "url", "author", "published_at", "text", "title")
+
+
+def parse_jsonl(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
+    """One item per line: ``external_id`` (required), url, author, published_at
+    (ISO 8601), text, title, and optionally lang. Blank lines are skipped."""
+    items: list[ParsedItem] = []
+    seen: dict[str, int] = {}
+    for number, raw_line in enumerate(data.split(b"\n"), start=1):
+        if not raw_line.strip():
+            continue
+        where = f"{ctx.filename}: line {number}"
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(f"{where}: not valid UTF-8 (byte {exc.start})") from exc
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
+        if not isinstance(record, dict):
+            raise ImportFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        item = _jsonl_item(record, where)
+        if item.external_id in seen:
+            raise ImportFileError(
+                f"{where}: external_id {item.external_id!r} already on line "
+                f"{seen[item.external_id]}"
+            )
+        seen[item.external_id] = number
+        items.append(item)
+    return items
+
+
+def _jsonl_item(record: dict[str, Any], where: str) -> ParsedItem:
+    external_id = record.get("external_id")
+    if external_id is None or (isinstance(external_id, str) and not external_id.strip()):
+        raise ImportFileError(f"{where}: missing external_id")
+    if not isinstance(external_id, str | int) or isinstance(external_id, bool):
+        raise ImportFileError(f"{where}: external_id must be a string or integer")
+    for key in ("url", "author", "text", "title", "lang"):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ImportFileError(f"{where}: {key} must be a string")
+    unknown = set(record) - {*_JSONL_FIELDS, "lang"}
+    if unknown:
+        raise ImportFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return ParsedItem(
+        external_id=str(external_id).strip(),
+        url=record.get("url"),
+        author=record.get("author"),
+        published_at=_parse_time(record.get("published_at"), where),
+        text=record.get("text") or "",
+        title=record.get("title"),
+        lang=record.get("lang"),
+    )
+
+
+def _parse_time(value: Any, where: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ImportFileError(f"{where}: published_at must be an ISO 8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ImportFileError(f"{where}: published_at {value!r} is not ISO 8601") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

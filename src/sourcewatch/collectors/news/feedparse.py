@@ -1,0 +1,328 @@
+"""Feed and sitemap bytes -> :class:`FeedEntry` list, shared by the collectors and imports.
+
+RSS 0.9x/1.0/2.0 and Atom go through feedparser, always handed bytes we fetched
+(as a stream, so it can never fetch a URL or open a file itself). Sitemaps
+(``urlset``, Google News extensions, ``sitemapindex``) go through lxml with
+entities and network access off. The charset is settled by
+:func:`sourcewatch.net.decode_body` first, so an undeclared windows-1251 feed
+does not reach feedparser as mojibake.
+
+Malformed input is an error with its line and column: a truncated feed is never
+half-ingested. Per source, ``lenient_xml = true`` accepts feedparser's
+best-effort parse of a feed that is complete but not well-formed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import logging
+import mimetypes
+import re
+import xml.sax
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+import feedparser.api
+import feedparser.mixin
+import feedparser.urls
+import lxml.etree
+
+from sourcewatch.net.decoding import decode_body
+from sourcewatch.records import MediaRef
+from sourcewatch.text.htmltext import html_to_text
+from sourcewatch.text.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_PROLOG_NOISE = re.compile(
+    r"^(\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)*", re.S | re.I
+)
+_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body)", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+# expat/libxml2 messages that mean the document stopped early (reached end of input).
+_TRUNCATION = ("no element found", "unclosed", "premature end", "not properly terminated")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SITEMAP_NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+
+
+# Per-parse costs of feedparser 6.0 that change nothing in what it returns
+# (bench/bench_feedparse.py: together about a third of a small feed's parse):
+# - it asks xml.sax for "drv_libxml2" first, a failed import (a sys.path scan) on every
+#   parse before it settles for expat; and if that module were ever installed, it would
+#   parse our hostile input with other entity rules. The stdlib expat reader, always.
+feedparser.api.PREFERRED_XML_PARSERS = ["xml.sax.expatreader"]
+# - every start tag re-derives the xml:base as make_safe_absolute_uri(base, xml:base or
+#   base): one urljoin per element, nearly always with the same two strings. It is a pure
+#   function of its arguments, so a small cache gives the same answers; long (hostile)
+#   strings are not kept.
+# - every text/html value (an RSS description, plain text or not) goes through its
+#   sgmllib-based relative-URI resolver. Without "<" or "&" there is no tag, reference or
+#   declaration to rewrite: the resolver hands the text back as it is (it would raise on
+#   a lone surrogate, which expat never gives: those still go through it).
+# tests/test_feedparse.py checks both against feedparser's own functions.
+_BASE_CACHE_MAX_CHARS = 2048
+_NOT_PLAIN = re.compile(r"[<&\ud800-\udfff]")
+_safe_absolute_uri = feedparser.urls.make_safe_absolute_uri
+_safe_absolute_uri_cached = functools.lru_cache(maxsize=64)(_safe_absolute_uri)
+_resolve_relative_uris = feedparser.urls.resolve_relative_uris
+
+
+def _make_safe_absolute_uri(base: Any, rel: Any = None) -> Any:
+    if (
+        type(base) is str
+        and (rel is None or type(rel) is str)
+        and len(base) + len(rel or "") <= _BASE_CACHE_MAX_CHARS
+    ):
+        return _safe_absolute_uri_cached(base, rel)
+    return _safe_absolute_uri(base, rel)
+
+
+def _resolve_relative_uris_in(html_source: Any, base_uri: Any, encoding: Any, type_: Any) -> Any:
+    if type(html_source) is str and not _NOT_PLAIN.search(html_source):
+        return html_source
+    return _resolve_relative_uris(html_source, base_uri, encoding, type_)
+
+
+if feedparser.mixin.make_safe_absolute_uri is _safe_absolute_uri:
+    feedparser.mixin.make_safe_absolute_uri = _make_safe_absolute_uri
+if feedparser.mixin.resolve_relative_uris is _resolve_relative_uris:
+    feedparser.mixin.resolve_relative_uris = _resolve_relative_uris_in
+
+
+class FeedFormatError(Exception):
+    """The bytes are not a usable feed or sitemap; the message says why and where."""
+
+
+@dataclass
+class FeedEntry:
+    key: str  # GUID / Atom id, else the canonical link
+    link: str | None
+    title: str | None
+    text: str
+    author: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    lang: str | None = None
+    categories: list[str] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
+    # The entry's content as HTML (relative links resolved, not sanitized), only for the
+    # links inside it (htmltext.links_in): never rendered nor stored.
+    html: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when what the feed says about the entry changes."""
+        parts = [
+            self.title or "",
+            self.text,
+            self.link or "",
+            self.updated_at.isoformat() if self.updated_at else "",
+            *sorted(m.url or "" for m in self.media),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass
+class ParsedFeed:
+    kind: str  # "feed", "sitemap" or "sitemapindex"
+    entries: list[FeedEntry]
+    title: str | None = None
+    sitemaps: list[str] = field(default_factory=list)  # children of a sitemapindex
+    skipped: int = 0  # entries with neither id nor link
+
+
+def parse_feed(
+    body: bytes, *, url: str, content_type: str | None = None, lenient: bool = False
+) -> ParsedFeed:
+    """Parse a feed or sitemap; FeedFormatError names the problem (and line/column)."""
+    if not body.strip():
+        raise FeedFormatError("empty body, not a feed")
+    text = decode_body(body, content_type).text
+    if _HTML_START.match(text):
+        title = _TITLE.search(text[:20000])
+        shown = f" titled {' '.join(title.group(1).split())[:80]!r}" if title else ""
+        raise FeedFormatError(f"got an HTML page{shown}, not a feed (an error or login page?)")
+    # Hand the parsers UTF-8 with a matching declaration, whatever the original charset.
+    utf8 = ('<?xml version="1.0" encoding="utf-8"?>' + _XML_DECL.sub("", text, count=1)).encode()
+    head = _PROLOG_NOISE.sub("", text[:4096], count=1)
+    if not head.lstrip().startswith("<"):
+        raise FeedFormatError(f"not XML: the body starts with {head.lstrip()[:20]!r}")
+    root = _ROOT.search(head[:512])
+    root_name = root.group(2).lower() if root else ""
+    if root_name in ("urlset", "sitemapindex"):
+        return _parse_sitemap(utf8)
+    return _parse_with_feedparser(utf8, url, lenient, root_name)
+
+
+def _parse_with_feedparser(data: bytes, url: str, lenient: bool, root_name: str) -> ParsedFeed:
+    parsed = feedparser.parse(
+        io.BytesIO(data),
+        response_headers={
+            "content-type": "application/xml; charset=utf-8",
+            "content-location": url,
+        },
+        sanitize_html=False,  # we keep text (lxml) and http(s) links only; 30% faster
+        resolve_relative_uris=True,
+    )
+    if parsed.get("bozo"):
+        problem = parsed.get("bozo_exception")
+        if isinstance(problem, xml.sax.SAXParseException):
+            where = f"line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+            message = problem.getMessage()
+            if any(hint in message for hint in _TRUNCATION):
+                raise FeedFormatError(f"truncated XML ({message} at {where})")
+            if not lenient:
+                raise FeedFormatError(
+                    f"not well-formed XML ({message} at {where}); "
+                    "set options.lenient_xml = true to accept a best-effort parse"
+                )
+            log.warning("%s: accepting not well-formed feed (%s at %s)", url, message, where)
+    if not parsed.get("version"):
+        shown = f"<{root_name}>" if root_name else "no XML element"
+        raise FeedFormatError(f"not an RSS or Atom feed (root is {shown})")
+    feed_lang = parsed.feed.get("language")
+    entries: list[FeedEntry] = []
+    skipped = 0
+    for raw in parsed.entries:
+        entry = _entry(raw, feed_lang)
+        if entry is None:
+            skipped += 1
+            continue
+        entries.append(entry)
+    return ParsedFeed("feed", entries, title=parsed.feed.get("title"), skipped=skipped)
+
+
+def _entry(raw: Any, feed_lang: str | None) -> FeedEntry | None:
+    link = (raw.get("link") or "").strip() or None
+    key = (raw.get("id") or "").strip() or (canonical_url(link) if link else None)
+    if not key:
+        return None
+    content = raw.get("content") or []
+    body_html = content[0].get("value", "") if content else raw.get("summary", "")
+    return FeedEntry(
+        key=key,
+        link=link,
+        title=_title(raw),
+        text=html_to_text(body_html or ""),
+        html=body_html or "",
+        author=(raw.get("author") or "").strip() or None,
+        # RSS 1.0 has only dc:date, which feedparser files under "updated".
+        published_at=_struct_time(
+            dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
+        ),
+        updated_at=_struct_time(dict.get(raw, "updated_parsed")),
+        lang=raw.get("language") or feed_lang,
+        categories=[t.get("term") for t in raw.get("tags") or [] if t.get("term")],
+        media=_media(raw),
+    )
+
+
+def _title(raw: Any) -> str | None:
+    title = raw.get("title") or ""
+    detail = raw.get("title_detail") or {}
+    if detail.get("type") in ("text/html", "application/xhtml+xml"):
+        title = html_to_text(title)
+    return " ".join(title.split()) or None
+
+
+def _media(raw: Any) -> list[MediaRef]:
+    refs: dict[str, MediaRef] = {}
+    for enclosure in raw.get("enclosures") or []:
+        href = enclosure.get("href")
+        if href and href not in refs:
+            media_type = enclosure.get("type")
+            length = str(enclosure.get("length") or "")
+            size = int(length) if length.isdigit() else None
+            refs[href] = MediaRef(
+                _media_kind(media_type, None, href), href, size=size, media_type=media_type
+            )
+    for content in raw.get("media_content") or []:
+        href = content.get("url")
+        if href and href not in refs:
+            media_type = content.get("type")
+            refs[href] = MediaRef(
+                _media_kind(media_type, content.get("medium"), href), href, media_type=media_type
+            )
+    return list(refs.values())
+
+
+def _media_kind(media_type: str | None, medium: str | None, url: str) -> str:
+    guessed = mimetypes.guess_type(urlsplit(url).path)[0]
+    major = (media_type or medium or guessed or "").split("/", 1)[0]
+    return {"image": "photo", "video": "video", "audio": "audio"}.get(major, "document")
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_sitemap(data: bytes) -> ParsedFeed:
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = lxml.etree.fromstring(data, parser=parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        message = exc.msg or str(exc)
+        kind = "truncated" if any(h in message.lower() for h in _TRUNCATION) else "invalid"
+        where = f"line {line}, column {column}"
+        raise FeedFormatError(f"{kind} sitemap XML ({message} at {where})") from None
+    if lxml.etree.QName(root).localname == "sitemapindex":
+        dated = [
+            (_first(el, "sm:loc"), _w3c_time(_first(el, "sm:lastmod")))
+            for el in root.xpath("sm:sitemap", namespaces=_SITEMAP_NS)
+        ]
+        # Google News sitemaps first, then the most recently modified.
+        dated.sort(key=lambda d: d[1] or _EPOCH, reverse=True)
+        dated.sort(key=lambda d: "news" not in (d[0] or "").lower())
+        locations = [loc for loc, _ in dated if loc]
+        return ParsedFeed("sitemapindex", [], sitemaps=[u for u in locations if u])
+    entries: list[FeedEntry] = []
+    for url_el in root.xpath("sm:url", namespaces=_SITEMAP_NS):
+        loc = _first(url_el, "sm:loc")
+        if not loc:
+            continue
+        lastmod = _w3c_time(_first(url_el, "sm:lastmod"))
+        published = _w3c_time(_first(url_el, "news:news/news:publication_date"))
+        entries.append(
+            FeedEntry(
+                key=canonical_url(loc),
+                link=loc,
+                title=_first(url_el, "news:news/news:title"),
+                text="",
+                published_at=published or lastmod,
+                updated_at=lastmod,
+                lang=_first(url_el, "news:news/news:publication/news:language"),
+            )
+        )
+    return ParsedFeed("sitemap", entries)
+
+
+def _first(element: Any, path: str) -> str | None:
+    found = element.xpath(f"{path}/text()", namespaces=_SITEMAP_NS)
+    value = " ".join(str(found[0]).split()) if found else ""
+    return value or None
+
+
+def _w3c_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -1,0 +1,98 @@
+"""Text of Telegram posts, the same from the web preview and from Telethon.
+
+- HTML whitespace collapses as in a browser; only ``<br>`` makes a line break.
+- A link is kept as ``label (href)`` unless the label already says where it goes
+  (the bare URL, ``@name``, ``#tag``, ``$TICKER``); hrefs that are not http(s)/tg
+  (``javascript:``, relative search links) are dropped and their label kept.
+- Escape and control characters are kept as data: they are part of what was said.
+  Display code strips them with :func:`sourcewatch.text.sanitize.terminal_safe`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
+SAFE_SCHEMES = ("http://", "https://", "tg://")
+_SPACES_AROUND_NEWLINE = re.compile(r" *\n *")
+_MANY_SPACES = re.compile(r"[ \t]{2,}|\t")
+_COUNT = re.compile(r"^\s*([\d.,]+)\s*([KMB]?)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"([\d.,]+)\s*(B|KB|MB|GB)\b", re.IGNORECASE)
+_MULTIPLIER = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+_SIZE_UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def render_text(node: Any) -> str:
+    """The text of a message element: links kept as ``label (href)``, ``<br>`` as newline."""
+    parts: list[str] = []
+    _render(node, parts)
+    return tidy_text("".join(parts))
+
+
+def tidy_text(text: str) -> str:
+    """Runs of spaces as one, no spaces around line breaks: the same text from both backends."""
+    return _SPACES_AROUND_NEWLINE.sub("\n", _MANY_SPACES.sub(" ", text)).strip()
+
+
+def _render(node: Any, parts: list[str]) -> None:
+    # Source whitespace collapses as in a browser; only <br> makes a line break.
+    if node.text:
+        parts.append(_WHITESPACE.sub(" ", node.text))
+    for child in node:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "br":
+            parts.append("\n")
+        elif tag == "a":
+            label_parts: list[str] = []
+            _render(child, label_parts)
+            label = _WHITESPACE.sub(" ", "".join(label_parts)).strip()
+            parts.append(link_text(label, child.get("href") or ""))
+        elif tag in ("script", "style"):
+            pass
+        else:
+            _render(child, parts)
+        if child.tail:
+            parts.append(_WHITESPACE.sub(" ", child.tail))
+
+
+def link_text(label: str, href: str) -> str:
+    """``label (href)``, or just the label when it already says where the link goes."""
+    if not href.startswith(SAFE_SCHEMES) or not label:
+        return label
+    if label.startswith(("@", "#", "$")) or _same_place(label, href):
+        return label
+    return f"{label} ({href})"
+
+
+def _same_place(label: str, href: str) -> bool:
+    def norm(url: str) -> str:
+        url = re.sub(r"^(?:https?:)?//", "", url.strip().lower())
+        return url.removeprefix("www.").rstrip("/")
+
+    return norm(label) == norm(href)
+
+
+def parse_count(text: str | None) -> int | None:
+    """ "214.4K" -> 214400, "1.2M" -> 1200000, "37" -> 37; None when it is not a count."""
+    match = _COUNT.match((text or "").replace("\u202f", "").replace("\xa0", ""))
+    if not match:
+        return None
+    try:
+        number = Decimal(match.group(1).replace(",", "."))
+    except InvalidOperation:
+        return None
+    return int(number * _MULTIPLIER[match.group(2).upper()])
+
+
+def parse_size(text: str | None) -> int | None:
+    """ "2.3 MB" -> bytes (binary units, as Telegram shows them)."""
+    match = _SIZE.search(text or "")
+    if not match:
+        return None
+    try:
+        number = Decimal(match.group(1).replace(",", "."))
+    except InvalidOperation:
+        return None
+    return int(number * _SIZE_UNIT[match.group(2).upper()])

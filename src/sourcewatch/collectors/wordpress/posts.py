@@ -1,0 +1,187 @@
+"""WordPress REST posts (``/wp-json/wp/v2/posts``) -> ParsedItems, shared by the collector
+and ``import --format wp-json``. Pure parsing: no fetching here.
+
+The item's external_id is the WordPress post ID in both API and RSS mode (the
+RSS ``guid`` is ``?p=ID``), so a site that closes its API mid-life keeps the
+same items.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sourcewatch.collectors.attachments import Candidate, is_attachment_link, media_kind
+from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news.feedparse import FeedEntry
+from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.text.htmltext import html_to_text, links_in
+
+_POST_ID = re.compile(r"[?&](?:p|page_id)=(\d+)\b")
+
+
+class PostFormatError(Exception):
+    """A REST response or post object does not have the shape of WordPress posts."""
+
+
+@dataclass
+class WpPost:
+    item: ParsedItem
+    modified: str  # modified_gmt as sent: the change marker
+    attachments: list[Candidate]
+
+
+def posts_from_json(data: Any) -> list[dict[str, Any]]:
+    """The post objects of a REST answer (a list, or one post); PostFormatError otherwise."""
+    if isinstance(data, dict) and "id" in data:
+        data = [data]
+    if isinstance(data, dict) and "code" in data:
+        raise PostFormatError(f"API error {data.get('code')!r}: {data.get('message', '')}"[:300])
+    if not isinstance(data, list):
+        raise PostFormatError(f"expected a JSON list of posts, got {type(data).__name__}")
+    for index, post in enumerate(data):
+        if not isinstance(post, dict):
+            raise PostFormatError(f"post #{index + 1} is {type(post).__name__}, not an object")
+    return data
+
+
+def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
+    post_id = post.get("id")
+    if not isinstance(post_id, int) or isinstance(post_id, bool):
+        raise PostFormatError(f"post #{index + 1} has no integer id")
+    link = post.get("link") if isinstance(post.get("link"), str) else None
+    body_html = _rendered(post, "content")
+    title = html_to_text(_rendered(post, "title")) or None
+    modified = post.get("modified_gmt") if isinstance(post.get("modified_gmt"), str) else ""
+    published = _gmt(post.get("date_gmt"))
+    edited_at = _gmt(modified)
+    terms = _embedded_terms(post)
+    extra: dict[str, Any] = {
+        "wp_id": post_id,
+        "categories": terms.get("category") or _ids(post.get("categories")),
+        "tags": terms.get("post_tag") or _ids(post.get("tags")),
+    }
+    if isinstance(post.get("author"), int):
+        extra["author_id"] = post["author"]
+    item = ParsedItem(
+        external_id=str(post_id),
+        url=link,
+        author=_embedded_author(post),
+        published_at=published,
+        text=html_to_text(body_html),
+        title=title,
+        edited_at=edited_at if edited_at and edited_at != published else None,
+        extra={k: v for k, v in extra.items() if v not in (None, [])},
+    )
+    base = link or ""
+    attachments = [Candidate(u) for u in links_in(body_html, base) if is_attachment_link(u)]
+    return WpPost(item, modified, attachments)
+
+
+def media_candidates(data: Any) -> list[Candidate]:
+    """Attachments listed by ``/wp/v2/media?parent=ID``."""
+    if not isinstance(data, list):
+        raise PostFormatError(f"media listing is {type(data).__name__}, not a list")
+    found: list[Candidate] = []
+    for media in data:
+        if not isinstance(media, dict) or not isinstance(media.get("source_url"), str):
+            continue
+        details = media.get("media_details") if isinstance(media.get("media_details"), dict) else {}
+        size = details.get("filesize")
+        found.append(
+            Candidate(
+                url=media["source_url"],
+                name=html_to_text(_rendered(media, "title")) or None,
+                media_type=media.get("mime_type")
+                if isinstance(media.get("mime_type"), str)
+                else None,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            )
+        )
+    return found
+
+
+def rss_post(entry: FeedEntry) -> WpPost:
+    """A WordPress RSS entry as the same kind of item the REST API gives."""
+    match = _POST_ID.search(entry.key) or _POST_ID.search(entry.link or "")
+    external_id = match.group(1) if match else entry.key
+    extra: dict[str, Any] = {"categories": entry.categories} if entry.categories else {}
+    if match:
+        extra["wp_id"] = int(match.group(1))
+    item = ParsedItem(
+        external_id=external_id,
+        url=entry.link,
+        author=entry.author,
+        published_at=entry.published_at,
+        text=entry.text,
+        title=entry.title,
+        extra=extra,
+    )
+    links = [u for u in links_in(entry.html, entry.link or "") if is_attachment_link(u)]
+    links += [m.url for m in entry.media if m.url and m.url not in links]
+    return WpPost(item, entry.fingerprint, [Candidate(u) for u in links])
+
+
+def parse_wp_json(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
+    """``import --format wp-json``: a saved ``/wp/v2/posts`` answer. Attachments are
+    recorded by URL (an import does not download)."""
+    try:
+        posts = posts_from_json(json.loads(data))
+        parsed = [parse_post(post, index) for index, post in enumerate(posts)]
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"{ctx.filename}: bad JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    except (PostFormatError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"{ctx.filename}: {exc}") from exc
+    for post in parsed:
+        post.item.media = [
+            MediaRef(kind=media_kind(None, c.url), url=c.url, note="not downloaded (import)")
+            for c in post.attachments
+        ]
+    return [post.item for post in parsed]
+
+
+def _rendered(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if isinstance(value, dict):
+        value = value.get("rendered")
+    return value if isinstance(value, str) else ""
+
+
+def _gmt(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _ids(value: Any) -> list[int]:
+    return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+
+
+def _embedded_terms(post: dict[str, Any]) -> dict[str, list[str]]:
+    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+    names: dict[str, list[str]] = {}
+    for group in embedded.get("wp:term") or []:
+        for term in group if isinstance(group, list) else []:
+            if isinstance(term, dict) and isinstance(term.get("name"), str):
+                taxonomy = str(term.get("taxonomy", ""))
+                names.setdefault(taxonomy, []).append(html.unescape(term["name"]))
+    return names
+
+
+def _embedded_author(post: dict[str, Any]) -> str | None:
+    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+    authors = embedded.get("author")
+    if isinstance(authors, list) and authors and isinstance(authors[0], dict):
+        name = authors[0].get("name")
+        return name if isinstance(name, str) and name.strip() else None
+    return None

@@ -1,0 +1,38 @@
+"""Start the daemon: the SQLite single-daemon lock, the workspace, /metrics, the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import ExitStack
+
+from sourcewatch.config import Settings
+from sourcewatch.daemon.lockfile import DaemonLock
+from sourcewatch.daemon.loop import Daemon, RunSummary
+from sourcewatch.daemon.metrics import DaemonMetrics
+from sourcewatch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def run_daemon(
+    settings: Settings, *, once: bool = False, metrics_port: int | None = None
+) -> RunSummary:
+    """Run until SIGTERM/SIGINT (or, with ``once``, until every due source was polled).
+
+    Raises ``DaemonAlreadyRunning`` on SQLite when another daemon holds the data dir.
+    """
+    with ExitStack() as stack:
+        if settings.resolved_database_url.startswith("sqlite"):
+            stack.enter_context(DaemonLock(settings.data_dir))
+        ws = stack.enter_context(Workspace.open(settings))
+        daemon = Daemon(ws, once=once)
+        port = metrics_port if metrics_port is not None else settings.scheduler.metrics_port
+        if port is not None and not once:
+            daemon.metrics = DaemonMetrics(daemon.replica)
+            daemon.metrics.serve(settings.scheduler.metrics_host, port)
+            log.info(
+                "metrics endpoint listening",
+                extra={"url": f"http://{settings.scheduler.metrics_host}:{port}/metrics"},
+            )
+        return asyncio.run(daemon.serve())

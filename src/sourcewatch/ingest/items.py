@@ -1,0 +1,251 @@
+"""Items of one ingest transaction: new ones inserted, edits and deletions applied,
+every item linked to the captures it was read from.
+
+Works on several sources at once (the daemon stores the results of many polls in one
+transaction), keyed by (source id, external id). Each item is counted on the
+:class:`ItemCounts` of the poll it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.ingest.matches import ItemContent
+from sourcewatch.records import ParsedItem
+from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
+from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.text.urls import canonical_url
+
+# Items looked up per SELECT; the IN lists stay far below SQLite's variable limit.
+_LOOKUP_CHUNK = 500
+
+
+@dataclass
+class ItemCounts:
+    """What happened to one poll's items, and the contents to match."""
+
+    new: int = 0
+    edited: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    changed: list[ItemContent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceItems:
+    """One poll's items, the ids of its captures (by sha256), and where its counts go."""
+
+    source_id: int
+    items: Sequence[ParsedItem]
+    capture_ids: dict[str, list[int]]
+    counts: ItemCounts
+
+
+def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime) -> None:
+    """Insert, edit, delete and link the items of ``polls`` (one poll per source)."""
+    pending = [(poll, item) for poll in polls for item in poll.items]
+    for chunk in chunked(pending, _LOOKUP_CHUNK):
+        existing = _existing_rows(conn, chunk)
+        new_items: list[tuple[SourceItems, ParsedItem]] = []
+        edits: list[tuple[Any, SourceItems, ParsedItem, str]] = []
+        deletions: list[tuple[int, SourceItems]] = []
+        for poll, item in chunk:
+            row = existing.get((poll.source_id, item.external_id))
+            if row is None:
+                if not item.deleted:  # a tombstone for something never seen: nothing to keep
+                    new_items.append((poll, item))
+            elif item.deleted:
+                if row.deleted_at is None:
+                    deletions.append((row.id, poll))
+                else:
+                    poll.counts.unchanged += 1
+            else:
+                content_hash = item.content_hash()
+                if content_hash != row.content_hash:
+                    edits.append((row, poll, item, content_hash))
+                else:
+                    poll.counts.unchanged += 1
+
+        item_ids = {key: row.id for key, row in existing.items()}
+        item_ids.update(_insert_items(conn, new_items, now))
+        _apply_edits(conn, edits, now)
+        if deletions:
+            conn.execute(
+                sa.update(ITEM)
+                .where(ITEM.c.id.in_([item_id for item_id, _ in deletions]))
+                .values(deleted_at=now)
+            )
+            for _, poll in deletions:
+                poll.counts.deleted += 1
+        _link_captures(conn, chunk, item_ids)
+
+
+def _existing_rows(
+    conn: sa.Connection, chunk: Sequence[tuple[SourceItems, ParsedItem]]
+) -> dict[tuple[int, str], Any]:
+    keys = [(poll.source_id, item.external_id) for poll, item in chunk]
+    rows = conn.execute(
+        sa.select(
+            ITEM.c.id,
+            ITEM.c.source_id,
+            ITEM.c.external_id,
+            ITEM.c.content_hash,
+            ITEM.c.revision,
+            ITEM.c.deleted_at,
+        ).where(_item_keys(keys))
+    )
+    return {(row.source_id, row.external_id): row for row in rows}
+
+
+def _item_keys(keys: Sequence[tuple[int, str]]) -> sa.ColumnElement[bool]:
+    """Items with these (source_id, external_id) keys.
+
+    One ``source_id = ? AND external_id IN (...)`` term per source: SQLite and PostgreSQL
+    both probe the (source_id, external_id) unique index for each, where a row-value IN
+    would make SQLite scan the whole index.
+    """
+    by_source: dict[int, list[str]] = {}
+    for source_id, external_id in keys:
+        by_source.setdefault(source_id, []).append(external_id)
+    return sa.or_(
+        *(
+            sa.and_(ITEM.c.source_id == source_id, ITEM.c.external_id.in_(external_ids))
+            for source_id, external_ids in by_source.items()
+        )
+    )
+
+
+def _item_values(item: ParsedItem, now: datetime) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "canonical_url": _canonical(item.url),
+        "author": item.author,
+        "title": item.title,
+        "text": item.text,
+        "language": item.lang,
+        "published_at": item.published_at,
+        "updated_at": now,
+        "edited_at": item.edited_at,
+        "forwarded_from": item.forwarded_from,
+        "reply_to": item.reply_to,
+        "media": [m.to_dict() for m in item.media],
+        "extra": item.extra,
+    }
+
+
+def _insert_items(
+    conn: sa.Connection, new_items: list[tuple[SourceItems, ParsedItem]], now: datetime
+) -> dict[tuple[int, str], int]:
+    if not new_items:
+        return {}
+    rows = []
+    for poll, item in new_items:
+        values = _item_values(item, now)
+        values.update(
+            source_id=poll.source_id,
+            external_id=item.external_id,
+            collected_at=now,
+            content_hash=item.content_hash(),
+            revision=1,
+        )
+        rows.append(values)
+    ids = _insert_returning_ids(conn, rows)
+    revisions = []
+    for (poll, item), row in zip(new_items, rows, strict=True):
+        item_id = ids[(poll.source_id, item.external_id)]
+        revisions.append(_revision_row(item_id, 1, item, row["content_hash"], now))
+        poll.counts.new += 1
+        poll.counts.changed.append(ItemContent(item_id, 1, item.title, item.text))
+    _insert_rows(conn, ITEM_REVISION, revisions)
+    return ids
+
+
+def _insert_returning_ids(
+    conn: sa.Connection, rows: list[dict[str, Any]]
+) -> dict[tuple[int, str], int]:
+    """Insert new item rows; (source_id, external_id) -> id."""
+    if conn.dialect.name != "postgresql":
+        inserted = conn.execute(
+            sa.insert(ITEM).returning(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id), rows
+        )
+        return {(row.source_id, row.external_id): row.id for row in inserted}
+    copy_rows(conn, ITEM, rows)  # COPY has no RETURNING: read the ids back
+    keys = [(row["source_id"], row["external_id"]) for row in rows]
+    selected = conn.execute(
+        sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id).where(_item_keys(keys))
+    )
+    return {(row.source_id, row.external_id): row.id for row in selected}
+
+
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, rows)  # COPY: wide rows, many of them
+    else:
+        conn.execute(sa.insert(table), rows)
+
+
+def _apply_edits(
+    conn: sa.Connection, edits: list[tuple[Any, SourceItems, ParsedItem, str]], now: datetime
+) -> None:
+    if not edits:
+        return
+    updates, revision_rows = [], []
+    for row, poll, item, content_hash in edits:
+        values = _item_values(item, now)
+        values.update(_id=row.id, content_hash=content_hash, revision=row.revision + 1)
+        if values["edited_at"] is None:
+            values["edited_at"] = now  # we saw it change, even if the source did not say when
+        updates.append(values)
+        revision_rows.append(_revision_row(row.id, row.revision + 1, item, content_hash, now))
+        poll.counts.edited += 1
+        poll.counts.changed.append(ItemContent(row.id, row.revision + 1, item.title, item.text))
+    update_by_id(conn, ITEM, updates)
+    _insert_rows(conn, ITEM_REVISION, revision_rows)
+
+
+def _revision_row(
+    item_id: int, revision: int, item: ParsedItem, content_hash: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "revision": revision,
+        "content_hash": content_hash,
+        "title": item.title,
+        "text": item.text,
+        "media": [m.to_dict() for m in item.media],
+        "seen_at": now,
+        "edited_at": item.edited_at,
+    }
+
+
+def _link_captures(
+    conn: sa.Connection,
+    chunk: Sequence[tuple[SourceItems, ParsedItem]],
+    item_ids: dict[tuple[int, str], int],
+) -> None:
+    links = {
+        (item_ids[key], capture_id)
+        for poll, item in chunk
+        if (key := (poll.source_id, item.external_id)) in item_ids
+        for sha in item.capture_sha256s
+        for capture_id in poll.capture_ids.get(sha, [])
+    }
+    if links:
+        conn.execute(
+            insert_ignore(conn, ITEM_CAPTURE),
+            [{"item_id": i, "capture_id": c} for i, c in sorted(links)],
+        )
+
+
+def _canonical(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None  # a malformed link on one item must not fail the whole poll
