@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, ItemRef, SourceState
+from sourcewatch.collectors.registry import get_collector
 from sourcewatch.config import MediaSettings, NetSettings, Settings
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult

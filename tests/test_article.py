@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from news_support import ARABIC, LONG, RUSSIAN, article_page, fixture_bytes
-from sourcewatch.collectors import get_format
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news.article import ArticleError, extract_article
+from sourcewatch.collectors.registry import get_format
 from sourcewatch.net import decode_body
 
 REUTERS_URL = (

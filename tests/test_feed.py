@@ -26,9 +26,9 @@ from news_support import (
     rss,
     source,
 )
-from sourcewatch.collectors import get_format
 from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.registry import get_format
 from sourcewatch.net import Http
 from sourcewatch.polling import pipeline as polling
 from sourcewatch.polling.pipeline import poll_source

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.collectors.formats import ImportContext, ImportFileError, import_file, parse_jsonl
+from sourcewatch.collectors.formats import ImportContext, ImportFileError, parse_jsonl
+from sourcewatch.ingest.imports import import_file
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.tables import CAPTURE, ITEM
 from sourcewatch.workspace import Workspace
@@ -82,7 +83,7 @@ def test_a_bad_line_anywhere_stores_nothing(workspace: Workspace, tmp_path: Path
 
 
 def test_an_unknown_format_is_refused() -> None:
-    from sourcewatch.collectors import get_format
+    from sourcewatch.collectors.registry import get_format
 
     with pytest.raises(ValueError, match="unknown import format 'csv'"):
         get_format("csv")

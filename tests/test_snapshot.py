@@ -104,7 +104,16 @@ def test_every_snapshot_capture_is_in_the_capture_log_and_the_warc_replays(
         )
         for record in ArchiveIterator(BytesIO(workspace.objects.read(warc.sha256)))
     ]
-    assert records == [("response", server.url_for("/news"), "200", "yes", NEWS_PAGE)]
+    # The same two records as the rolling WARC files (one writer): response, then request.
+    assert records == [
+        ("response", server.url_for("/news"), "200", "yes", NEWS_PAGE),
+        ("request", server.url_for("/news"), "/news", None, b""),
+    ]
+    versions = {
+        record.rec_headers.protocol
+        for record in ArchiveIterator(BytesIO(workspace.objects.read(warc.sha256)))
+    }
+    assert versions == {"WARC/1.1"}  # the version that allows microsecond WARC-Dates
     assert result.content_sha256 is not None  # the article text was extracted
 
 

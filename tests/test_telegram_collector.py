@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from sourcewatch.collectors import get_collector, get_format
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.registry import get_collector, get_format
 from sourcewatch.config import MediaSettings, NetSettings, Settings, TelegramSettings
 from sourcewatch.net import Http
 from sourcewatch.records import PollResult

@@ -16,9 +16,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from news_support import fixture_bytes, news_settings, next_state, poll, source
-from sourcewatch.collectors import get_format
 from sourcewatch.collectors.base import CollectorError, SourceState
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.registry import get_format
 from sourcewatch.net import Http
 from sourcewatch.polling.pipeline import poll_source
 

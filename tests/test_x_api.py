@@ -503,6 +503,6 @@ def test_the_recorded_timeline_response_parses_into_items(httpserver: HTTPServer
 
 
 def test_registry_knows_the_x_kind() -> None:
-    from sourcewatch.collectors import get_collector
+    from sourcewatch.collectors.registry import get_collector
 
     assert isinstance(get_collector("x"), XCollector)

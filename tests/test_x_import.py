@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.collectors import get_format
 from sourcewatch.collectors.formats import ImportContext, ImportFileError, parse_file
+from sourcewatch.collectors.registry import get_format
 from sourcewatch.collectors.x.collector import parse_x_json
 from sourcewatch.sources.config import SourceConfig
 from x_fake_api import FIXTURES, cassette_response

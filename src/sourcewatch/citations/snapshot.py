@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 from sourcewatch.citations import store
 from sourcewatch.citations.platforms import CaptureFailed, capture
 from sourcewatch.citations.urlread import archived_original, url_kind
-from sourcewatch.citations.warc import warc_capture
 from sourcewatch.ingest.writer import ingest
 from sourcewatch.net import BlockedAddress, ConnectFailed, FetchError, ResponseTooLarge
 from sourcewatch.records import PollResult, RawCapture, iso_utc, utcnow
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.warc import standalone_warc
 from sourcewatch.text.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ async def snapshot_url(
         snap.error = str(exc)
         return snap
     earlier = store.latest_capture(ws, canonical) if done.dead else None
-    done.result.captures.append(warc_capture(done.primary))
+    done.result.captures.append(standalone_warc(done.primary))
     # Ingest blocks on fsync and SQL: in a worker thread, the other snapshots' network
     # and parsing go on meanwhile. One writer at a time (SQLite has one; the capture log
     # is a chain either way).

@@ -143,7 +143,8 @@ def import_command(
 
     The whole file is parsed before anything is stored: a bad line stores nothing.
     """
-    from sourcewatch.collectors.formats import ImportContext, import_file, parse_file
+    from sourcewatch.collectors.formats import ImportContext, parse_file
+    from sourcewatch.ingest.imports import import_file
     from sourcewatch.sources.config import find_source
     from sourcewatch.workspace import Workspace
 
@@ -264,7 +265,7 @@ def poll(
     json: JsonOption = False,
 ) -> None:
     """Poll one source now and ingest what it returns. Exit 1 if the poll fails."""
-    from sourcewatch.collectors import CollectorError
+    from sourcewatch.collectors.base import CollectorError
     from sourcewatch.net import Http
     from sourcewatch.polling.pipeline import poll_source
     from sourcewatch.sources.config import find_source

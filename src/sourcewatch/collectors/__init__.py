@@ -1,60 +1,9 @@
-"""Collectors, one module per source kind, and the registry that names them.
+"""Collectors: what turns a source's pages and API answers into captures and items.
 
-A new source kind is one new module plus one line in ``COLLECTORS``; a new
-import format is one line in ``FORMATS``. Entries are "module:attribute"
-strings so that importing the registry does not import every collector.
+``base`` is the seam every source kind implements, ``registry`` names the kinds and
+import formats, ``options`` types a source's ``options`` table, ``webfetch`` and
+``attachments`` are the fetching glue they share, ``formats`` the import parsers,
+``reread`` the shared re-read of stored news and WordPress items, ``cpupool`` where
+fetched bytes are parsed. One subpackage per platform: ``news``, ``wordpress``,
+``telegram``, ``x``. Collectors never write to the database: ``ingest`` does.
 """
-
-from __future__ import annotations
-
-import importlib
-from collections.abc import Callable
-from typing import Any
-
-from sourcewatch.collectors.base import Collector, CollectorError
-
-# kind -> "module:Class" implementing Collector
-COLLECTORS: dict[str, str] = {
-    "telegram": "sourcewatch.collectors.telegram.collector:TelegramCollector",
-    "x": "sourcewatch.collectors.x.collector:XCollector",
-    "feed": "sourcewatch.collectors.news.feed:FeedCollector",
-    "web": "sourcewatch.collectors.news.feed:WebCollector",
-    "wordpress": "sourcewatch.collectors.wordpress.collector:WordPressCollector",
-}
-
-# import --format name -> "module:function" with the signature of ImportParser
-# (sourcewatch.collectors.formats): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
-FORMATS: dict[str, str] = {
-    "jsonl": "sourcewatch.collectors.formats:parse_jsonl",
-    "telegram-html": "sourcewatch.collectors.telegram.collector:parse_telegram_html",
-    "telethon-json": "sourcewatch.collectors.telegram.collector:parse_telethon_json",
-    "x-json": "sourcewatch.collectors.x.collector:parse_x_json",
-    "rss": "sourcewatch.collectors.news.feed:parse_rss",
-    "html": "sourcewatch.collectors.news.article:parse_html",
-    "wp-json": "sourcewatch.collectors.wordpress.posts:parse_wp_json",
-}
-
-
-def _load(spec: str) -> Any:
-    module_name, _, attribute = spec.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
-
-
-def get_collector(kind: str) -> Collector:
-    try:
-        spec = COLLECTORS[kind]
-    except KeyError:
-        raise CollectorError(kind, f"no collector for source kind {kind!r} yet") from None
-    return _load(spec)()
-
-
-def get_format(name: str) -> Callable[..., Any]:
-    try:
-        spec = FORMATS[name]
-    except KeyError:
-        known = ", ".join(sorted(FORMATS))
-        raise ValueError(f"unknown import format {name!r}; known: {known}") from None
-    return _load(spec)
-
-
-__all__ = ["COLLECTORS", "FORMATS", "Collector", "CollectorError", "get_collector", "get_format"]

@@ -1,9 +1,9 @@
-"""``sourcewatch import``: ingest a saved capture as if it had just been polled.
+"""Import formats: the parsers of saved captures (``sourcewatch import --format``).
 
-Parsers are looked up by format name in ``sourcewatch.collectors.FORMATS``; each
-takes the file's bytes and an :class:`ImportContext` and returns ParsedItems or
-raises :class:`ImportFileError`. A file is parsed completely before anything is
-stored, so a bad line anywhere stores nothing.
+Parsers are looked up by format name in :data:`sourcewatch.collectors.registry.FORMATS`;
+each takes the file's bytes and an :class:`ImportContext` and returns ParsedItems or
+raises :class:`ImportFileError`. They are the collectors' own parsers: a saved page
+reads exactly as a polled one. Storing the result is :mod:`sourcewatch.ingest.imports`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sourcewatch.collectors import get_format
+from sourcewatch.collectors.registry import get_format
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.records import ParsedItem
 
 if TYPE_CHECKING:
-    from sourcewatch.ingest.writer import IngestReport
     from sourcewatch.sources.config import SourceConfig
-    from sourcewatch.workspace import Workspace
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
@@ -54,41 +52,6 @@ def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[Pa
     items = parser(data, ctx)
     return data, items
 
-
-def import_file(
-    ws: Workspace,
-    path: Path,
-    source: SourceConfig,
-    fmt: str,
-    *,
-    url: str | None = None,
-) -> IngestReport:
-    """Parse ``path`` and ingest it into ``source``; the file itself is archived too."""
-    from sourcewatch.ingest.writer import ingest
-
-    ctx = ImportContext(source=source, url=url, filename=path.name)
-    data, items = parse_file(path, fmt, ctx)
-    capture = RawCapture(
-        url=url or path.resolve().as_uri(),
-        body=data,
-        kind="import",
-        media_type=_FORMAT_MEDIA_TYPES.get(fmt),
-    )
-    for item in items:
-        if capture.sha256 not in item.capture_sha256s:
-            item.capture_sha256s.append(capture.sha256)
-    return ingest(ws, source, PollResult(captures=[capture], items=items))
-
-
-_FORMAT_MEDIA_TYPES = {
-    "jsonl": "application/x-ndjson",
-    "rss": "application/rss+xml",
-    "html": "text/html",
-    "telegram-html": "text/html",
-    "wp-json": "application/json",
-    "x-json": "application/json",
-    "telethon-json": "application/json",
-}
 
 _JSONL_FIELDS = ("external_id", "url", "author", "published_at", "text", "title")
 

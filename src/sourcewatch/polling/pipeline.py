@@ -6,8 +6,8 @@ import asyncio
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
+from sourcewatch.collectors.registry import get_collector
 from sourcewatch.daemon.leases import PollRecord, outcome_values
 from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.net import FetchError, Http

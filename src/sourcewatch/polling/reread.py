@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, ItemRef
+from sourcewatch.collectors.registry import get_collector
 from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.net import Http
 from sourcewatch.records import utcnow

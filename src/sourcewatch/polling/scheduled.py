@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sourcewatch.collectors import get_collector
 from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
 from sourcewatch.collectors.cpupool import CpuPool
+from sourcewatch.collectors.registry import get_collector
 from sourcewatch.config import SchedulerSettings
 from sourcewatch.ingest.writer import IngestReport, store_blobs
 from sourcewatch.net import FetchError, Http

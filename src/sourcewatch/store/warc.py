@@ -221,6 +221,23 @@ def exchange_records(capture: RawCapture) -> tuple[bytes, bytes, str]:
     return response_bytes, buffer.getvalue()[len(response_bytes) :], record_id
 
 
+def standalone_warc(capture: RawCapture) -> RawCapture:
+    """The exchange behind ``capture`` as a WARC object of its own (a snapshot's ``warc``
+    role in a citation manifest): the same records the rolling files get, so a snapshot
+    replays alone, without the rolling file it is also written to."""
+    if capture.status is None:
+        raise ValueError(f"{capture.url}: only an HTTP capture has a WARC exchange")
+    response, request, _ = exchange_records(capture)
+    return RawCapture(
+        url=capture.url,
+        body=response + request,
+        fetched_at=capture.fetched_at,
+        media_type="application/warc",
+        kind="snapshot",
+        request_url=capture.request_url,
+    )
+
+
 def _warcinfo_record(name: str) -> bytes:
     from warcio.warcwriter import WARCWriter
 

@@ -1,0 +1,60 @@
+"""The registry of collectors and import formats.
+
+A new source kind is one new module plus one line in ``COLLECTORS``; a new
+import format is one line in ``FORMATS``. Entries are "module:attribute"
+strings so that importing the registry does not import every collector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from sourcewatch.collectors.base import Collector, CollectorError
+
+# kind -> "module:Class" implementing Collector
+COLLECTORS: dict[str, str] = {
+    "telegram": "sourcewatch.collectors.telegram.collector:TelegramCollector",
+    "x": "sourcewatch.collectors.x.collector:XCollector",
+    "feed": "sourcewatch.collectors.news.feed:FeedCollector",
+    "web": "sourcewatch.collectors.news.feed:WebCollector",
+    "wordpress": "sourcewatch.collectors.wordpress.collector:WordPressCollector",
+}
+
+# import --format name -> "module:function" with the signature of ImportParser
+# (sourcewatch.collectors.formats): (data: bytes, ctx: ImportContext) -> list[ParsedItem]
+FORMATS: dict[str, str] = {
+    "jsonl": "sourcewatch.collectors.formats:parse_jsonl",
+    "telegram-html": "sourcewatch.collectors.telegram.collector:parse_telegram_html",
+    "telethon-json": "sourcewatch.collectors.telegram.collector:parse_telethon_json",
+    "x-json": "sourcewatch.collectors.x.collector:parse_x_json",
+    "rss": "sourcewatch.collectors.news.feed:parse_rss",
+    "html": "sourcewatch.collectors.news.article:parse_html",
+    "wp-json": "sourcewatch.collectors.wordpress.posts:parse_wp_json",
+}
+
+
+def _load(spec: str) -> Any:
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def get_collector(kind: str) -> Collector:
+    try:
+        spec = COLLECTORS[kind]
+    except KeyError:
+        raise CollectorError(kind, f"no collector for source kind {kind!r} yet") from None
+    return _load(spec)()
+
+
+def get_format(name: str) -> Callable[..., Any]:
+    try:
+        spec = FORMATS[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise ValueError(f"unknown import format {name!r}; known: {known}") from None
+    return _load(spec)
+
+
+__all__ = ["COLLECTORS", "FORMATS", "Collector", "CollectorError", "get_collector", "get_format"]
