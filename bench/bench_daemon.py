@@ -168,7 +168,7 @@ def cycle(engine: sa.Engine, sources: int, pids: list[int]) -> tuple[float, floa
 @contextmanager
 def database(postgres: str | None, work: Path) -> Iterator[str]:
     if postgres is None:
-        yield f"sqlite:///{work / 'data' / 'sourcewatch.store.db'}"
+        yield f"sqlite:///{work / 'data' / 'sourcewatch.db'}"
         return
     admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
     name = f"sourcewatch_bench_{os.getpid()}"

@@ -7,6 +7,7 @@ CI=true a missing server fails the run instead.
 
 from __future__ import annotations
 
+import compileall
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,19 @@ from sourcewatch.config import Settings, load_settings
 from sourcewatch.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The CLI's Rich consoles read COLUMNS once, when sourcewatch.cli is first imported: under
+# pytest-xdist that import may happen while a CliRunner had set COLUMNS for another test.
+# Without it the consoles read the width afresh for every command, as each test sets it.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the package once, so the many `sourcewatch` subprocesses of the suite do
+    not each compile it from source (PYTHONDONTWRITEBYTECODE is set on these machines)."""
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
+        compileall.compile_dir(Path(__file__).parents[1] / "src", quiet=1)
 PG_ADMIN_URL = os.environ.get(
     "SOURCEWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -60,7 +74,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sourcewatch.store.db'}"
+        return f"sqlite:///{tmp_path / 'sourcewatch.db'}"
     url: str = request.getfixturevalue("postgres_url")
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # every test starts from an empty schema

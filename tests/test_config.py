@@ -18,7 +18,7 @@ def test_built_in_defaults_apply_without_any_file(
     settings = load_settings()
     assert settings.config_file is None
     assert settings.data_dir == Path("storage")
-    assert settings.resolved_database_url == "sqlite:///storage/sourcewatch.store.db"
+    assert settings.resolved_database_url == "sqlite:///storage/sourcewatch.db"
     assert settings.sources_file == Path("config/sources.toml")
 
 

@@ -69,7 +69,7 @@ def test_the_entrypoint_initialises_then_runs_the_daemon_once(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "migrations" in result.stdout  # sourcewatch init ran
     assert "0 source(s) polled" in result.stdout  # then sourcewatch run --once
-    assert (tmp_path / "data" / "sourcewatch.store.db").exists()
+    assert (tmp_path / "data" / "sourcewatch.db").exists()
 
 
 def test_the_entrypoint_execs_the_daemon_so_signals_reach_it() -> None:

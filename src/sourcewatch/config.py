@@ -166,7 +166,7 @@ class Settings(BaseModel):
     model_config = {"extra": "forbid"}
 
     data_dir: Path = Path("storage")
-    database_url: str | None = None  # None: sqlite:///<data_dir>/sourcewatch.store.db
+    database_url: str | None = None  # None: sqlite:///<data_dir>/sourcewatch.db
     sources_file: Path = Path("config/sources.toml")
     watchlists_dir: Path = Path("watchlists")
     analyst: str | None = None  # who marks triage entries; else the OS user
@@ -205,7 +205,7 @@ class Settings(BaseModel):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{self.data_dir / 'sourcewatch.store.db'}"
+        return f"sqlite:///{self.data_dir / 'sourcewatch.db'}"
 
 
 ENV_PREFIX = "SOURCEWATCH_"
