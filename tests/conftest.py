@@ -33,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     not each compile it from source (PYTHONDONTWRITEBYTECODE is set on these machines)."""
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         compileall.compile_dir(Path(__file__).parents[1] / "src", quiet=1)
+
+
 PG_ADMIN_URL = os.environ.get(
     "SOURCEWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

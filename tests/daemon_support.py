@@ -71,6 +71,10 @@ class FeedServer:
         self.gone: set[str] = set()  # article paths that answer 410 Gone
         self.started: list[tuple[str, float]] = []  # (path, time) as each request arrives
         self.retry_after = 120
+        # Answers wait while the gate is closed: a test holds a poll mid-fetch until what
+        # it waits for has happened, instead of hoping a delay is long enough.
+        self.gate = threading.Event()
+        self.gate.set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         server = self
@@ -141,6 +145,7 @@ class FeedServer:
 
     def _answer(self, request: BaseHTTPRequestHandler) -> None:
         path = urlsplit(request.path).path
+        self.gate.wait(60)
         if self.delay:
             time.sleep(self.delay)
         if path.startswith("/feed/"):

@@ -20,6 +20,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from sourcewatch.collectors.base import SourceState
+from sourcewatch.polling.health import PollRecord, outcome_values
 from sourcewatch.sources.sync import source_state
 from sourcewatch.store.db import is_sqlite, read_connection
 from sourcewatch.store.sql import lock_in_id_order, update_by_id
@@ -171,28 +172,6 @@ def lease_counts(engine: sa.Engine, now: datetime) -> dict[str, int]:
             .group_by(SOURCE.c.lease_owner)
         ).all()
     return {owner: count for owner, count in rows}
-
-
-@dataclass(frozen=True)
-class PollRecord:
-    """How a poll ended, as written on its source row."""
-
-    at: datetime  # when the poll started
-    ok: bool
-    error: str | None = None
-
-
-def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object]:
-    """The health columns a finished poll writes on its source row."""
-    failures = 0 if record.ok else failures_before + 1
-    values: dict[str, object] = {
-        "last_polled_at": record.at,
-        "last_error": None if record.ok else (record.error or "failed")[:2000],
-        "consecutive_failures": failures,
-    }
-    if record.ok:
-        values["last_success_at"] = record.at
-    return values
 
 
 @dataclass(frozen=True)

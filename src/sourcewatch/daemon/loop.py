@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -30,13 +29,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.daemon import heartbeat, leases, maintenance
+from sourcewatch.daemon.clock import SYSTEM_CLOCK, Clock
 from sourcewatch.daemon.dbexec import DbExecutor
 from sourcewatch.daemon.metrics import DaemonMetrics
 from sourcewatch.daemon.reload import WatchConfig, load_watch_config
 from sourcewatch.daemon.stats import gather_stats
 from sourcewatch.daemon.worker import RunSummary, SourceWorker
 from sourcewatch.net import Http
-from sourcewatch.records import utcnow
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, short_error
 from sourcewatch.workspace import Workspace
 
@@ -56,13 +55,15 @@ class Daemon:
         once: bool = False,
         metrics: DaemonMetrics | None = None,
         replica: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.ws = ws
+        self.clock = clock
         self.policy = ws.settings.scheduler
         self.once = once
         self.replica = replica or heartbeat.new_replica_id()
         self.metrics = metrics
-        self.started_at = utcnow()
+        self.started_at = clock.now()
         self.watch: WatchConfig | None = None
         self.inflight: dict[int, asyncio.Task[None]] = {}  # every poll holding a lease
         self.fetching: set[int] = set()  # those still fetching (max_concurrent_polls of them)
@@ -72,7 +73,7 @@ class Daemon:
         self._refill = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._signals = 0
-        self._renewed_at = time.monotonic()  # leases held now all end after this + lease_seconds
+        self._renewed_at = clock.monotonic()  # leases held now all end after this + lease_seconds
         self._worker: SourceWorker | None = None
         self.db = DbExecutor(ws.engine)
 
@@ -154,7 +155,7 @@ class Daemon:
     async def _run_forever(self) -> None:
         p = self.policy
         scheduler = AsyncIOScheduler(timezone="UTC")
-        now = utcnow()
+        now = self.clock.now()
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         scheduler.add_job(
             self.tick, "interval", seconds=p.tick_seconds, next_run_time=now, id="tick", **common
@@ -260,12 +261,12 @@ class Daemon:
     async def _claim_and_start(self) -> None:
         if self.stopping.is_set():
             return
-        now = utcnow()
+        now = self.clock.now()
         engine, p = self.ws.engine, self.policy
         free_slots = self._free_slots()
         try:
             if self._renewal_due():
-                renewing = time.monotonic()
+                renewing = self.clock.monotonic()
                 await self.db(
                     leases.renew_leases,
                     engine,
@@ -301,7 +302,7 @@ class Daemon:
         rewritten, with a commit, at every tick."""
         p = self.policy
         margin = p.grace_seconds + 2 * p.tick_seconds
-        return time.monotonic() + margin >= self._renewed_at + p.lease_seconds
+        return self.clock.monotonic() + margin >= self._renewed_at + p.lease_seconds
 
     def _free_slots(self) -> int:
         """How many more sources to claim now.
@@ -334,7 +335,7 @@ class Daemon:
                 leases.claim_due_sources,
                 self.ws.engine,
                 self.replica,
-                utcnow(),
+                self.clock.now(),
                 min(self._free_slots(), 10),
                 p.lease_seconds,
                 purpose="recheck",
@@ -347,7 +348,7 @@ class Daemon:
             self._start(claim, self.worker.recheck(claim))
 
     async def beat(self) -> None:
-        now = utcnow()
+        now = self.clock.now()
         counters = self.worker.counters
         counters.in_flight = len(self.inflight)
         try:

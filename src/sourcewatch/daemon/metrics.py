@@ -10,7 +10,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from sourcewatch.daemon.stats import DaemonStats
-from sourcewatch.polling.scheduled import PollOutcome
+from sourcewatch.polling.pipeline import PollOutcome
 
 
 class DaemonMetrics:

@@ -18,8 +18,8 @@ from sourcewatch.daemon.heartbeat import Counters
 from sourcewatch.daemon.metrics import DaemonMetrics
 from sourcewatch.ingest.writer import IngestReport, ingest_many
 from sourcewatch.net import Http
+from sourcewatch.polling.pipeline import PollContext, PollOutcome, run_poll
 from sourcewatch.polling.reread import recheck_source
-from sourcewatch.polling.scheduled import PollOutcome, run_poll
 from sourcewatch.records import PollResult, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, retry_transient, short_error
@@ -71,6 +71,7 @@ class SourceWorker:
         self.finish: Batcher[leases.PollFinish, bool] = Batcher(
             db, self._finish_polls, max_batch=FINISH_BATCH
         )
+        self.context = PollContext(ws, http, cpu, self.store)
 
     def _ingest_many(
         self, polls: list[tuple[SourceConfig, PollResult]]
@@ -93,9 +94,7 @@ class SourceWorker:
             await self._finish(claim, None, None)
             return
         started_at = utcnow()
-        outcome = await run_poll(
-            self.ws, source, claim.state, self.http, self.policy, self.store, self.cpu, fetched
-        )
+        outcome = await run_poll(self.context, source, claim.state, fetched)
         self._account(claim, outcome)
         await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
 

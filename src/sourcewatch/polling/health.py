@@ -1,0 +1,32 @@
+"""A source's health after a poll: the columns a finished poll writes on its row.
+
+Shared by ``sourcewatch poll`` (which writes them alone) and the daemon (which writes
+them with the lease release and the next poll time, in ``daemon.leases.finish_polls``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """How a poll ended, as written on its source row."""
+
+    at: datetime  # when the poll started
+    ok: bool
+    error: str | None = None
+
+
+def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object]:
+    """The health columns a finished poll writes on its source row."""
+    failures = 0 if record.ok else failures_before + 1
+    values: dict[str, object] = {
+        "last_polled_at": record.at,
+        "last_error": None if record.ok else (record.error or "failed")[:2000],
+        "consecutive_failures": failures,
+    }
+    if record.ok:
+        values["last_success_at"] = record.at
+    return values
