@@ -152,3 +152,13 @@ def iso_utc(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the database remembers of a source between polls."""
+
+    cursor: Cursor = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None  # of the last main page/feed, for servers with bad validators

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.records import Cursor, PollResult
+from sourcewatch.records import PollResult, SourceState
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
@@ -34,16 +34,6 @@ class CollectorError(SourcewatchError):
         self.problem = message
         self.retry_after = retry_after
         super().__init__(f"{source}: {message}")
-
-
-@dataclass(frozen=True)
-class SourceState:
-    """What the database remembers of a source between polls."""
-
-    cursor: Cursor = field(default_factory=dict)
-    etag: str | None = None
-    last_modified: str | None = None
-    body_sha256: str | None = None  # of the last main page/feed, for servers with bad validators
 
 
 @dataclass(frozen=True)

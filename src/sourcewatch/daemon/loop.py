@@ -32,7 +32,12 @@ from sourcewatch.daemon import heartbeat, leases, maintenance
 from sourcewatch.daemon.clock import SYSTEM_CLOCK, Clock
 from sourcewatch.daemon.dbexec import DbExecutor
 from sourcewatch.daemon.metrics import DaemonMetrics
-from sourcewatch.daemon.reload import WatchConfig, load_watch_config
+from sourcewatch.daemon.reload import (
+    WATCHLISTS_CHECK_SECONDS,
+    WatchConfig,
+    WatchlistsWatcher,
+    load_watch_config,
+)
 from sourcewatch.daemon.stats import gather_stats
 from sourcewatch.daemon.worker import RunSummary, SourceWorker
 from sourcewatch.net import Http
@@ -65,6 +70,7 @@ class Daemon:
         self.metrics = metrics
         self.started_at = clock.now()
         self.watch: WatchConfig | None = None
+        self.watchlists = WatchlistsWatcher(ws)  # rebuilds the matcher when a file changes
         self.inflight: dict[int, asyncio.Task[None]] = {}  # every poll holding a lease
         self.fetching: set[int] = set()  # those still fetching (max_concurrent_polls of them)
         self.done: set[int] = set()  # sources finished in this run (--once polls each once)
@@ -82,6 +88,7 @@ class Daemon:
     async def serve(self) -> RunSummary:
         self.watch = await self.db(load_watch_config, self.ws)
         self._log_sync("watch list loaded")
+        await asyncio.to_thread(self.watchlists.start)
         self._install_signal_handlers()
         cpu = CpuPool(self.policy.parse_processes)
         async with Http(self.ws.settings.net) as http:
@@ -120,6 +127,10 @@ class Daemon:
             for task in self.inflight.values():
                 task.cancel()
 
+    async def check_watchlists(self) -> None:
+        """Rebuild the matcher if a watchlist file changed (see ``reload.WatchlistsWatcher``)."""
+        await asyncio.to_thread(self.watchlists.check)
+
     async def reload(self) -> None:
         """SIGHUP: re-read sources.toml and the watchlists. A bad file keeps the old config."""
         try:
@@ -130,6 +141,7 @@ class Daemon:
         except Exception as exc:  # any loader error: keep running on the old config, loudly
             log.error("reload failed; keeping the previous config", extra={"error": str(exc)})
             return
+        await asyncio.to_thread(self.watchlists.start)  # the matcher is as of now
         self._log_sync("watch list reloaded")
 
     def _log_sync(self, message: str) -> None:
@@ -173,6 +185,13 @@ class Daemon:
             "interval",
             seconds=min(p.recheck_every_seconds, 60),
             id="recheck",
+            **common,
+        )
+        scheduler.add_job(
+            self.check_watchlists,
+            "interval",
+            seconds=WATCHLISTS_CHECK_SECONDS,
+            id="watchlists",
             **common,
         )
         scheduler.add_job(

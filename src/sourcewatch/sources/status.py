@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.db import read_connection
 from sourcewatch.store.tables import ITEM, SOURCE
-from sourcewatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sourcewatch.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors.base import SourceState
-from sourcewatch.records import utcnow
+from sourcewatch.records import SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.tables import SOURCE
 

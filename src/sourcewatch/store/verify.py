@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -16,7 +17,9 @@ from sourcewatch.store import capturelog
 from sourcewatch.store.db import read_connection
 from sourcewatch.store.objects import ObjectMissing
 from sourcewatch.store.tables import CAPTURE, CAPTURE_LOG
-from sourcewatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sourcewatch.workspace import Workspace
 
 Progress = Callable[[int, int], None]  # (done, total)
 
