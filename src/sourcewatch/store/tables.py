@@ -13,7 +13,18 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+
+def one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    """A CHECK that ``column`` holds one of ``values`` (a bad write fails loudly)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+# The closed vocabularies of status-like columns, each enforced by a CHECK constraint.
+SOURCE_KINDS = ("telegram", "x", "feed", "web", "wordpress")
 TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
+TRIAGE_FACETS = ("area", "entity", "source")
+DELIVERY_STATUSES = ("pending", "sent")
 CITATION_STATUSES = ("captured", "dead", "blocked", "error", "no-url")
 
 
@@ -37,7 +48,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = sa.MetaData()
 
 
-# Source: A watched source: its config (mirrored from sources.toml) and its polling state.
 SOURCE = sa.Table(
     "source",
     metadata,
@@ -52,8 +62,13 @@ SOURCE = sa.Table(
     sa.Column("weight", sa.Integer(), nullable=False, default=1),
     sa.Column("queue_all", sa.Boolean(), nullable=False, default=False),
     sa.Column("enabled", sa.Boolean(), nullable=False, default=True),
-    # False once removed from sources.toml (its items stay)
-    sa.Column("in_config", sa.Boolean(), nullable=False, default=True),
+    sa.Column(
+        "in_config",
+        sa.Boolean(),
+        nullable=False,
+        default=True,
+        comment="False once removed from sources.toml (its items stay)",
+    ),
     sa.Column("cursor", sa.JSON(), nullable=False, default=dict),
     sa.Column("etag", sa.String()),
     sa.Column("last_modified", sa.String()),
@@ -64,13 +79,13 @@ SOURCE = sa.Table(
     sa.Column("last_success_at", UTCDateTime()),
     sa.Column("last_error", sa.String()),
     sa.Column("consecutive_failures", sa.Integer(), nullable=False, default=0),
-    # recent items re-checked (scheduler)
-    sa.Column("last_recheck_at", UTCDateTime()),
+    sa.Column("last_recheck_at", UTCDateTime(), comment="recent items re-checked (scheduler)"),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    one_of("kind", SOURCE_KINDS, "ck_source_kind"),
+    comment="A watched source: its config (mirrored from sources.toml) and its polling state.",
 )
 
 
-# Item: One post, tweet or article, as it reads now. Earlier texts are ItemRevisions.
 ITEM = sa.Table(
     "item",
     metadata,
@@ -95,10 +110,10 @@ ITEM = sa.Table(
     sa.Column("media", sa.JSON(), nullable=False, default=list),
     sa.Column("extra", sa.JSON(), nullable=False, default=dict),
     sa.UniqueConstraint("source_id", "external_id", name="uq_item_source_ext"),
+    comment="One post, tweet or article, as it reads now. Earlier texts are ItemRevisions.",
 )
 
 
-# ItemRevision: Every text an item ever had, numbered from 1, with when it was seen.
 ITEM_REVISION = sa.Table(
     "item_revision",
     metadata,
@@ -112,11 +127,10 @@ ITEM_REVISION = sa.Table(
     sa.Column("seen_at", UTCDateTime(), nullable=False),
     sa.Column("edited_at", UTCDateTime()),
     sa.UniqueConstraint("item_id", "revision", name="uq_revision_item_rev"),
+    comment="Every text an item ever had, numbered from 1, with when it was seen.",
 )
 
 
-# Capture: One archived response: its bytes are in the object store under ``sha256``.
-#
 # The same bytes from the same URL are one Capture (``last_seen_at`` moves on), so a
 # page polled every minute that never changes does not grow the archive or the log.
 CAPTURE = sa.Table(
@@ -135,10 +149,10 @@ CAPTURE = sa.Table(
     sa.Column("fetched_at", UTCDateTime(), nullable=False),
     sa.Column("last_seen_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("sha256", "url", name="uq_capture_sha_url"),
+    comment="One archived response: its bytes are in the object store under ``sha256``.",
 )
 
 
-# ItemCapture: Which captures an item was read from (a channel page holds many posts).
 ITEM_CAPTURE = sa.Table(
     "item_capture",
     metadata,
@@ -146,11 +160,10 @@ ITEM_CAPTURE = sa.Table(
     sa.Column(
         "capture_id", sa.Integer(), sa.ForeignKey("capture.id"), primary_key=True, index=True
     ),
+    comment="Which captures an item was read from (a channel page holds many posts).",
 )
 
 
-# CaptureLogEntry: Append-only, hash-chained record of every capture (see ``capturelog``).
-#
 # ``prev_hash`` is unique: two writers can never both extend the same head.
 CAPTURE_LOG = sa.Table(
     "capture_log",
@@ -159,15 +172,16 @@ CAPTURE_LOG = sa.Table(
     sa.Column("capture_id", sa.Integer(), sa.ForeignKey("capture.id"), nullable=False, index=True),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("url", sa.String(), nullable=False),
-    # ISO 8601 text, exactly as hashed
-    sa.Column("fetched_at", sa.String(40), nullable=False),
+    sa.Column(
+        "fetched_at", sa.String(40), nullable=False, comment="ISO 8601 text, exactly as hashed"
+    ),
     sa.Column("status", sa.Integer()),
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("entry_hash", sa.String(64), nullable=False, unique=True),
+    comment="Append-only, hash-chained record of every capture (see ``store.capturelog``).",
 )
 
 
-# Match: A watchlist hit in one revision of an item.
 MATCH = sa.Table(
     "match",
     metadata,
@@ -182,11 +196,10 @@ MATCH = sa.Table(
     sa.Column("end", sa.Integer()),
     sa.Column("matched_text", sa.String()),
     sa.Column("score", sa.Float(), nullable=False, default=1.0),
+    comment="A watchlist hit in one revision of an item.",
 )
 
 
-# Triage: An item's place in the analysts' queue (one entry per group of near-duplicates).
-#
 # ``item_id`` is the group's first item; every member, this one included, is a
 # TriageItem. ``queued_at`` (entered or last re-opened) and ``priority`` order the
 # queue; ``ix_triage_queue`` serves "status = ? ORDER BY priority, queued_at".
@@ -201,20 +214,24 @@ TRIAGE = sa.Table(
     sa.Column("assignee", sa.String(100), index=True),
     sa.Column("tags", sa.JSON(), nullable=False, default=list),
     sa.Column("note", sa.String()),
-    # optimistic lock: an update names the version it read
-    sa.Column("version", sa.Integer(), nullable=False, default=1),
+    sa.Column(
+        "version",
+        sa.Integer(),
+        nullable=False,
+        default=1,
+        comment="optimistic lock: an update names the version it read",
+    ),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("queued_at", UTCDateTime(), nullable=False, index=True),
-    # `triage` loop lease
-    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_by", sa.String(100), comment="`triage` loop lease"),
     sa.Column("claim_expires_at", UTCDateTime()),
     sa.Index("ix_triage_queue", "status", "priority", "queued_at", "id"),
+    one_of("status", TRIAGE_STATUSES, "ck_triage_status"),
+    comment="An item's place in the analysts' queue (one entry per group of near-duplicates).",
 )
 
 
-# TriageItem: An item in a triage entry: the first one and every near-duplicate grouped with it.
-#
 # ``fingerprint`` is the hash of the item's normalized text (see triage.fingerprint);
 # a new item whose fingerprint is already here joins that entry instead of a new one.
 TRIAGE_ITEM = sa.Table(
@@ -223,14 +240,19 @@ TRIAGE_ITEM = sa.Table(
     sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), primary_key=True),
     sa.Column("triage_id", sa.Integer(), sa.ForeignKey("triage.id"), nullable=False, index=True),
     sa.Column("fingerprint", sa.String(64), index=True),
-    # the item revision last queued (a re-match of it is not an edit)
-    sa.Column("revision", sa.Integer(), nullable=False, default=1),
+    sa.Column(
+        "revision",
+        sa.Integer(),
+        nullable=False,
+        default=1,
+        comment="the item revision last queued (a re-match of it is not an edit)",
+    ),
     sa.Column("added_at", UTCDateTime(), nullable=False),
+    comment="An item in a triage entry: the first one and every near-duplicate grouped with it.",
 )
 
 
-# TriageFacet: What an entry can be filtered by - each area, matched entity and source of it -
-# one row each, carrying copies of the entry's sort keys.
+# One row each, carrying copies of the entry's sort keys.
 #
 # The copies let ``queue --area X`` (or ``--entity``, ``--source``) walk one index in
 # queue order (``ix_triage_facet_queue``) instead of filtering JSON or joining
@@ -239,8 +261,7 @@ TRIAGE_FACET = sa.Table(
     "triage_facet",
     metadata,
     sa.Column("triage_id", sa.Integer(), sa.ForeignKey("triage.id"), primary_key=True),
-    # area, entity, source
-    sa.Column("facet", sa.String(10), primary_key=True),
+    sa.Column("facet", sa.String(10), primary_key=True, comment="area, entity, source"),
     sa.Column("value", sa.String(200), primary_key=True),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("priority", sa.Integer(), nullable=False, default=0),
@@ -248,10 +269,12 @@ TRIAGE_FACET = sa.Table(
     sa.Index(
         "ix_triage_facet_queue", "facet", "value", "status", "priority", "queued_at", "triage_id"
     ),
+    one_of("facet", TRIAGE_FACETS, "ck_triage_facet_facet"),
+    one_of("status", TRIAGE_STATUSES, "ck_triage_facet_status"),
+    comment="What an entry can be filtered by: each area, matched entity and source of it.",
 )
 
 
-# TriageEvent: History of a triage entry: who changed what, when.
 TRIAGE_EVENT = sa.Table(
     "triage_event",
     metadata,
@@ -261,10 +284,10 @@ TRIAGE_EVENT = sa.Table(
     sa.Column("analyst", sa.String(100), nullable=False),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("detail", sa.JSON(), nullable=False, default=dict),
+    comment="History of a triage entry: who changed what, when.",
 )
 
 
-# Citation: One URL of one footnote of a report, and the capture that backs it.
 CITATION = sa.Table(
     "citation",
     metadata,
@@ -277,18 +300,15 @@ CITATION = sa.Table(
     sa.Column("capture_id", sa.Integer(), sa.ForeignKey("capture.id")),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    comment="One URL of one footnote of a report, and the capture that backs it.",
 )
 
 
-# DaemonHeartbeat: One row per running daemon replica, refreshed while it runs
-# (``sourcewatch health``).
-#
 # The counters are the replica's totals since it started, for ``sourcewatch stats``.
 DAEMON_HEARTBEAT = sa.Table(
     "daemon_heartbeat",
     metadata,
-    # host:pid:random
-    sa.Column("replica", sa.String(200), primary_key=True),
+    sa.Column("replica", sa.String(200), primary_key=True, comment="host:pid:random"),
     sa.Column("hostname", sa.String(200), nullable=False, index=True),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=False),
@@ -298,11 +318,10 @@ DAEMON_HEARTBEAT = sa.Table(
     sa.Column("items_new", sa.Integer(), nullable=False, default=0),
     sa.Column("items_edited", sa.Integer(), nullable=False, default=0),
     sa.Column("in_flight", sa.Integer(), nullable=False, default=0),
+    comment="One row per running daemon replica, refreshed while it runs (sourcewatch health).",
 )
 
 
-# AlertOutbox: A queue entry worth alerting about, written in the transaction that queued it.
-#
 # One row per item revision whose matched set (``match_key``) is new for the item;
 # the delivery job fans rows out to the configured channels (AlertDelivery).
 ALERT_OUTBOX = sa.Table(
@@ -317,16 +336,21 @@ ALERT_OUTBOX = sa.Table(
     sa.Column("areas", sa.JSON(), nullable=False, default=list),
     sa.Column("entities", sa.JSON(), nullable=False, default=list),
     sa.Column("rules", sa.JSON(), nullable=False, default=list),
-    # the matched forms, as written in the text
-    sa.Column("names", sa.JSON(), nullable=False, default=list),
+    sa.Column(
+        "names",
+        sa.JSON(),
+        nullable=False,
+        default=list,
+        comment="the matched forms, as written in the text",
+    ),
     sa.Column("match_key", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
     sa.UniqueConstraint("item_id", "revision", name="uq_alert_outbox_item_rev"),
+    comment="A queue entry worth alerting about, written in the transaction that queued it.",
 )
 
 
-# AlertDelivery: One outbox row for one channel; unique per (alert, item, revision), so a crash or
-# a second replica never makes a second message for it.
+# A crash or a second replica never makes a second message for it.
 ALERT_DELIVERY = sa.Table(
     "alert_delivery",
     metadata,
@@ -337,8 +361,7 @@ ALERT_DELIVERY = sa.Table(
     ),
     sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), nullable=False),
     sa.Column("revision", sa.Integer(), nullable=False),
-    # pending, sent
-    sa.Column("status", sa.String(10), nullable=False, default="pending"),
+    sa.Column("status", sa.String(10), nullable=False, default="pending", comment="pending, sent"),
     sa.Column("attempts", sa.Integer(), nullable=False, default=0),
     sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
     sa.Column("last_error", sa.String()),
@@ -346,33 +369,38 @@ ALERT_DELIVERY = sa.Table(
     sa.Column("sent_at", UTCDateTime()),
     sa.UniqueConstraint("alert", "item_id", "revision", name="uq_alert_delivery"),
     sa.Index("ix_alert_delivery_due", "alert", "status", "next_attempt_at"),
+    one_of("status", DELIVERY_STATUSES, "ck_alert_delivery_status"),
+    comment="One outbox row for one channel; unique per (alert, item, revision): never sent twice.",
 )
 
 
-# AlertChannel: Delivery state of one ``[[alerts]]`` channel: fan-out cursor, lease, rate window.
 ALERT_CHANNEL = sa.Table(
     "alert_channel",
     metadata,
     sa.Column("name", sa.String(100), primary_key=True),
-    # the last alert_outbox id fanned out to this channel
-    sa.Column("cursor", sa.Integer(), nullable=False, default=0),
+    sa.Column(
+        "cursor",
+        sa.Integer(),
+        nullable=False,
+        default=0,
+        comment="the last alert_outbox id fanned out to this channel",
+    ),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("lease_owner", sa.String(200)),
     sa.Column("lease_expires_at", UTCDateTime()),
-    # rate limit: messages sent since then
-    sa.Column("window_start", UTCDateTime()),
+    sa.Column("window_start", UTCDateTime(), comment="rate limit: messages sent since then"),
     sa.Column("window_count", sa.Integer(), nullable=False, default=0),
     sa.Column("last_sent_at", UTCDateTime()),
     sa.Column("last_digest_at", UTCDateTime()),
     sa.Column("last_failure_at", UTCDateTime()),
     sa.Column("last_error", sa.String()),
-    # consecutive failed sends
-    sa.Column("failures", sa.Integer(), nullable=False, default=0),
+    sa.Column(
+        "failures", sa.Integer(), nullable=False, default=0, comment="consecutive failed sends"
+    ),
+    comment="Delivery state of one ``[[alerts]]`` channel: fan-out cursor, lease, rate window.",
 )
 
 
-# WarcRecord: Where a Capture's HTTP exchange sits in the rolling WARC files (``evidence.warc``).
-#
 # ``offset``/``length`` frame the response record; the reconstructed request record
 # follows it directly (``request_length`` bytes). Rows are written in the ingest
 # transaction, so only records whose capture committed are ever indexed.
@@ -384,13 +412,11 @@ WARC_RECORD = sa.Table(
     sa.Column("offset", sa.BigInteger(), nullable=False),
     sa.Column("length", sa.BigInteger(), nullable=False),
     sa.Column("request_length", sa.BigInteger(), nullable=False),
-    # the response's WARC-Record-ID
-    sa.Column("record_id", sa.String(100), nullable=False),
+    sa.Column("record_id", sa.String(100), nullable=False, comment="the response's WARC-Record-ID"),
+    comment="Where a Capture's HTTP exchange sits in the rolling WARC files (``store.warc``).",
 )
 
 
-# TimestampToken: An RFC 3161 timestamp token over a SHA-256 digest (``evidence.tsa``).
-#
 # ``subject`` says what was stamped: ``capture-log-head`` (``ref`` is the entry's
 # seq) or ``cite-manifest`` (``ref`` is the manifest's path or name).
 TIMESTAMP_TOKEN = sa.Table(
@@ -400,9 +426,11 @@ TIMESTAMP_TOKEN = sa.Table(
     sa.Column("subject", sa.String(30), nullable=False),
     sa.Column("ref", sa.String(), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False, index=True),
-    # DER TimeStampToken (CMS SignedData)
-    sa.Column("token", sa.LargeBinary(), nullable=False),
+    sa.Column(
+        "token", sa.LargeBinary(), nullable=False, comment="DER TimeStampToken (CMS SignedData)"
+    ),
     sa.Column("tsa_url", sa.String(), nullable=False),
     sa.Column("gen_time", UTCDateTime(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    comment="An RFC 3161 timestamp token over a SHA-256 digest (``evidence.tsa``).",
 )

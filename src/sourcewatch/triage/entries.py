@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.tables import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
+from sourcewatch.store.tables import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_FACETS, TRIAGE_ITEM
 
 SYSTEM_ANALYST = "sourcewatch"  # history entries written by ingest, not by a person
-FACETS = ("area", "entity", "source")
+FACETS = TRIAGE_FACETS
 Facets = dict[str, set[str]]  # facet -> values, e.g. {"area": {"sahel"}, "entity": {...}}
 
 
