@@ -46,13 +46,24 @@ class SourceItems:
     counts: ItemCounts
 
 
+@dataclass(frozen=True)
+class ItemEdit:
+    """A stored item whose new content differs from what the database holds."""
+
+    item_id: int
+    revision: int  # the revision stored now; the edit becomes revision + 1
+    poll: SourceItems
+    item: ParsedItem
+    content_hash: str
+
+
 def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime) -> None:
     """Insert, edit, delete and link the items of ``polls`` (one poll per source)."""
     pending = [(poll, item) for poll in polls for item in poll.items]
     for chunk in chunked(pending, _LOOKUP_CHUNK):
         existing = _existing_rows(conn, chunk)
         new_items: list[tuple[SourceItems, ParsedItem]] = []
-        edits: list[tuple[Any, SourceItems, ParsedItem, str]] = []
+        edits: list[ItemEdit] = []
         deletions: list[tuple[int, SourceItems]] = []
         for poll, item in chunk:
             row = existing.get((poll.source_id, item.external_id))
@@ -67,7 +78,7 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             else:
                 content_hash = item.content_hash()
                 if content_hash != row.content_hash:
-                    edits.append((row, poll, item, content_hash))
+                    edits.append(ItemEdit(row.id, row.revision, poll, item, content_hash))
                 else:
                     poll.counts.unchanged += 1
 
@@ -189,21 +200,20 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]
         conn.execute(sa.insert(table), rows)
 
 
-def _apply_edits(
-    conn: sa.Connection, edits: list[tuple[Any, SourceItems, ParsedItem, str]], now: datetime
-) -> None:
+def _apply_edits(conn: sa.Connection, edits: list[ItemEdit], now: datetime) -> None:
     if not edits:
         return
     updates, revision_rows = [], []
-    for row, poll, item, content_hash in edits:
+    for edit in edits:
+        item, revision = edit.item, edit.revision + 1
         values = _item_values(item, now)
-        values.update(_id=row.id, content_hash=content_hash, revision=row.revision + 1)
+        values.update(_id=edit.item_id, content_hash=edit.content_hash, revision=revision)
         if values["edited_at"] is None:
             values["edited_at"] = now  # we saw it change, even if the source did not say when
         updates.append(values)
-        revision_rows.append(_revision_row(row.id, row.revision + 1, item, content_hash, now))
-        poll.counts.edited += 1
-        poll.counts.changed.append(ItemContent(row.id, row.revision + 1, item.title, item.text))
+        revision_rows.append(_revision_row(edit.item_id, revision, item, edit.content_hash, now))
+        edit.poll.counts.edited += 1
+        edit.poll.counts.changed.append(ItemContent(edit.item_id, revision, item.title, item.text))
     update_by_id(conn, ITEM, updates)
     _insert_rows(conn, ITEM_REVISION, revision_rows)
 

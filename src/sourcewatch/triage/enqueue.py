@@ -92,38 +92,50 @@ def enqueue(conn: sa.Connection, source: SourceConfig, hits: list[ItemHit], now:
 
     changed = 0
     for hit in hits:
-        priority = priority_for(hit.result, source.weight)
-        facets: Facets = {  # what the entry can be filtered by: queue --area/--entity/--source
-            "area": set(hit.result.areas) | set(source.areas),
-            "entity": set(hit.result.entity_ids),
-            "source": {source.name},
-        }
-        fingerprint = text_fingerprint(hit.title, hit.text)
+        p = Placement.of(hit, source, now)
         known = existing.get(hit.item_id)
         if known is not None and hit.revision > known[1]:
-            changed += _revise(conn, known[0], hit, source, priority, facets, fingerprint, now)
+            changed += _revise(conn, known[0], p)
         elif known is not None:
-            _rematch(conn, known[0], hit, source, priority, facets, now)
+            _rematch(conn, known[0], p)
         elif hit.result or source.queue_all:
-            group = _duplicate_entry(conn, fingerprint, now)
+            group = _duplicate_entry(conn, p.fingerprint, now)
             if group is not None:
-                _join(conn, group, hit, source, priority, facets, fingerprint, now)
+                _join(conn, group, p)
             else:
-                triage_id = _create(conn, hit, source, priority, facets, fingerprint, now)
-                existing[hit.item_id] = (triage_id, hit.revision)
+                existing[hit.item_id] = (_create(conn, p), hit.revision)
                 changed += 1
     return changed
 
 
-def _create(
-    conn: sa.Connection,
-    hit: ItemHit,
-    source: SourceConfig,
-    priority: int,
-    facets: Facets,
-    fingerprint: str | None,
-    now: datetime,
-) -> int:
+@dataclass(frozen=True)
+class Placement:
+    """One hit on its way into the queue: everything the queue rules write about it."""
+
+    hit: ItemHit
+    source: SourceConfig
+    priority: int
+    facets: Facets  # what the entry can be filtered by: queue --area/--entity/--source
+    fingerprint: str | None  # near-duplicate key of the text
+    now: datetime
+
+    @classmethod
+    def of(cls, hit: ItemHit, source: SourceConfig, now: datetime) -> Placement:
+        facets: Facets = {
+            "area": set(hit.result.areas) | set(source.areas),
+            "entity": set(hit.result.entity_ids),
+            "source": {source.name},
+        }
+        priority = priority_for(hit.result, source.weight)
+        return cls(hit, source, priority, facets, text_fingerprint(hit.title, hit.text), now)
+
+    def detail(self) -> dict[str, Any]:
+        """What the history event of this placement records."""
+        return _hit_detail(self.hit, self.source, self.priority)
+
+
+def _create(conn: sa.Connection, p: Placement) -> int:
+    hit, priority, facets, now = p.hit, p.priority, p.facets, p.now
     triage_id: int = conn.execute(
         sa.insert(TRIAGE)
         .values(
@@ -143,32 +155,24 @@ def _create(
         sa.insert(TRIAGE_ITEM).values(
             item_id=hit.item_id,
             triage_id=triage_id,
-            fingerprint=fingerprint,
+            fingerprint=p.fingerprint,
             revision=hit.revision,
             added_at=now,
         )
     )
     set_facets(conn, triage_id, facets, status="new", priority=priority, queued_at=now)
-    add_event(conn, triage_id, SYSTEM_ANALYST, "queued", _hit_detail(hit, source, priority), now)
+    add_event(conn, triage_id, SYSTEM_ANALYST, "queued", p.detail(), now)
     return triage_id
 
 
-def _revise(
-    conn: sa.Connection,
-    triage_id: int,
-    hit: ItemHit,
-    source: SourceConfig,
-    priority: int,
-    facets: Facets,
-    fingerprint: str | None,
-    now: datetime,
-) -> int:
+def _revise(conn: sa.Connection, triage_id: int, p: Placement) -> int:
     """A new revision of an item already queued; returns 1 if that re-opened the entry."""
+    hit, priority, facets, now = p.hit, p.priority, p.facets, p.now
     entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
     conn.execute(
         sa.update(TRIAGE_ITEM)
         .where(TRIAGE_ITEM.c.item_id == hit.item_id)
-        .values(fingerprint=fingerprint, revision=hit.revision)
+        .values(fingerprint=p.fingerprint, revision=hit.revision)
     )
     reopened = entry.status != "new"
     all_facets = merged(facets_of(conn, triage_id), facets)
@@ -188,27 +192,18 @@ def _revise(
         )
     )
     set_facets(conn, triage_id, all_facets, status="new", priority=new_priority, queued_at=now)
-    detail = _hit_detail(hit, source, priority)
+    detail = p.detail()
     if reopened:
         detail["previous_status"] = entry.status
     add_event(conn, triage_id, SYSTEM_ANALYST, "reopened" if reopened else "edited", detail, now)
     return int(reopened)
 
 
-def _rematch(
-    conn: sa.Connection,
-    triage_id: int,
-    hit: ItemHit,
-    source: SourceConfig,
-    priority: int,
-    facets: Facets,
-    now: datetime,
-) -> None:
+def _rematch(conn: sa.Connection, triage_id: int, p: Placement) -> None:
     """The same revision matched again (a rescan): only ever raise priority, add
     areas, entities."""
-    if _widen(conn, triage_id, priority, facets):
-        detail = _hit_detail(hit, source, priority)
-        add_event(conn, triage_id, SYSTEM_ANALYST, "rematched", detail, now)
+    if _widen(conn, triage_id, p.priority, p.facets):
+        add_event(conn, triage_id, SYSTEM_ANALYST, "rematched", p.detail(), p.now)
 
 
 def _widen(conn: sa.Connection, triage_id: int, priority: int, facets: Facets) -> bool:
@@ -250,27 +245,18 @@ def _duplicate_entry(conn: sa.Connection, fingerprint: str | None, now: datetime
     ).scalar()
 
 
-def _join(
-    conn: sa.Connection,
-    triage_id: int,
-    hit: ItemHit,
-    source: SourceConfig,
-    priority: int,
-    facets: Facets,
-    fingerprint: str | None,
-    now: datetime,
-) -> None:
+def _join(conn: sa.Connection, triage_id: int, p: Placement) -> None:
     conn.execute(
         sa.insert(TRIAGE_ITEM).values(
-            item_id=hit.item_id,
+            item_id=p.hit.item_id,
             triage_id=triage_id,
-            fingerprint=fingerprint,
-            revision=hit.revision,
-            added_at=now,
+            fingerprint=p.fingerprint,
+            revision=p.hit.revision,
+            added_at=p.now,
         )
     )
-    _widen(conn, triage_id, priority, facets)
-    add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", _hit_detail(hit, source, priority), now)
+    _widen(conn, triage_id, p.priority, p.facets)
+    add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", p.detail(), p.now)
 
 
 def _hit_detail(hit: ItemHit, source: SourceConfig, priority: int) -> dict[str, Any]:
