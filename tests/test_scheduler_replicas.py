@@ -21,28 +21,42 @@ import sqlalchemy as sa
 
 from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.store.tables import ITEM, ITEM_REVISION, SOURCE
+from sourcewatch.store.tables import DAEMON_HEARTBEAT, ITEM, ITEM_REVISION, SOURCE
 from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
 pytestmark = pytest.mark.postgres
 
 SOURCES = 12
-RUN_SECONDS = 11.0
-KILL_AT = 3.5
-GROWTH_STOPS_AT = 7.0  # then every source has >= 4 s to be polled once more
 LEASE_SECONDS = 2.0
 
 
-def grow(feeds: FeedServer, started: float, stop_growing: threading.Event) -> None:
-    """Add an item to one feed after another, every 50 ms, until told to stop."""
+def grow(feeds: FeedServer, stop_growing: threading.Event) -> None:
+    """Add an item to one feed after another, every 50 ms, until told to stop (at most
+    a few hundred items in all: feeds stay small)."""
     turn = 0
-    while not stop_growing.wait(0.05):
-        if time.monotonic() - started > GROWTH_STOPS_AT:
-            return
+    while not stop_growing.wait(0.05) and turn < 40 * SOURCES:
         name = f"feed{turn % SOURCES:02d}"
         feeds.items[name] = feeds.items.get(name, 1) + 1
         turn += 1
+
+
+def growth_rounds(feeds: FeedServer) -> int:
+    """How many items every feed has gained at least."""
+    return min(feeds.items.get(f"feed{i:02d}", 1) for i in range(SOURCES)) - 1
+
+
+def polled_after(feeds: FeedServer, name: str, moment: float) -> bool:
+    """Whether a fetch of ``name``'s feed began after ``moment`` and was answered."""
+    return any(h.started > moment for h in feeds.hits_for(f"/feed/{name}"))
+
+
+def working_replicas(cli: Cli) -> int:
+    """Replicas whose heartbeat shows at least one poll."""
+    with cli.engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).where(DAEMON_HEARTBEAT.c.polls > 0)
+        ).scalar_one()
 
 
 def lease_holder_pids(cli: Cli) -> list[int]:
@@ -78,25 +92,42 @@ def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
         )
         cli = Cli(settings, tmp_path)
         assert cli.run("init").returncode == 0  # migrate once, not three times at once
-        started = time.monotonic()
         replicas = [cli.start("run") for _ in range(3)]
         stop_growing = threading.Event()
-        grower = threading.Thread(target=grow, args=(feeds, started, stop_growing))
-        grower.start()
+        grower = threading.Thread(target=grow, args=(feeds, stop_growing))
         try:
-            time.sleep(KILL_AT)
+            # Every step waits for what it needs (bounded), not for a number of seconds:
+            # replicas start slowly on a loaded machine.
+            wait_for(lambda: working_replicas(cli) == 3, 90, "three replicas polling")
+            grower.start()
+            wait_for(lambda: growth_rounds(feeds) >= 2, 60, "the feeds to grow")
             # Kill a replica while it holds a lease, so that a poll dies half-way.
             by_pid = {p.pid: p for p in replicas}
             holders: list[int] = []
-            wait_for(lambda: bool(holders.extend(lease_holder_pids(cli)) or holders), 5, "a lease")
+            wait_for(lambda: bool(holders.extend(lease_holder_pids(cli)) or holders), 30, "a lease")
             victim = by_pid[holders[0]]
             victim.send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
             victim.wait(5)
-            time.sleep(max(0.0, RUN_SECONDS - (time.monotonic() - started)))
-        finally:
+            # The dead replica's leases expire; the survivors take its sources over.
+            wait_for(
+                lambda: all(polled_after(feeds, n, killed_at + LEASE_SECONDS + 1) for n in names),
+                90,
+                "every source polled after the kill",
+            )
             stop_growing.set()
             grower.join()
+            grown_until = time.monotonic()
+            # Each source polled once more after the last growth: everything is stored.
+            wait_for(
+                lambda: all(polled_after(feeds, n, grown_until) for n in names),
+                90,
+                "every source polled after the feeds stopped growing",
+            )
+        finally:
+            stop_growing.set()
+            if grower.is_alive():
+                grower.join()
             survivors = [p for p in replicas if p.poll() is None]
             results = [stop(p) for p in survivors]
         final_counts = dict(feeds.items)
@@ -117,7 +148,8 @@ def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(
         for before, after in itertools.pairwise(path_hits):
             assert after.started >= before.ended, f"{path} fetched concurrently"
 
-    # No source starved: each was polled again once the killed replica's leases expired.
+    # No source starved: each was polled again once the killed replica's leases expired
+    # (waited for above; checked again on the final record of requests).
     for name in names:
         late = [h for h in by_path[f"/feed/{name}"] if h.started > killed_at + LEASE_SECONDS + 1]
         assert late, f"{name} was not polled after the kill"
