@@ -52,7 +52,7 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
     """
     from sourcewatch.sources.sync import sync_sources
     from sourcewatch.store import db
-    from sourcewatch.workspace import Workspace
+    from sourcewatch.workspace import Workspace, readiness_warnings, watchlist_files
 
     settings = settings_for(config)
     with cli_errors():
@@ -60,7 +60,11 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
         with Workspace.open(settings, migrate_schema=False) as ws:
             applied = db.migrate(ws.engine)
             sync = sync_sources(ws.engine, sources)
+    lists = watchlist_files(settings)
+    warnings = readiness_warnings(settings, len(sources))
     result = {
+        "config": str(settings.config_file) if settings.config_file else None,
+        "config_reason": settings.config_reason,
         "data_dir": str(settings.data_dir),
         "database": _redact(settings.resolved_database_url),
         "migrations_applied": applied,
@@ -69,18 +73,28 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
         "sources_added": sync.added,
         "sources_updated": sync.updated,
         "sources_removed": sync.removed,
+        "sources_file": str(settings.sources_file),
+        "watchlists_dir": str(settings.watchlists_dir),
+        "watchlist_files": [path.name for path in lists],
+        "warnings": warnings,
     }
     if json:
         print_json(result)
         return
-    console.print(f"data dir   {settings.data_dir}", markup=False)
+    config_file = settings.config_file.resolve() if settings.config_file else "none"
+    console.print(f"config     {config_file} ({settings.config_reason})", markup=False)
+    console.print(f"data dir   {settings.data_dir.resolve()}", markup=False)
     console.print(f"database   {result['database']} (schema {result['schema']})", markup=False)
     console.print(f"migrations {', '.join(applied) if applied else 'up to date'}", markup=False)
     console.print(
-        f"sources    {len(sources)} in watch list "
+        f"sources    {len(sources)} in watch list {settings.sources_file} "
         f"({len(sync.added)} added, {len(sync.updated)} updated, {len(sync.removed)} removed)",
         markup=False,
     )
+    names = ", ".join(path.stem for path in lists) or "none"
+    console.print(f"watchlists {len(lists)} in {settings.watchlists_dir} ({names})", markup=False)
+    for warning in warnings:
+        err_console.print(f"WARNING: {warning}", style="bold", markup=False)
 
 
 @app.command()
@@ -100,7 +114,7 @@ def verify(
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with Workspace.open(settings) as ws:
+    with cli_errors(), Workspace.open(settings, create=False) as ws:
         report = with_progress(
             "verifying", lambda progress: verify_archive(ws, quick=quick, progress=progress), json
         )
@@ -199,7 +213,7 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
     settings = settings_for(config)
     with cli_errors():
         configured = _watch_list(settings)
-        with Workspace.open(settings) as ws:
+        with Workspace.open(settings, create=False) as ws:
             statuses = source_statuses(ws, configured)
     if json:
         for status in statuses:
@@ -238,6 +252,8 @@ def sources_check(
 
     settings = settings_for(config)
     path = file or settings.sources_file
+    if not path.is_file():  # bad input (exit 2), not a watch list with problems (exit 1)
+        fail(f"{path}: no such file (`sourcewatch where` shows the configured one)", EXIT_USAGE)
     sources, problems = check_sources(path)
     if json:
         print_json(
@@ -277,6 +293,13 @@ def poll(
             source = find_source(_watch_list(settings), name)
         except LookupError as exc:
             fail(str(exc), EXIT_USAGE)
+    if not source.enabled:
+        # Polling it anyway would end, on a missing credential, in advice to disable it.
+        fail(
+            f"source {name!r} is disabled (enabled = false in {settings.sources_file}); "
+            "set enabled = true to poll it",
+            EXIT_USAGE,
+        )
 
     async def run():  # type: ignore[no-untyped-def]
         async with Http(settings.net) as http:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sourcewatch.config import TelegramSettings
+from sourcewatch.errors import InvalidInput
 
 DEFAULT_SESSION_DIR = Path("~/.config/sourcewatch")
 SESSION_NAME = "telegram.session"
 STRING_SESSION_NAME = "telegram.string-session"
 
 
-class LoginError(ValueError):
+class LoginError(InvalidInput):
     """Login cannot start: credentials missing or the session path is unsafe."""
 
 
