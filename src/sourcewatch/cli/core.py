@@ -27,9 +27,12 @@ from sourcewatch.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from sourcewatch.config import Settings
     from sourcewatch.records import ParsedItem
     from sourcewatch.sources.config import SourceConfig
+    from sourcewatch.sources.status import SourceStatus
 
 # Service modules are imported inside each command: `sourcewatch queue` should not
 # pay for alembic, the collectors or the matcher at start-up.
@@ -94,7 +97,7 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
     names = ", ".join(path.stem for path in lists) or "none"
     console.print(f"watchlists {len(lists)} in {settings.watchlists_dir} ({names})", markup=False)
     for warning in warnings:
-        err_console.print(f"WARNING: {warning}", style="bold", markup=False)
+        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
 
 
 @app.command()
@@ -205,8 +208,6 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
     """List the configured sources with their health (last poll, last error, items)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Table
-
     from sourcewatch.sources.status import source_statuses
     from sourcewatch.workspace import Workspace
 
@@ -219,24 +220,55 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
         for status in statuses:
             print_json(status.to_json())
         return
-    table = Table(
-        "name", "kind", "target", "every", "areas", "health", "items",
-        "last success", "next poll", "last error",
-    )  # fmt: skip
+    console.print(sources_table(statuses, console.width))
+
+
+MEDIUM_TABLE = 120  # columns from which kind and interval fit
+WIDE_TABLE = 180  # ... and target, areas and next poll
+LAST_ERROR_CHARS = 200
+
+
+def sources_table(statuses: list[SourceStatus], width: int) -> Table:
+    """The watch list as a table that fits ``width``: narrower terminals get fewer columns
+    (``--json`` has them all), only the last error wraps, and an error cut at
+    LAST_ERROR_CHARS ends in an ellipsis, so a shortened error never reads as whole."""
+    from rich import box
+    from rich.table import Table
+
+    medium, wide = width >= MEDIUM_TABLE, width >= WIDE_TABLE
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=24)
+    if medium:
+        table.add_column("kind", no_wrap=True)
+        table.add_column("every", no_wrap=True)
+    if wide:
+        table.add_column("target", no_wrap=True, overflow="ellipsis", max_width=30)
+        table.add_column("areas", no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column("health", no_wrap=True)
+    table.add_column("items", no_wrap=True, justify="right")
+    table.add_column("last success", no_wrap=True)
+    if wide:
+        table.add_column("next poll", no_wrap=True)
+    table.add_column("last error", overflow="fold", min_width=20)
+    short = "%Y-%m-%d %H:%M" if medium else "%m-%d %H:%M"
     for s in statuses:
-        table.add_row(
-            safe(s.name),
-            s.kind,
-            safe(s.target),
-            _human_interval(s.interval_seconds),
-            ",".join(s.areas),
-            s.health,
-            str(s.items),
-            _short_time(s.last_success_at),
-            _short_time(s.next_poll_at),
-            safe(s.last_error or "")[:80],
-        )
-    console.print(table)
+        cells = [safe(s.name)]
+        if medium:
+            cells += [s.kind, _human_interval(s.interval_seconds)]
+        if wide:
+            cells += [safe(s.target), ",".join(s.areas)]
+        cells += [s.health, str(s.items), _short_time(s.last_success_at, short)]
+        if wide:
+            cells.append(_short_time(s.next_poll_at, short))
+        cells.append(clip(safe(s.last_error or ""), LAST_ERROR_CHARS))
+        table.add_row(*cells)
+    return table
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @sources_app.command("check")
@@ -324,8 +356,8 @@ def poll(
         )
 
 
-def _short_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+def _short_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.strftime(fmt) if value else "-"
 
 
 def _human_interval(seconds: float) -> str:

@@ -87,7 +87,7 @@ def _warn_if_useless(settings: Settings) -> None:
     explicit = settings.sources_file != Settings.model_fields["sources_file"].default
     sources = load_watch_list(settings.sources_file, required=explicit)
     for warning in readiness_warnings(settings, len(sources)):
-        err_console.print(f"WARNING: {warning}", style="bold", markup=False)
+        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
 
 
 @app.command()
