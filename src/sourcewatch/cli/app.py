@@ -10,7 +10,6 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,11 +20,11 @@ from sourcewatch.text.sanitize import terminal_safe
 class SourcewatchGroup(TyperGroup):
     """The root command group: maps ``SourcewatchError`` to a message and exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # Any: typer vendors its own click Context
         try:
             return super().invoke(ctx)
         except SourcewatchError as exc:
-            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
+            typer.echo(f"error: {terminal_safe(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
 
 
