@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,15 +225,17 @@ def _status(name: str, error: str | None) -> SourceStatus:
 @pytest.mark.parametrize("width", [80, 100, 120, 200])
 def test_the_sources_table_fits_the_terminal_and_marks_a_cut_error(width: int) -> None:
     error = "unreachable: " + "connect timeout to t.me after 3 retries; " * 5 + "END"
-    statuses = [_status("tg-rybar", error), _status("tg-amaq-news-agency", None)]
-    console = Console(width=width, record=True, markup=False, color_system=None)
+    never = replace(_status("tg-amaq-news-agency", None), last_polled_at=None, items=0)
+    statuses = [_status("tg-rybar", error), never]
+    # As the CLI's console: soft_wrap, so nothing but the table's own layout keeps it narrow.
+    console = Console(width=width, record=True, markup=False, color_system=None, soft_wrap=True)
     console.print(sources_table(statuses, width))
     lines = [line for line in console.export_text().splitlines() if line.strip()]
     assert all(len(line) <= width for line in lines), "\n".join(lines)
     assert "last error" in lines[0] and "health" in lines[0]
     text = "\n".join(lines)
     rybar = next(line for line in lines if "tg-rybar" in line)
-    assert "failing" in rybar and "unreachable: connect" in rybar
+    assert "failing" in rybar and "unreachable:" in rybar
     assert "…" in text and "END" not in text  # the error is cut at 200 characters, marked
     assert ("target" in lines[0]) == (width >= 180)
     assert ("kind" in lines[0]) == (width >= 120)

@@ -249,7 +249,7 @@ def sources_table(statuses: list[SourceStatus], width: int) -> Table:
     table.add_column("last success", no_wrap=True)
     if wide:
         table.add_column("next poll", no_wrap=True)
-    table.add_column("last error", overflow="fold", min_width=20)
+    table.add_column("last error", overflow="fold", min_width=10)
     short = "%Y-%m-%d %H:%M" if medium else "%m-%d %H:%M"
     for s in statuses:
         cells = [safe(s.name)]
