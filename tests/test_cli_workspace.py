@@ -239,3 +239,21 @@ def test_the_sources_table_fits_the_terminal_and_marks_a_cut_error(width: int) -
     assert "…" in text and "END" not in text  # the error is cut at 200 characters, marked
     assert ("target" in lines[0]) == (width >= 180)
     assert ("kind" in lines[0]) == (width >= 120)
+
+
+def test_no_message_or_table_cell_is_read_as_rich_markup() -> None:
+    """ "([[alerts]] in the config file)" printed as "([] in the config file)", and a
+    source's "[label]" vanished: the CLI's consoles take every string literally."""
+    from rich.table import Table
+
+    from sourcewatch.cli.common import console, err_console
+
+    for target in (console, err_console):
+        with target.capture() as captured:
+            target.print("no alert channels ([[alerts]] in the config file) [bold]x[/bold]")
+            table = Table("title")
+            table.add_row("[label] [red]hostile[/red]")
+            target.print(table)
+        text = captured.get()
+        assert "([[alerts]] in the config file) [bold]x[/bold]" in text
+        assert "[label] [red]hostile[/red]" in text
