@@ -1,4 +1,5 @@
 # sourcewatch daemon image: docker build -t sourcewatch . && docker run -v sw-data:/data sourcewatch
+# (podman build / podman run work the same way)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +28,15 @@ ENV SOURCEWATCH_CONFIG=/app/config/sourcewatch.toml \
     SOURCEWATCH_DATA_DIR=/data \
     SOURCEWATCH_SOURCES_FILE=/app/config/sources.toml \
     SOURCEWATCH_WATCHLISTS_DIR=/app/watchlists \
-    SOURCEWATCH_SCHEDULER__METRICS_HOST=0.0.0.0
+    SOURCEWATCH_SCHEDULER__METRICS_HOST=0.0.0.0 \
+    SOURCEWATCH_SCHEDULER__GRACE_SECONDS=8 \
+    XDG_CONFIG_HOME=/data/config
+
+# GRACE_SECONDS=8: `docker stop` waits 10 s before SIGKILL, so in-flight polls get 8 s and
+# the daemon exits before the kill. For a longer grace, raise both together:
+#   docker run --stop-timeout 30 -e SOURCEWATCH_SCHEDULER__GRACE_SECONDS=20 ...
+# XDG_CONFIG_HOME on the volume: `sourcewatch telegram login` stores its session in
+# /data/config/sourcewatch/ (HOME is /app, the source tree, where a session is refused).
 
 RUN mkdir -p /data && chown sourcewatch:sourcewatch /data
 VOLUME ["/data"]

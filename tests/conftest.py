@@ -41,11 +41,12 @@ PG_ADMIN_URL = os.environ.get(
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's SOURCEWATCH_* variables."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's SOURCEWATCH_* variables or user config file."""
     for name in list(os.environ):
         if name.startswith("SOURCEWATCH_") and not name.startswith("SOURCEWATCH_TEST_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
 
 
 @pytest.fixture(scope="session")

@@ -126,3 +126,26 @@ def test_an_uninitialised_database_and_repeated_names_are_usage_errors(
     path.write_text(path.read_text() + '[[alerts]]\nname = "desk"\nurl = "json://h/y"\n')
     code, output = run(path, "test", "desk")
     assert code == 2 and "names must be unique; repeated: desk" in output
+
+
+def test_deliver_says_how_many_entries_the_rate_limit_holds_and_until_when(
+    config: Path, httpserver: HTTPServer
+) -> None:
+    limited = config.read_text().replace('name = "desk"\n', 'name = "desk"\nmax_per_minute = 1\n')
+    config.write_text(limited)
+    code, output = run(config, "deliver")
+    assert code == 0, output
+    assert "desk: 1 message(s), 1 entries; ok; 1 entries held by the rate limit until 20" in output
+    assert len(hook_messages(httpserver)) == 1
+
+
+def test_no_channels_names_the_config_table_literally(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "none.toml"
+    path.write_text(
+        f"data_dir = {json.dumps(str(settings.data_dir))}\n"
+        f"database_url = {json.dumps(settings.resolved_database_url)}\n"
+    )
+    Workspace.open(load_settings(path)).close()
+    code, output = run(path)
+    assert code == 0
+    assert "no alert channels configured ([[alerts]] in the config file)" in output

@@ -63,6 +63,7 @@ def test_dry_run_prints_items_and_stores_nothing(env: dict[str, str], tmp_path: 
     assert code == 0 and "hello" in out and "\x1b" not in out
     code, out = run(env, "import", str(saved), "--source", "amaq", "--dry-run", "--json")
     assert json.loads(out.splitlines()[0])["external_id"] == "1"
+    assert run(env, "init")[0] == 0
     code, out = run(env, "sources", "--json")
     assert json.loads(out)["items"] == 0
 
@@ -95,6 +96,7 @@ def test_verify_exits_1_and_names_a_missing_object(
 
 
 def test_sources_lists_health_and_check_names_lines(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "init")[0] == 0
     code, out = run(env, "sources", "--json")
     status = json.loads(out)
     assert code == 0 and status["name"] == "amaq" and status["health"] == "never polled"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.config import ConfigError, load_settings
+from sourcewatch.config import ConfigError, load_settings, locate_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_the_shipped_config_file_is_valid_and_documents_every_setting() -> None:
     settings = load_settings(shipped)
     text = shipped.read_text()
     for name, field in type(settings).model_fields.items():
-        if name == "config_file":
+        if field.exclude:  # config_file, config_reason, origins: set by load_settings
             continue
         assert name in text, f"{name} is not documented in config/sourcewatch.toml"
         sub = field.default_factory() if field.default_factory else None
@@ -120,3 +120,66 @@ def test_bad_environment_settings_are_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "[net]\nretrys = 3\n",
+            r"sw.toml: \[net\] has no setting 'retrys'; did you mean 'retries'\?",
+        ),
+        ("[scheduler]\ntick = 1\n", r"sw.toml: \[scheduler\] has no setting 'tick'"),
+        ("datadir = 'x'\n", r"sw.toml: the top level has no setting 'datadir'; did you mean"),
+        (
+            "[[alerts]]\nname = 'a'\nurl = 'json://x'\nmin_prio = 1\n",
+            r"sw.toml: \[\[alerts\]\] #1 has no setting 'min_prio'",
+        ),
+    ],
+)
+def test_a_misspelt_key_in_any_section_names_file_section_and_key(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    config = tmp_path / "sw.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)
+
+
+def test_config_search_order_ends_in_the_user_config_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    xdg = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    assert locate_config(None)[0] is None
+    assert "searched config/sourcewatch.toml" in locate_config(None)[1]
+    user = xdg / "sourcewatch" / "sourcewatch.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('data_dir = "/srv/sw"\n')
+    assert locate_config(None) == (user, "the user config file")
+    local = tmp_path / "config" / "sourcewatch.toml"
+    local.parent.mkdir()
+    local.write_text("")
+    assert locate_config(None)[0] == Path("config/sourcewatch.toml")
+    monkeypatch.setenv("SOURCEWATCH_CONFIG", str(user))
+    assert locate_config(None) == (user, "$SOURCEWATCH_CONFIG")
+    assert locate_config(local) == (local, "--config")
+
+
+def test_relative_paths_in_a_config_file_follow_the_file_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "config").mkdir(parents=True)
+    config = workspace / "config" / "sourcewatch.toml"
+    config.write_text('data_dir = "storage"\nsources_file = "config/sources.toml"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(config)
+    assert settings.data_dir == workspace / "storage"
+    assert settings.sources_file == workspace / "config" / "sources.toml"
+    assert settings.origins["data_dir"] == f"set in {config}"
+    monkeypatch.setenv("SOURCEWATCH_DATA_DIR", "rel")
+    assert load_settings(config).data_dir == Path("rel")

@@ -148,3 +148,67 @@ def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
     ignored = (REPO / ".dockerignore").read_text().split()
     for name in (".git", ".venv", "storage"):
         assert name in ignored
+
+
+DOCKER_DEFAULT_STOP_SECONDS = 10.0
+
+
+def test_the_image_stops_within_dockers_default_timeout() -> None:
+    """`docker stop` kills after 10 s unless --stop-timeout says otherwise: the image's
+    grace period must end before that (the daemon took 11.8 s with grace 20)."""
+    grace = float(dockerfile_env()["SOURCEWATCH_SCHEDULER__GRACE_SECONDS"])
+    assert grace + 1 < DOCKER_DEFAULT_STOP_SECONDS
+
+
+def test_telegram_login_has_a_default_session_path_in_the_image() -> None:
+    """HOME is the WORKDIR (the source tree, where a session is refused): the user config
+    dir must be elsewhere, on the data volume so the session survives the container."""
+    env = dockerfile_env()
+    workdir = Path(re.findall(r"^WORKDIR (\S+)", DOCKERFILE, re.M)[-1])
+    config_home = Path(env["XDG_CONFIG_HOME"])
+    assert workdir not in (config_home, *config_home.parents)
+    assert Path(env["SOURCEWATCH_DATA_DIR"]) in config_home.parents
+
+
+BASE_IMAGE = re.findall(r"^FROM (\S+)", DOCKERFILE, re.M)[0]
+
+
+def _podman_with_base_image() -> str | None:
+    """Why the image cannot be built here, or None when it can: podman installed and the
+    base image already present (there is no registry to pull it from offline)."""
+    podman = shutil.which("podman")
+    if podman is None:
+        return "podman is not installed"
+    found = subprocess.run([podman, "image", "exists", BASE_IMAGE], capture_output=True, timeout=60)
+    if found.returncode != 0:
+        return f"base image {BASE_IMAGE} is not in podman's local storage (no registry here)"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_podman_with_base_image() is not None, reason=str(_podman_with_base_image()))
+def test_the_image_builds_and_runs_init_health_and_run_once(tmp_path: Path) -> None:
+    tag = "localhost/sourcewatch-test:latest"
+    build = subprocess.run(
+        ["podman", "build", "-t", tag, str(REPO)], capture_output=True, text=True, timeout=1800
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    volume = tmp_path / "data"
+    volume.mkdir(mode=0o777)
+    volume.chmod(0o777)
+
+    def inside(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["podman", "run", "--rm", "--network=none", "-v", f"{volume}:/data",
+             "--entrypoint", "sourcewatch", tag, *args],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    init = inside("init")
+    assert init.returncode == 0, init.stderr
+    assert "schema" in init.stdout
+    health = inside("health")  # no daemon beats yet: unhealthy, but it answers
+    assert health.returncode == 1 and "heartbeat" in health.stderr
+    once = inside("run", "--once")
+    assert once.returncode in (0, 1), once.stderr  # offline: sources fail, none crash
+    assert "source(s) polled" in once.stdout

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -76,3 +82,41 @@ def test_an_update_to_an_unknown_triage_status_fails_loudly(workspace: Workspace
         ).inserted_primary_key[0]
     with pytest.raises(sa.exc.IntegrityError), workspace.engine.begin() as conn:
         conn.execute(sa.update(TRIAGE).where(TRIAGE.c.id == triage_id).values(status="maybe"))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_inits_at_once_on_a_fresh_postgresql_database_both_succeed(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two replicas starting together: without the advisory lock one of them died with
+    an IntegrityError (5 of 5 trials) while creating the tables the other was creating."""
+    engine = sa.create_engine(postgres_url)
+    try:
+        for trial in range(3):
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            env = {
+                **os.environ,
+                "SOURCEWATCH_DATABASE_URL": postgres_url,
+                "SOURCEWATCH_DATA_DIR": str(tmp_path / f"data{trial}"),
+            }
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "sourcewatch", "init", "--json"],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            results = [proc.communicate(timeout=120) for proc in procs]
+            for proc, (_, err) in zip(procs, results, strict=True):
+                assert proc.returncode == 0, err
+            applied = sorted(len(json.loads(out)["migrations_applied"]) for out, _ in results)
+            assert applied[0] == 0 and applied[1] > 0  # one migrated, the other waited
+    finally:
+        engine.dispose()

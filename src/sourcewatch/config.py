@@ -9,6 +9,7 @@ print in logs or reprs.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
@@ -32,6 +33,8 @@ class ConfigError(SourcewatchError):
 class NetSettings(BaseModel):
     """Policy of the one shared HTTP client (``sourcewatch.net``)."""
 
+    model_config = {"extra": "forbid"}
+
     user_agent: str = "sourcewatch/0.1 (source monitor; +https://example.invalid/sourcewatch)"
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -50,10 +53,14 @@ class NetSettings(BaseModel):
 
 
 class MediaSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
     max_bytes: int = 50 * MiB  # larger media are recorded by URL and size, not fetched
 
 
 class TelegramSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
     web_base_url: str = "https://t.me"
     backfill_pages: int = 3  # pages of ~20 posts read backwards on a channel's first poll
     recheck_window_hours: float = 48.0
@@ -65,6 +72,8 @@ class TelegramSettings(BaseModel):
 
 
 class XSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
     api_base_url: str = "https://api.x.com"
     syndication_base_url: str = "https://cdn.syndication.twimg.com"
     oembed_base_url: str = "https://publish.twitter.com"
@@ -78,6 +87,8 @@ class XSettings(BaseModel):
 
 class SchedulerSettings(BaseModel):
     """The daemon (``sourcewatch run``): ticks, leases, backoff, maintenance, health."""
+
+    model_config = {"extra": "forbid"}
 
     tick_seconds: float = Field(default=2.0, gt=0)  # how often due sources are claimed
     # Polls fetching at once per replica (per host: net settings); as many more may wait
@@ -140,6 +151,8 @@ class AlertSettings(BaseModel):
 class EvidenceSettings(BaseModel):
     """WARC files of every fetch, evidence bundles and RFC 3161 timestamps (opt-in)."""
 
+    model_config = {"extra": "forbid"}
+
     warc_max_bytes: int = Field(default=1024 * MiB, gt=0)  # a WARC file is rolled over past it
     tsa_url: str | None = None  # RFC 3161 Time-Stamp Authority; None: nothing is ever sent
     tsa_ca_file: Path | None = None  # PEM CA (chain) the TSA's tokens are verified against
@@ -190,8 +203,10 @@ class Settings(BaseModel):
             raise ValueError(f"[[alerts]] names must be unique; repeated: {', '.join(repeated)}")
         return alerts
 
-    # Set by load_settings(); not a setting of its own.
+    # Set by load_settings(); not settings of their own (``sourcewatch where`` shows them).
     config_file: Path | None = Field(default=None, exclude=True)
+    config_reason: str = Field(default="built-in defaults", exclude=True)
+    origins: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
     def objects_dir(self) -> Path:
@@ -282,27 +297,112 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-def find_config_file(explicit: Path | None) -> Path | None:
-    """The config file to read: ``--config``, else ``$SOURCEWATCH_CONFIG``, else the default
-    path if it exists, else none (built-in defaults)."""
+USER_CONFIG_NAME = Path("sourcewatch") / "sourcewatch.toml"
+PATH_SETTINGS = ("data_dir", "sources_file", "watchlists_dir")
+
+
+def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/sourcewatch/sourcewatch.toml``, else ``~/.config/sourcewatch/...``."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / USER_CONFIG_NAME
+
+
+def locate_config(explicit: Path | None) -> tuple[Path | None, str]:
+    """The config file to read and why, in this order: ``--config``, ``$SOURCEWATCH_CONFIG``,
+    ``./config/sourcewatch.toml``, the user config file; else none (built-in defaults).
+
+    A file named explicitly (option or variable) must exist: a typo in its path would
+    otherwise run on defaults against the wrong workspace.
+    """
     if explicit is not None:
         if not explicit.is_file():
-            raise ConfigError(f"config file {explicit} does not exist")
-        return explicit
+            raise ConfigError(f"config file {explicit} (from --config) does not exist")
+        return explicit, "--config"
     from_env = os.environ.get("SOURCEWATCH_CONFIG")
     if from_env:
         path = Path(from_env)
         if not path.is_file():
             raise ConfigError(f"config file {path} (from SOURCEWATCH_CONFIG) does not exist")
-        return path
-    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+        return path, "$SOURCEWATCH_CONFIG"
+    if DEFAULT_CONFIG_FILE.is_file():
+        return DEFAULT_CONFIG_FILE, f"{DEFAULT_CONFIG_FILE} in the current directory"
+    user = user_config_file()
+    if user.is_file():
+        return user, "the user config file"
+    searched = f"{DEFAULT_CONFIG_FILE} in {Path.cwd()}, {user}"
+    return None, f"no config file found (searched {searched}): built-in defaults"
+
+
+def find_config_file(explicit: Path | None) -> Path | None:
+    """The config file ``locate_config`` chooses, without the reason."""
+    return locate_config(explicit)[0]
+
+
+def workspace_root(config_file: Path) -> Path:
+    """The directory a config file's relative paths are relative to: the parent of its
+    ``config/`` directory in the repository layout (``config/sourcewatch.toml``, whose
+    ``sources_file = "config/sources.toml"``), else the file's own directory. So
+    ``--config /srv/sw/config/sourcewatch.toml`` works from any directory."""
+    folder = config_file.resolve().parent
+    return folder.parent if folder.name == "config" else folder
+
+
+def check_known_keys(
+    data: Mapping[str, Any], model: type[BaseModel], file: Path, section: str = ""
+) -> None:
+    """Refuse a key no setting has, naming file, section and key: a misspelt
+    ``[net] retrys = 3`` would otherwise be silently ignored."""
+    for key, value in data.items():
+        field = model.model_fields.get(key)
+        if field is None or field.exclude:
+            known = [name for name, f in model.model_fields.items() if not f.exclude]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            where = section or "the top level"
+            raise ConfigError(f"{file}: {where} has no setting {key!r}{hint}")
+        nested = _section_model(field.annotation)
+        if nested is None:
+            continue
+        if isinstance(value, Mapping):
+            check_known_keys(value, nested, file, f"[{key}]")
+        elif isinstance(value, list):
+            for number, entry in enumerate(value, start=1):
+                if isinstance(entry, Mapping):
+                    check_known_keys(entry, nested, file, f"[[{key}]] #{number}")
+
+
+def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
+    resolved = dict(data)
+    for key in PATH_SETTINGS:
+        value = resolved.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            resolved[key] = str(root / value)
+        elif isinstance(value, str) and value:
+            resolved[key] = str(Path(value).expanduser())
+    return resolved
+
+
+def _origins(
+    file_data: Mapping[str, Any], env: Mapping[str, Any], path: Path | None
+) -> dict[str, str]:
+    origins = {}
+    for key in (*PATH_SETTINGS, "database_url"):
+        if key in env:
+            origins[key] = f"${ENV_PREFIX}{key.upper()}"
+        elif key in file_data:
+            origins[key] = f"set in {path}"
+        else:
+            origins[key] = "built-in default"
+    return origins
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load settings for a command: built-in defaults, then the TOML file, then the
     ``SOURCEWATCH_*`` environment, then ``overrides`` (tests use them), each overriding
-    the one before key by key."""
-    path = find_config_file(config_file)
+    the one before key by key. Relative paths in the file are relative to its
+    ``workspace_root``; those from the environment, to the current directory."""
+    path, reason = locate_config(config_file)
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -312,11 +412,18 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise ConfigError(f"{path}: {exc}") from exc
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    data = _deep_merge(_deep_merge(data, environment_layer(os.environ)), overrides)
+        check_known_keys(data, Settings, path)
+        data = _resolve_paths(data, workspace_root(path))
+    env = environment_layer(os.environ)
+    origins = _origins(data, env, path)
+    origins.update({key: "given by the caller" for key in overrides if key in origins})
+    data = _deep_merge(_deep_merge(data, env), overrides)
     try:
         settings = Settings.model_validate(data)
     except ValueError as exc:
         where = path if path is not None else "environment"
         raise ConfigError(f"invalid settings ({where}): {exc}") from exc
     settings.config_file = path
+    settings.config_reason = reason
+    settings.origins = origins
     return settings

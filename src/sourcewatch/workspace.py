@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from sourcewatch.config import Settings
+from sourcewatch.errors import MissingExtra, SourcewatchError
 from sourcewatch.store.db import make_engine, migrate
 from sourcewatch.store.objects import ObjectStore
 
@@ -23,8 +27,18 @@ class Workspace:
     _matcher: Matcher | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Workspace:
-        """Create the data dir if needed, connect, and bring the schema up to date."""
+    def open(
+        cls, settings: Settings, *, migrate_schema: bool = True, create: bool = True
+    ) -> Workspace:
+        """Create the data dir if needed, connect, and bring the schema up to date.
+
+        ``create=False`` is for commands that only read: a SQLite database that does not
+        exist is an error saying where it was looked for, not a new empty workspace
+        created in whatever directory the command happened to run in.
+        """
+        require_driver(settings.resolved_database_url)
+        if not create:
+            require_existing(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
@@ -65,3 +79,116 @@ class Workspace:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class WorkspaceNotFound(SourcewatchError):
+    """A command that only reads found no database where the settings point."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_driver(url: str) -> None:
+    """A PostgreSQL URL needs psycopg, which only the ``postgres`` extra installs: say so,
+    instead of a ModuleNotFoundError traceback from deep inside SQLAlchemy."""
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        raise MissingExtra("postgres", "the database URL is PostgreSQL but psycopg is missing")
+
+
+def require_existing(settings: Settings) -> None:
+    path = sqlite_path(settings.resolved_database_url)
+    if path is None or path.is_file():
+        return
+    origin = settings.origins.get("database_url", "built-in default")
+    if origin == "built-in default":
+        origin = f"data_dir {settings.origins.get('data_dir', 'built-in default')}"
+    raise WorkspaceNotFound(
+        f"no database at {path.resolve()} ({origin}; config: {settings.config_reason}). "
+        "Run `sourcewatch init` to create a workspace there, or point at an existing one: "
+        "run from its directory, or give --config FILE or $SOURCEWATCH_CONFIG. "
+        "`sourcewatch where` shows what is in use and why."
+    )
+
+
+@dataclass(frozen=True)
+class WhereEntry:
+    """One thing a command uses (config, data dir, database, ...), where, and why there."""
+
+    what: str
+    path: str
+    why: str
+    exists: bool | None  # None: not a local path (a PostgreSQL URL)
+
+    def to_json(self) -> dict[str, object]:
+        return {"what": self.what, "path": self.path, "why": self.why, "exists": self.exists}
+
+
+def describe_workspace(settings: Settings) -> list[WhereEntry]:
+    """What ``sourcewatch where`` prints: each path a command would use, and why.
+
+    Touches nothing: a newcomer runs it to find out why ``stats`` sees no database.
+    """
+    origins = settings.origins
+    config = settings.config_file
+    entries = [
+        WhereEntry(
+            "config",
+            str(config.resolve()) if config else "-",
+            settings.config_reason,
+            config.is_file() if config else None,
+        ),
+        _path_entry("data dir", settings.data_dir, origins.get("data_dir")),
+    ]
+    url = settings.resolved_database_url
+    db_file = sqlite_path(url)
+    db_why = origins.get("database_url", "built-in default")
+    if db_file is not None:
+        if db_why == "built-in default":
+            db_why = "SQLite in the data dir (database_url unset)"
+        entries.append(_path_entry("database", db_file, db_why))
+    else:
+        shown = make_url(url).render_as_string(hide_password=True)
+        entries.append(WhereEntry("database", shown, db_why, None))
+    entries.append(_path_entry("sources file", settings.sources_file, origins.get("sources_file")))
+    entries.append(
+        _path_entry("watchlists", settings.watchlists_dir, origins.get("watchlists_dir"))
+    )
+    return entries
+
+
+def _path_entry(what: str, path: Path, why: str | None) -> WhereEntry:
+    why = why or "built-in default"
+    if why == "built-in default" and not path.is_absolute():
+        why += ", relative to the current directory"
+    return WhereEntry(what, str(path.resolve()), why, path.exists())
+
+
+def watchlist_files(settings: Settings) -> list[Path]:
+    """The watchlist files (one per area) in the configured directory; none if absent."""
+    directory = settings.watchlists_dir
+    return sorted(directory.glob("*.toml")) if directory.is_dir() else []
+
+
+def readiness_warnings(settings: Settings, source_count: int) -> list[str]:
+    """What makes a daemon started on these settings useless, said before it starts: a
+    daemon with no sources or no watchlists runs quietly and finds nothing, typically
+    because it was started from the wrong directory."""
+    warnings = []
+    if source_count == 0:
+        warnings.append(
+            f"no sources: the watch list {settings.sources_file.resolve()} is "
+            f"{'empty' if settings.sources_file.is_file() else 'missing'}, so nothing "
+            "will be polled. Wrong directory? `sourcewatch where` shows what is in use."
+        )
+    if not watchlist_files(settings):
+        warnings.append(
+            f"no watchlists in {settings.watchlists_dir.resolve()}: nothing will match, and "
+            "only sources with queue_all = true will queue items for triage."
+        )
+    return warnings

@@ -47,6 +47,11 @@ class ChannelRun:
     failed: bool = False
     error: str | None = None
     busy: bool = False  # another replica holds the channel
+    # Entries due now but not sent by this run: the rate limit or the digest period holds
+    # them until held_until. A report of "0 messages, ok" must not hide them.
+    held: int = 0
+    held_until: datetime | None = None
+    held_by: str | None = None  # "rate limit" or "digest period"
 
 
 @dataclass
@@ -122,9 +127,17 @@ def _send_due(
         ).scalar_one()
     window_fresh = channel.window_start is None or now - channel.window_start >= RATE_WINDOW
     budget = alert.max_per_minute - (0 if window_fresh else channel.window_count)
+    window_ends = now + RATE_WINDOW if window_fresh else channel.window_start + RATE_WINDOW
     if alert.mode == "digest":
         last = channel.last_digest_at or channel.created_at
-        if now - last < timedelta(hours=alert.digest_every_hours) or budget <= 0:
+        next_digest = last + timedelta(hours=alert.digest_every_hours)
+        if now < next_digest or budget <= 0:
+            if ready:
+                run.held = _due_count(engine, alert.name, now)
+                if now < next_digest:
+                    run.held_until, run.held_by = next_digest, "digest period"
+                else:
+                    run.held_until, run.held_by = window_ends, "rate limit"
             return
         if not ready:
             if not pending_later:  # nothing new: the period starts again, no empty message
@@ -139,6 +152,25 @@ def _send_due(
     for row in ready[: max(budget, 0)]:
         if not _send(engine, alert, now, send, run, [row], digest=None):
             return
+    if len(ready) > max(budget, 0):
+        run.held = _due_count(engine, alert.name, now)
+        run.held_until, run.held_by = window_ends, "rate limit"
+
+
+def _due_count(engine: sa.Engine, name: str, now: datetime) -> int:
+    """Pending entries of a channel that are due now (all of them, not one batch)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(DELIVERY)
+                .where(
+                    DELIVERY.c.alert == name,
+                    DELIVERY.c.status == "pending",
+                    DELIVERY.c.next_attempt_at <= now,
+                )
+            ).scalar_one()
+        )
 
 
 def _send(

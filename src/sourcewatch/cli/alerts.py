@@ -61,7 +61,7 @@ def alerts_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOptio
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False) as ws:
+    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
         statuses = channel_status(ws.engine, settings.alerts, utcnow())
     if json:
         for status in statuses:
@@ -135,7 +135,7 @@ def alerts_replay(
         fail(f"--since: {exc}", EXIT_USAGE)
     settings = settings_for(config)
     now = utcnow()
-    with _database(), Workspace.open(settings, migrate_schema=False) as ws:
+    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
         queued = replay(ws.engine, settings.alerts, now - timedelta(seconds=seconds), now, channel)
     for name, count in queued.items():
         if json:
@@ -153,7 +153,7 @@ def alerts_deliver(config: ConfigOption = None, json: JsonOption = False) -> Non
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False) as ws:
+    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
         report = deliver(ws.engine, settings.alerts, utcnow(), owner=new_replica_id())
     for run in report.channels:
         if json:
@@ -167,6 +167,9 @@ def alerts_deliver(config: ConfigOption = None, json: JsonOption = False) -> Non
                 else "ok"
             )
             line = f"{run.name}: {run.messages} message(s), {run.entries} entries; {state}"
+            if run.held:
+                until = run.held_until.strftime("%Y-%m-%d %H:%M:%SZ") if run.held_until else "?"
+                line += f"; {run.held} entries held by the {run.held_by} until {until}"
             console.print(safe(line), markup=False)
     if report.failures:
         raise typer.Exit(EXIT_PROBLEM)

@@ -30,8 +30,9 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Settings file (TOML). Default: $SOURCEWATCH_CONFIG, else config/sourcewatch.toml "
-        "if present, else built-in defaults.",
+        help="Settings file (TOML). Default: $SOURCEWATCH_CONFIG, else ./config/sourcewatch.toml, "
+        "else ~/.config/sourcewatch/sourcewatch.toml, else built-in defaults "
+        "(`sourcewatch where` shows which).",
         dir_okay=False,
     ),
 ]
@@ -39,8 +40,10 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Machine-readable output (JSON; one object per line).")
 ]
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: no string we print is Rich markup. With markup on, "[[alerts]]" printed as
+# "[]" and a source's "[label]" text vanished; styles come only from Text and Table objects.
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def settings_for(config: Path | None) -> Settings:
@@ -66,11 +69,15 @@ def safe(text: str | None) -> str:
 
 @contextmanager
 def cli_errors() -> Iterator[None]:
-    """Turn the project's expected errors into a clean message and exit code 2."""
+    """Turn the project's expected errors into a clean message and their exit code.
+
+    Only ``SourcewatchError``: a ``ValueError`` from a service is a bug, not bad usage,
+    and keeps its traceback (the root group in ``cli.app`` maps errors that escape).
+    """
     try:
         yield
-    except (SourcewatchError, ValueError) as exc:
-        fail(str(exc), EXIT_USAGE)
+    except SourcewatchError as exc:
+        fail(str(exc), exc.exit_code)
 
 
 @contextmanager

@@ -27,9 +27,12 @@ from sourcewatch.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from sourcewatch.config import Settings
     from sourcewatch.records import ParsedItem
     from sourcewatch.sources.config import SourceConfig
+    from sourcewatch.sources.status import SourceStatus
 
 # Service modules are imported inside each command: `sourcewatch queue` should not
 # pay for alembic, the collectors or the matcher at start-up.
@@ -52,7 +55,7 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
     """
     from sourcewatch.sources.sync import sync_sources
     from sourcewatch.store import db
-    from sourcewatch.workspace import Workspace
+    from sourcewatch.workspace import Workspace, readiness_warnings, watchlist_files
 
     settings = settings_for(config)
     with cli_errors():
@@ -60,7 +63,11 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
         with Workspace.open(settings, migrate_schema=False) as ws:
             applied = db.migrate(ws.engine)
             sync = sync_sources(ws.engine, sources)
+    lists = watchlist_files(settings)
+    warnings = readiness_warnings(settings, len(sources))
     result = {
+        "config": str(settings.config_file) if settings.config_file else None,
+        "config_reason": settings.config_reason,
         "data_dir": str(settings.data_dir),
         "database": _redact(settings.resolved_database_url),
         "migrations_applied": applied,
@@ -69,18 +76,28 @@ def init(config: ConfigOption = None, json: JsonOption = False) -> None:
         "sources_added": sync.added,
         "sources_updated": sync.updated,
         "sources_removed": sync.removed,
+        "sources_file": str(settings.sources_file),
+        "watchlists_dir": str(settings.watchlists_dir),
+        "watchlist_files": [path.name for path in lists],
+        "warnings": warnings,
     }
     if json:
         print_json(result)
         return
-    console.print(f"data dir   {settings.data_dir}", markup=False)
+    config_file = settings.config_file.resolve() if settings.config_file else "none"
+    console.print(f"config     {config_file} ({settings.config_reason})", markup=False)
+    console.print(f"data dir   {settings.data_dir.resolve()}", markup=False)
     console.print(f"database   {result['database']} (schema {result['schema']})", markup=False)
     console.print(f"migrations {', '.join(applied) if applied else 'up to date'}", markup=False)
     console.print(
-        f"sources    {len(sources)} in watch list "
+        f"sources    {len(sources)} in watch list {settings.sources_file} "
         f"({len(sync.added)} added, {len(sync.updated)} updated, {len(sync.removed)} removed)",
         markup=False,
     )
+    names = ", ".join(path.stem for path in lists) or "none"
+    console.print(f"watchlists {len(lists)} in {settings.watchlists_dir} ({names})", markup=False)
+    for warning in warnings:
+        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
 
 
 @app.command()
@@ -100,7 +117,7 @@ def verify(
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with Workspace.open(settings) as ws:
+    with cli_errors(), Workspace.open(settings, create=False) as ws:
         report = with_progress(
             "verifying", lambda progress: verify_archive(ws, quick=quick, progress=progress), json
         )
@@ -191,38 +208,67 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
     """List the configured sources with their health (last poll, last error, items)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Table
-
     from sourcewatch.sources.status import source_statuses
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     with cli_errors():
         configured = _watch_list(settings)
-        with Workspace.open(settings) as ws:
+        with Workspace.open(settings, create=False) as ws:
             statuses = source_statuses(ws, configured)
     if json:
         for status in statuses:
             print_json(status.to_json())
         return
-    table = Table(
-        "name", "kind", "target", "every", "areas", "health", "items",
-        "last success", "next poll", "last error",
-    )  # fmt: skip
+    console.print(sources_table(statuses, console.width))
+
+
+MEDIUM_TABLE = 120  # columns from which kind and interval fit
+WIDE_TABLE = 180  # ... and target, areas and next poll
+LAST_ERROR_CHARS = 200
+
+
+def sources_table(statuses: list[SourceStatus], width: int) -> Table:
+    """The watch list as a table that fits ``width``: narrower terminals get fewer columns
+    (``--json`` has them all), only the last error wraps, and an error cut at
+    LAST_ERROR_CHARS ends in an ellipsis, so a shortened error never reads as whole."""
+    from rich import box
+    from rich.table import Table
+
+    medium, wide = width >= MEDIUM_TABLE, width >= WIDE_TABLE
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=24)
+    if medium:
+        table.add_column("kind", no_wrap=True)
+        table.add_column("every", no_wrap=True)
+    if wide:
+        table.add_column("target", no_wrap=True, overflow="ellipsis", max_width=30)
+        table.add_column("areas", no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column("health", no_wrap=True)
+    table.add_column("items", no_wrap=True, justify="right")
+    table.add_column("last success", no_wrap=True)
+    if wide:
+        table.add_column("next poll", no_wrap=True)
+    table.add_column("last error", overflow="fold", min_width=10)
+    short = "%Y-%m-%d %H:%M" if medium else "%m-%d %H:%M"
     for s in statuses:
-        table.add_row(
-            safe(s.name),
-            s.kind,
-            safe(s.target),
-            _human_interval(s.interval_seconds),
-            ",".join(s.areas),
-            s.health,
-            str(s.items),
-            _short_time(s.last_success_at),
-            _short_time(s.next_poll_at),
-            safe(s.last_error or "")[:80],
-        )
-    console.print(table)
+        cells = [safe(s.name)]
+        if medium:
+            cells += [s.kind, _human_interval(s.interval_seconds)]
+        if wide:
+            cells += [safe(s.target), ",".join(s.areas)]
+        cells += [s.health, str(s.items), _short_time(s.last_success_at, short)]
+        if wide:
+            cells.append(_short_time(s.next_poll_at, short))
+        cells.append(clip(safe(s.last_error or ""), LAST_ERROR_CHARS))
+        table.add_row(*cells)
+    return table
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @sources_app.command("check")
@@ -238,6 +284,8 @@ def sources_check(
 
     settings = settings_for(config)
     path = file or settings.sources_file
+    if not path.is_file():  # bad input (exit 2), not a watch list with problems (exit 1)
+        fail(f"{path}: no such file (`sourcewatch where` shows the configured one)", EXIT_USAGE)
     sources, problems = check_sources(path)
     if json:
         print_json(
@@ -277,6 +325,13 @@ def poll(
             source = find_source(_watch_list(settings), name)
         except LookupError as exc:
             fail(str(exc), EXIT_USAGE)
+    if not source.enabled:
+        # Polling it anyway would end, on a missing credential, in advice to disable it.
+        fail(
+            f"source {name!r} is disabled (enabled = false in {settings.sources_file}); "
+            "set enabled = true to poll it",
+            EXIT_USAGE,
+        )
 
     async def run():  # type: ignore[no-untyped-def]
         async with Http(settings.net) as http:
@@ -301,8 +356,8 @@ def poll(
         )
 
 
-def _short_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+def _short_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.strftime(fmt) if value else "-"
 
 
 def _human_interval(seconds: float) -> str:

@@ -21,6 +21,8 @@ from sourcewatch.cli.common import (
     safe,
     settings_for,
 )
+from sourcewatch.config import Settings
+from sourcewatch.errors import SourcewatchError
 
 # The scheduler, the database layer and the matcher are imported inside each command,
 # so that other commands start fast.
@@ -60,6 +62,7 @@ def run(
     settings = settings_for(config)
     setup_logging(settings.log_level)
     with cli_errors():
+        _warn_if_useless(settings)
         try:
             summary = run_daemon(settings, once=once, metrics_port=metrics_port)
         except (DaemonAlreadyRunning, WatchlistError) as exc:
@@ -74,6 +77,17 @@ def run(
                 markup=False,
             )
         raise typer.Exit(EXIT_OK if summary.ok else EXIT_PROBLEM)
+
+
+def _warn_if_useless(settings: Settings) -> None:
+    """Loudly, on stderr, before the daemon starts: no sources or no watchlists."""
+    from sourcewatch.sources.config import load_watch_list
+    from sourcewatch.workspace import readiness_warnings
+
+    explicit = settings.sources_file != Settings.model_fields["sources_file"].default
+    sources = load_watch_list(settings.sources_file, required=explicit)
+    for warning in readiness_warnings(settings, len(sources)):
+        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
 
 
 @app.command()
@@ -98,7 +112,7 @@ def health(
 
     settings = settings_for(config)
     try:
-        with Workspace.open(settings, migrate_schema=False) as ws:
+        with Workspace.open(settings, migrate_schema=False, create=False) as ws:
             if db.current_revision(ws.engine) != db.head_revision():
                 result = Health(False, "database schema is not up to date (sourcewatch init)", [])
             else:
@@ -111,6 +125,8 @@ def health(
     except sa.exc.SQLAlchemyError as exc:
         reason = f"database does not answer: {str(getattr(exc, 'orig', exc)).strip()[:300]}"
         result = Health(False, reason, [])
+    except SourcewatchError as exc:  # no database yet, or the postgres extra missing
+        result = Health(False, str(exc), [])
     if json:
         print_json({"ok": result.ok, "reason": result.reason})
     elif result.ok:
@@ -129,7 +145,7 @@ def stats(config: ConfigOption = None, json: JsonOption = False) -> None:
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with cli_errors(), Workspace.open(settings) as ws:
+    with cli_errors(), Workspace.open(settings, create=False) as ws:
         result = gather_stats(ws.engine, utcnow(), settings.scheduler.heartbeat_stale_seconds)
     if json:
         print_json(result.to_json())

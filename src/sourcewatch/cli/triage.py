@@ -61,7 +61,7 @@ def _workspace(settings: Settings, *, migrate: bool = False) -> Workspace:
     ``sourcewatch init`` (or the daemon) brings the schema up to date."""
     from sourcewatch.workspace import Workspace
 
-    return Workspace.open(settings, migrate_schema=migrate)
+    return Workspace.open(settings, migrate_schema=migrate, create=False)
 
 
 def _read(ws: Workspace) -> sa.Connection:

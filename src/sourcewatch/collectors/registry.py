@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sourcewatch.collectors.base import Collector, CollectorError
+from sourcewatch.errors import InvalidInput
 
 # kind -> "module:Class" implementing Collector
 COLLECTORS: dict[str, str] = {
@@ -53,7 +54,7 @@ def get_format(name: str) -> Callable[..., Any]:
         spec = FORMATS[name]
     except KeyError:
         known = ", ".join(sorted(FORMATS))
-        raise ValueError(f"unknown import format {name!r}; known: {known}") from None
+        raise InvalidInput(f"unknown import format {name!r}; known: {known}") from None
     return _load(spec)
 
 

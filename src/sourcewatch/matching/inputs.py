@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sourcewatch.errors import InvalidInput
+
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # one text to match; larger is certainly not a post
 
 
-class MatchInputError(ValueError):
+class MatchInputError(InvalidInput):
     """An input file that cannot be read as text to match."""
 
 

@@ -19,10 +19,12 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from sourcewatch.errors import InvalidInput
+
 Span = tuple[int, int]
 
 
-class QuerySyntaxError(ValueError):
+class QuerySyntaxError(InvalidInput):
     def __init__(self, message: str, column: int) -> None:
         super().__init__(f"{message} (column {column})")
         self.column = column

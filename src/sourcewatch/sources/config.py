@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sourcewatch.errors import SourcewatchError
+from sourcewatch.errors import InvalidInput, SourcewatchError
 from sourcewatch.store.tables import SOURCE_KINDS
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -30,10 +30,10 @@ def parse_duration(text: str | int | float) -> float:
     else:
         match = _INTERVAL.match(str(text))
         if not match:
-            raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 5m, 2h, 1d)")
+            raise InvalidInput(f"not a duration: {text!r} (use e.g. 90s, 5m, 2h, 1d)")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
+        raise InvalidInput(f"duration must be positive: {text!r}")
     return seconds
 
 

@@ -80,8 +80,30 @@ def alembic_config(engine: sa.Engine) -> AlembicConfig:
     return config
 
 
+# pg_advisory_lock key that serializes migrations across processes ("sw-migr").
+MIGRATION_LOCK_KEY = 0x73772D6D69677200
+
+
 def migrate(engine: sa.Engine) -> list[str]:
-    """Upgrade the schema to the newest migration; return the revisions applied."""
+    """Upgrade the schema to the newest migration; return the revisions applied.
+
+    On PostgreSQL an advisory lock serializes concurrent callers (two replicas running
+    ``init`` on a fresh database): the second waits, then finds the schema at head,
+    instead of failing on the first one's half-created tables. SQLite's write lock
+    already serializes them.
+    """
+    if engine.dialect.name != "postgresql":
+        return _upgrade(engine)
+    with engine.connect() as lock:
+        lock.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            return _upgrade(engine)
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            lock.commit()
+
+
+def _upgrade(engine: sa.Engine) -> list[str]:
     from alembic import command
     from alembic.script import ScriptDirectory
 

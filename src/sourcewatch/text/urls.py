@@ -37,6 +37,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sourcewatch.errors import InvalidInput
+
 TRACKING_PARAMS = frozenset(
     {
         "fbclid",
@@ -87,17 +89,21 @@ _BAD_HOST_CHARS = re.compile(r"[\s<>\"{}|\\^`/?#@]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
+class InvalidURL(InvalidInput):
+    """A URL that cannot be read (no host, bad port, impossible host characters)."""
+
+
 def canonical_url(url: str) -> str:
     """The one spelling of ``url`` (see the module docstring for the rules).
 
     A URL without a scheme (``x.com/a/status/1``) is read as https. A URL that
     is not http(s) is returned stripped but otherwise unchanged. Raises
-    ``ValueError`` for an empty string or an unparsable URL (bad port,
-    unbalanced IPv6 brackets).
+    ``InvalidURL`` (a ``ValueError``) for an empty string or an unparsable URL (bad
+    port, unbalanced IPv6 brackets).
     """
     text = url.strip()
     if not text:
-        raise ValueError("empty URL")
+        raise InvalidURL("empty URL")
     if not _SCHEME.match(text):
         text = "https://" + text.lstrip("/")
     parts = urlsplit(text)
@@ -106,10 +112,13 @@ def canonical_url(url: str) -> str:
         return text
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise ValueError(f"URL has no host: {url!r}")
+        raise InvalidURL(f"URL has no host: {url!r}")
     if _BAD_HOST_CHARS.search(host):
-        raise ValueError(f"URL host has characters no host can have: {url!r}")
-    port = parts.port  # raises ValueError for a non-numeric or out-of-range port
+        raise InvalidURL(f"URL host has characters no host can have: {url!r}")
+    try:
+        port = parts.port
+    except ValueError as exc:  # a non-numeric or out-of-range port
+        raise InvalidURL(f"URL has a bad port: {url!r}") from exc
     if host in X_HOSTS:
         return _canonical_x(parts.path, parts.query, parts.fragment)
     if host in TELEGRAM_HOSTS:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_STATUSES
 from sourcewatch.text.sanitize import terminal_safe
@@ -58,7 +59,9 @@ class ExportFilter:
     def __post_init__(self) -> None:
         for status in self.statuses:
             if status not in TRIAGE_STATUSES:
-                raise ValueError(f"unknown status {status!r}; one of {', '.join(TRIAGE_STATUSES)}")
+                raise InvalidInput(
+                    f"unknown status {status!r}; one of {', '.join(TRIAGE_STATUSES)}"
+                )
 
 
 def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]]:
@@ -132,7 +135,7 @@ def render(rows: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     elif fmt == "md":
         yield from _markdown(rows)
     else:
-        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
 def _csv(rows: list[dict[str, Any]]) -> Iterator[str]:

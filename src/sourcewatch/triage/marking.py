@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.errors import InvalidInput, SourcewatchError
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.triage.entries import add_event, entry_id_for_item, sync_sort_keys
@@ -22,7 +23,7 @@ MAX_TAG_CHARS = 50
 MAX_NOTE_CHARS = 10_000
 
 
-class TriageError(Exception):
+class TriageError(SourcewatchError):
     """A queue operation could not be done; the message says why."""
 
 
@@ -59,14 +60,16 @@ class MarkChange:
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in TRIAGE_STATUSES:
-            raise ValueError(f"unknown status {self.status!r}; one of {', '.join(TRIAGE_STATUSES)}")
+            raise InvalidInput(
+                f"unknown status {self.status!r}; one of {', '.join(TRIAGE_STATUSES)}"
+            )
         if self.status is None and self.note is None and not self.tags and self.assignee is None:
-            raise ValueError("nothing to change: give a status, note, tag or assignee")
+            raise InvalidInput("nothing to change: give a status, note, tag or assignee")
         for tag in self.tags:
             if not tag.strip() or len(tag) > MAX_TAG_CHARS:
-                raise ValueError(f"tags must be 1-{MAX_TAG_CHARS} characters: {tag!r}")
+                raise InvalidInput(f"tags must be 1-{MAX_TAG_CHARS} characters: {tag!r}")
         if self.note is not None and len(self.note) > MAX_NOTE_CHARS:
-            raise ValueError(f"note longer than {MAX_NOTE_CHARS} characters")
+            raise InvalidInput(f"note longer than {MAX_NOTE_CHARS} characters")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import (
     ITEM,
@@ -47,9 +48,11 @@ class QueueFilter:
     def __post_init__(self) -> None:
         unknown = [s for s in self.statuses if s not in TRIAGE_STATUSES]
         if unknown:
-            raise ValueError(f"unknown status {unknown[0]!r}; one of {', '.join(TRIAGE_STATUSES)}")
+            raise InvalidInput(
+                f"unknown status {unknown[0]!r}; one of {', '.join(TRIAGE_STATUSES)}"
+            )
         if self.limit < 1:
-            raise ValueError("limit must be at least 1")
+            raise InvalidInput("limit must be at least 1")
 
 
 @dataclass
