@@ -84,18 +84,18 @@ def test_cite_snapshot_and_recheck_end_to_end(
         env, "cite", str(report), "--allow-private", "--out", str(manifest), "--json"
     )
     assert code == 1  # /b is dead
-    assert json.loads(out)["captured"] == 1
+    assert json.loads(out)["live"] == 1
     written = json.loads(manifest.read_text(encoding="utf-8"))
-    assert [u["status"] for u in written["footnotes"][0]["urls"]] == ["captured", "dead"]
+    assert [u["status"] for u in written["footnotes"][0]["urls"]] == ["live", "deleted"]
 
     code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--json")
     assert code == 0
     line = json.loads(out)
-    assert (line["status"], line["reused"]) == ("captured", True)
+    assert (line["status"], line["reused"]) == ("live", True)
 
     code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--force")
     assert code == 0
-    assert "captured" in out and "archive id" in out and "warc" in out
+    assert "live" in out and "archive id" in out and "warc" in out
 
     server.clear()
     server.expect_request("/a").respond_with_data(b"%PDF a, edited", content_type="application/pdf")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
-CITATION_STATUSES = ("captured", "dead", "blocked", "error", "no-url")
+CITATION_STATUSES = ("live", "deleted", "unreachable", "blocked", "no-url")  # see citations.status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
