@@ -231,23 +231,29 @@ class Http:
     async def _resolved_hop(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
         """One hop, remembering a host name that did not resolve (see UNRESOLVED_TTL)."""
         host = (urlsplit(url).hostname or "").lower()
-        remembered = self._unresolved.get(host)
-        if remembered is not None:
-            until, failure = remembered
-            if self._clock() < until:
-                raise NameNotResolved(url, failure.problem, no_such_name=failure.no_such_name)
-            del self._unresolved[host]
+        self._raise_if_unresolved(url, host)
         try:
             if exchange.guard:
                 await check_public_host(url)
             return await self._one_hop(url, request_url, exchange)
         except NameNotResolved as exc:
             self._unresolved[host] = (self._clock() + UNRESOLVED_TTL, exc)
+            self._limiter.unsent(host)
             raise
+
+    def _raise_if_unresolved(self, url: str, host: str) -> None:
+        remembered = self._unresolved.get(host)
+        if remembered is None:
+            return
+        until, failure = remembered
+        if self._clock() < until:
+            raise NameNotResolved(url, failure.problem, no_such_name=failure.no_such_name)
+        del self._unresolved[host]
 
     async def _one_hop(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
         host = (urlsplit(url).hostname or "").lower()
         async with self._limiter.slot(host):
+            self._raise_if_unresolved(url, host)  # it failed while this request queued
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
                     return await self._exchange(url, request_url, exchange)
