@@ -240,4 +240,4 @@ def test_an_offline_cite_of_the_seed_report_is_fast_and_claims_no_deletion(
     # (a second request queued before the first one's DNS failure was known).
     assert len(slept) <= 2 and sum(slept) <= 2 * settings.net.per_host_interval
     # A failed name is remembered: hosts are asked again only by requests already in flight.
-    assert len(set(calls)) == 32 and len(calls) < 50
+    assert len(set(calls)) == 32 and len(calls) < 95  # without the memory: about 125
