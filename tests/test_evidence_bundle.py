@@ -289,3 +289,26 @@ def test_a_photo_post_bundles_the_photo_bytes_under_the_reference_index_keys(
 
     assert keys(ours) == keys(reference.getvalue())
     assert ("me,t)/s/topwar_official?after=70990&before=71010", "20230228140000") in keys(ours)
+
+
+def test_a_bundle_of_an_imported_file_names_no_local_path(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from sourcewatch.ingest.imports import import_file
+
+    saved = tmp_path / "home" / "analyst" / "Desktop" / "topwar.html"
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(TOPWAR)
+    source = SourceConfig(name="topwar", kind="telegram", target="topwar_official")
+    import_file(workspace, saved, source, "telegram-html")
+    out = tmp_path / "imported.wacz"
+    bundle.build_bundle(workspace, [1], out)
+    assert verify_bundle(out).ok
+    with zipfile.ZipFile(out) as wacz:
+        for name in wacz.namelist():
+            data = wacz.read(name)
+            if name.endswith(".gz"):
+                import gzip
+
+                data = gzip.decompress(data)
+            assert b"file:" not in data and b"/home/analyst" not in data, name
