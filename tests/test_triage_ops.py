@@ -303,3 +303,25 @@ def test_history_of_an_unqueued_item_is_an_error(workspace: Workspace) -> None:
     with workspace.engine.connect() as conn:
         assert item_detail(conn, ids["1"]).entry is None
         assert conn.execute(sa.text("SELECT count(*) FROM triage")).scalar() == 0
+
+
+def test_a_relevant_post_deleted_at_the_source_is_flagged_with_a_history_event(
+    workspace: Workspace, queued: dict[str, int]
+) -> None:
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    do_mark(workspace, queued["1"], status="relevant")
+    do_mark(workspace, queued["3"], status="irrelevant")
+    gone = [ParsedItem(external_id=e, deleted=True) for e in ("1", "3")]
+    ingest(workspace, channel("sahel_watch", weight=2), PollResult([], gone), now=LATER + HOUR)
+    with workspace.engine.connect() as conn:
+        relevant = item_detail(conn, queued["1"])
+        ignored = item_detail(conn, queued["3"])
+        events = history(conn, queued["1"])
+        quiet = history(conn, queued["3"])
+    assert relevant.entry is not None and "source-deleted" in relevant.entry["tags"]
+    assert events[-1].action == "source-deleted" and events[-1].analyst == "sourcewatch"
+    assert ignored.entry is not None and "source-deleted" not in ignored.entry["tags"]
+    assert relevant.deleted_at is not None
+    assert all(event.action != "source-deleted" for event in quiet)
