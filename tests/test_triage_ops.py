@@ -325,3 +325,29 @@ def test_a_relevant_post_deleted_at_the_source_is_flagged_with_a_history_event(
     assert ignored.entry is not None and "source-deleted" not in ignored.entry["tags"]
     assert relevant.deleted_at is not None
     assert all(event.action != "source-deleted" for event in quiet)
+
+
+def test_an_edited_decided_post_stays_in_the_default_export_with_its_state(
+    workspace: Workspace, queued: dict[str, int]
+) -> None:
+    do_mark(workspace, queued["2"], status="relevant")
+    do_mark(workspace, queued["1"], status="relevant")
+    sahel = channel("sahel_watch", weight=2)
+    ingest_posts(workspace, sahel, [Post("2", WAGNER + " Update: 40 vehicles.")], now=LATER)
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    gone = [ParsedItem(external_id="1", deleted=True)]
+    ingest(workspace, sahel, PollResult([], gone), now=LATER + HOUR)
+    with workspace.engine.connect() as conn:
+        rows = {row["item_id"]: row for row in export_rows(conn, ExportFilter())}
+    assert set(rows) == {queued["1"], queued["2"]}
+    edited = rows[queued["2"]]
+    assert (edited["status"], edited["reopened_from"], edited["source_state"]) == (
+        "new",
+        "relevant",
+        "edited",
+    )
+    assert rows[queued["1"]]["source_state"] == "deleted"
+    csv_text = "".join(render(list(rows.values()), "csv"))
+    assert "source_state" in csv_text.splitlines()[0]
