@@ -351,3 +351,16 @@ def test_an_edited_decided_post_stays_in_the_default_export_with_its_state(
     assert rows[queued["1"]]["source_state"] == "deleted"
     csv_text = "".join(render(list(rows.values()), "csv"))
     assert "source_state" in csv_text.splitlines()[0]
+
+
+def test_the_queue_shows_a_deleted_post(workspace: Workspace, queued: dict[str, int]) -> None:
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    sahel = channel("sahel_watch", weight=2)
+    ingest(workspace, sahel, PollResult([], [ParsedItem(external_id="3", deleted=True)]))
+    with workspace.engine.connect() as conn:
+        rows = {r.item_id: r for r in list_queue(conn, QueueFilter(statuses=()))}
+    assert rows[queued["3"]].source_state == "deleted"
+    assert rows[queued["3"]].to_json()["source_state"] == "deleted"
+    assert rows[queued["1"]].source_state is None

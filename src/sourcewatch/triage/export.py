@@ -28,7 +28,7 @@ from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
-from sourcewatch.triage.queue import QueueFilter, list_queue
+from sourcewatch.triage.queue import QueueFilter, list_queue, source_state
 
 FORMATS = ("csv", "jsonl", "md")
 CSV_COLUMNS = (
@@ -108,7 +108,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
         item = items[row.item_id]
         item_captures_ = captures.get(row.item_id, [])
         first = item_captures_[0] if item_captures_ else None
-        state = "deleted" if item.deleted_at else "edited" if item.revision > 1 else None
+        state = source_state(item.deleted_at, item.revision)
         result.append(
             {
                 "item_id": row.item_id,
