@@ -95,6 +95,11 @@ def test_cite_snapshot_and_recheck_end_to_end(
     assert code == 0
     line = json.loads(out)
     assert (line["status"], line["reused"]) == ("live", True)
+    first = written["footnotes"][0]["urls"][0]
+    assert line["captured_at"] == first["captured_at"]  # when that capture was made
+    code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private")
+    when = first["captured_at"][:19].replace("T", " ")
+    assert code == 0 and f"(reused: our capture of {when} UTC, within --max-age)" in out
 
     code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--force")
     assert code == 0
