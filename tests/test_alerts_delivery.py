@@ -211,3 +211,33 @@ def test_the_rate_limit_spreads_messages_over_minutes_highest_priority_first(
 
     assert len(first_minute) == 10 and "PMC Wagner" in first_minute[0]["message"]
     assert len(received(hook)) == 15
+
+
+def test_entries_marked_irrelevant_never_reach_a_digest_or_an_alert(
+    httpserver: HTTPServer, open_ws: OpenWorkspace
+) -> None:
+    from sourcewatch.alerts.fanout import DELIVERY
+    from sourcewatch.triage.marking import MarkChange, mark
+
+    httpserver.expect_request("/hooks/digest").respond_with_data("ok")
+    httpserver.expect_request("/hooks/now").respond_with_data("ok")
+    digest = webhook_alert(httpserver, "digest", mode="digest", digest_every_hours=1)
+    ws = open_ws(digest, webhook_alert(httpserver, "now"))
+    start = utcnow()
+    poll(ws, "p1", ("1", "Market day in Gao"), ("2", "PMC Wagner convoy seen"))
+    market = item_id(ws, "1")
+    with ws.engine.begin() as conn:  # decided before any channel heard of it
+        mark(conn, market, MarkChange(status="irrelevant"), "ana", start)
+
+    run_delivery(ws, start)
+    run_delivery(ws, start + timedelta(minutes=61))
+
+    [alert] = received(httpserver, "now")
+    assert "PMC Wagner" in alert["message"]
+    [message] = received(httpserver, "digest")
+    assert "PMC Wagner" in message["message"] and "Market day in Gao" not in message["message"]
+    with ws.engine.connect() as conn:
+        dropped = conn.execute(
+            sa.select(DELIVERY.c.alert, DELIVERY.c.item_id).where(DELIVERY.c.status == "dropped")
+        ).all()
+    assert sorted(dropped) == [("digest", market), ("now", market)]

@@ -121,24 +121,24 @@ def cited(
 def test_every_footnote_url_gets_a_status(cited: tuple[dict[str, Any], str, Settings]) -> None:
     manifest, base, _ = cited
     assert statuses(manifest) == {
-        1: [("https://t.me/oper_goblin/22358", "captured"), ("https://t.me/rybar/1", "dead")],
-        2: [(f"https://x.com/samselikoff/status/{X_POST_ID}", "captured")],
-        3: [(f"{base}/news", "captured"), (f"{base}/gone", "dead")],
-        4: [(f"{base}/slow", "error")],
+        1: [("https://t.me/oper_goblin/22358", "live"), ("https://t.me/rybar/1", "deleted")],
+        2: [(f"https://x.com/samselikoff/status/{X_POST_ID}", "live")],
+        3: [(f"{base}/news", "live"), (f"{base}/gone", "deleted")],
+        4: [(f"{base}/slow", "unreachable")],
         5: [(f"{base}/go", "blocked")],
-        6: [(f"{base}/big", "error")],
+        6: [(f"{base}/big", "unreachable")],
         7: [],
-        9: [(f"{base}/news", "captured")],
+        9: [(f"{base}/news", "live")],
     }
     assert manifest["summary"] == {
         "footnotes": 8,
         "with_urls": 7,
         "urls": 9,
         "unique_urls": 8,
-        "captured": 4,
-        "dead": 2,
+        "live": 4,
+        "deleted": 2,
+        "unreachable": 2,
         "blocked": 1,
-        "error": 2,
     }
     assert sorted(manifest["_progress"]) == sorted(
         {url for urls in statuses(manifest).values() for url, _ in urls}
@@ -154,13 +154,13 @@ def test_the_manifest_says_why_and_keeps_the_raw_text(
     assert news["raw"] == f"{base}/news?utm_source=tw"
     assert news["kind"] == "web"
     assert len(news["sha256"]) == 64 and news["archive_id"] and news["captured_at"]
-    assert notes[3]["urls"][1]["error"] == "HTTP 404"
-    assert "169.254.169.254" in notes[5]["urls"][0]["error"]
-    assert "too large" in notes[6]["urls"][0]["error"]
+    assert notes[3]["urls"][1]["reason"] == "HTTP 404"
+    assert "169.254.169.254" in notes[5]["urls"][0]["reason"]
+    assert "too large" in notes[6]["urls"][0]["reason"]
     assert notes[7]["no_url"] is True
     telegram = notes[1]["urls"][0]
     assert {o["role"] for o in telegram["objects"]} == {"response", "warc", "media"}
-    assert notes[1]["urls"][1]["error"] == "Post not found"
+    assert notes[1]["urls"][1]["reason"] == "Post not found"
     assert notes[9]["urls"][0]["archive_id"] == news["archive_id"]  # one capture, cited twice
 
 
@@ -170,8 +170,8 @@ def test_citation_rows_are_written_per_occurrence(
     table = CITATION
     with workspace.engine.connect() as conn:
         rows = conn.execute(sa.select(table.c.footnote, table.c.status)).all()
-    expected = [(1, "captured"), (1, "dead"), (2, "captured"), (3, "captured"), (3, "dead")]
-    expected += [(4, "error"), (5, "blocked"), (6, "error"), (7, "no-url"), (9, "captured")]
+    expected = [(1, "live"), (1, "deleted"), (2, "live"), (3, "live"), (3, "deleted")]
+    expected += [(4, "unreachable"), (5, "blocked"), (6, "unreachable"), (7, "no-url"), (9, "live")]
     assert sorted(rows) == sorted(expected)
 
 
@@ -184,7 +184,7 @@ def test_the_markdown_appendix(cited: tuple[dict[str, Any], str, Settings]) -> N
         r"sha256 [0-9a-f]{12}…, archive id \d+",
         telegram,
     )
-    assert f"    {base}/gone — dead (HTTP 404)" in lines
+    assert f"    {base}/gone — deleted (HTTP 404)" in lines
     assert "[7] Author's database of SIGACTs. Sources available on request. (no URL)" in lines
 
 
@@ -197,7 +197,7 @@ def test_a_second_cite_reuses_fresh_captures(
     _, _, settings = cited
     requests = len(server.log)
     again = cite(workspace, settings, tmp_path / "draft.md")
-    captured = [u for n in again["footnotes"] for u in n["urls"] if u["status"] == "captured"]
+    captured = [u for n in again["footnotes"] for u in n["urls"] if u["status"] == "live"]
     assert captured and all(u["reused"] for u in captured)
     fetched_again = [entry[0].path for entry in server.log[requests:]]
     # only what was not captured is tried again
@@ -219,10 +219,11 @@ def test_a_dead_url_with_an_earlier_capture_is_cited_from_it(
     manifest = cite(workspace, settings, report, force=True)
     [url] = manifest["footnotes"][0]["urls"]
     news_before = first["footnotes"][2]["urls"][0]
-    assert url["status"] == "dead"
+    assert url["status"] == "deleted"
     assert url["cited_instead"] == {
         "archive_id": news_before["archive_id"],
         "sha256": news_before["sha256"],
         "captured_at": news_before["captured_at"],
+        "url": f"{base}/news",
     }
-    assert "cited from the earlier capture of" in render_markdown(manifest)
+    assert "cited from our capture of" in render_markdown(manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from citations_support import SEED_REPORT, server
+from sourcewatch.citations.wayback import WaybackSubmission, submit_to_wayback
 from sourcewatch.cli import app
 from sourcewatch.config import Settings
+from sourcewatch.net import Http
 
 __all__ = ["server"]
 runner = CliRunner()
@@ -84,18 +87,23 @@ def test_cite_snapshot_and_recheck_end_to_end(
         env, "cite", str(report), "--allow-private", "--out", str(manifest), "--json"
     )
     assert code == 1  # /b is dead
-    assert json.loads(out)["captured"] == 1
+    assert json.loads(out)["live"] == 1
     written = json.loads(manifest.read_text(encoding="utf-8"))
-    assert [u["status"] for u in written["footnotes"][0]["urls"]] == ["captured", "dead"]
+    assert [u["status"] for u in written["footnotes"][0]["urls"]] == ["live", "deleted"]
 
     code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--json")
     assert code == 0
     line = json.loads(out)
-    assert (line["status"], line["reused"]) == ("captured", True)
+    assert (line["status"], line["reused"]) == ("live", True)
+    first = written["footnotes"][0]["urls"][0]
+    assert line["captured_at"] == first["captured_at"]  # when that capture was made
+    code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private")
+    when = first["captured_at"][:19].replace("T", " ")
+    assert code == 0 and f"(reused: our capture of {when} UTC, within --max-age)" in out
 
     code, out = invoke(env, "snapshot", server.url_for("/a"), "--allow-private", "--force")
     assert code == 0
-    assert "captured" in out and "archive id" in out and "warc" in out
+    assert "live" in out and "archive id" in out and "warc" in out
 
     server.clear()
     server.expect_request("/a").respond_with_data(b"%PDF a, edited", content_type="application/pdf")
@@ -144,17 +152,31 @@ def test_wayback_submission_only_when_asked_per_url(
     code, out = invoke(
         env, "snapshot", saved, "--allow-private", "--force", "--submit-wayback", "--json"
     )
-    assert code == 0
+    assert code == 1  # a loopback URL is never submitted, even with --allow-private
     wayback = json.loads(out)["wayback"]
-    assert wayback["ok"] and wayback["archived_url"].endswith(f"/web/20260101000000/{saved}")
-    assert len([r for r, _ in server.log if r.path.startswith("/save/")]) == 1
+    assert not wayback["ok"] and "non-public address 127.0.0.1" in wayback["error"]
+    assert not [r for r, _ in server.log if r.path.startswith("/save/")]
 
 
-def test_a_refused_wayback_submission_exits_1(env: dict[str, str], server: HTTPServer) -> None:
-    server.expect_request("/post").respond_with_data(b"<html><p>claim</p></html>")
-    server.expect_request(f"/save/{server.url_for('/post')}").respond_with_data(b"", status=523)
-    env = {**env, "SOURCEWATCH_EVIDENCE__WAYBACK_SAVE_URL": server.url_for("/save/")}
-    code, out = invoke(
-        env, "snapshot", server.url_for("/post"), "--allow-private", "--submit-wayback"
+def test_a_public_url_is_submitted_and_a_refusal_reported(
+    settings: Settings, server: HTTPServer
+) -> None:
+    public = "http://93.184.215.14/post"  # an IP literal: judged without DNS
+    server.expect_request(f"/save/{public}").respond_with_data(
+        b"saved", headers={"Content-Location": f"/web/20260101000000/{public}"}
     )
-    assert code == 1 and "NOT submitted" in out
+    server.expect_request("/save/http://93.184.215.15/post").respond_with_data(b"", status=523)
+    evidence = settings.evidence.model_copy(update={"wayback_save_url": server.url_for("/save/")})
+    settings = settings.model_copy(update={"evidence": evidence})
+
+    async def submit(url: str) -> WaybackSubmission:
+        async with Http(settings.net) as http:
+            return await submit_to_wayback(http, settings, url)
+
+    saved = asyncio.run(submit(public))
+    assert saved.ok and saved.archived_url == server.url_for(f"/web/20260101000000/{public}")
+    refused = asyncio.run(submit("http://93.184.215.15/post"))
+    assert (refused.ok, refused.error) == (False, "HTTP 523")
+    for private in ("http://127.0.0.1/x", "http://10.1.2.3/x", "http://[::1]/x"):
+        assert not asyncio.run(submit(private)).ok
+    assert len(server.log) == 2

@@ -233,3 +233,82 @@ def test_an_imported_capture_without_http_is_bundled_as_a_resource_record(
     assert wacz_main(["validate", "-f", str(out)]) == 0
     cdxj = read_member(out, bundle.CDXJ_PATH).decode()
     assert '"mime": "text/html"' in cdxj and '"status"' not in cdxj
+
+
+def test_a_photo_post_bundles_the_photo_bytes_under_the_reference_index_keys(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Every record's key is what the reference indexer (cdxj-indexer, pywb's) computes
+    for its URL, so replay finds the page and its photo; the photo's bytes are inside."""
+    import io
+
+    from cdxj_indexer.main import CDXJIndexer
+    from warcio.archiveiterator import ArchiveIterator
+
+    photo = b"\xff\xd8\xff\xe0 claim photo jpeg bytes"
+    page = RawCapture(
+        url="https://t.me/s/topwar_official?before=71010&after=70990",  # unsorted query
+        body=TOPWAR,
+        status=200,
+        fetched_at=CAPTURED_AT,
+        headers={"content-type": "text/html; charset=utf-8"},
+        media_type="text/html",
+    )
+    image = RawCapture(
+        url="https://cdn4.telegram-cdn.org/file/Claim.jpg?token=Zz&a=1",
+        body=photo,
+        status=200,
+        fetched_at=CAPTURED_AT,
+        headers={"content-type": "image/jpeg"},
+        media_type="image/jpeg",
+        kind="media",
+    )
+    post = ParsedItem(
+        external_id="71008", text="claim", capture_sha256s=[page.sha256, image.sha256]
+    )
+    source = SourceConfig(name="topwar", kind="telegram", target="topwar_official")
+    ingest(workspace, source, PollResult([page, image], [post]), now=CAPTURED_AT)
+    out = tmp_path / "photo.wacz"
+    bundle.build_bundle(workspace, [1], out)
+    assert verify_bundle(out).ok
+    warc = read_member(out, bundle.WARC_PATH)
+    payloads = [
+        record.content_stream().read()
+        for record in ArchiveIterator(io.BytesIO(warc))
+        if record.rec_type in ("response", "resource")
+    ]
+    assert photo in payloads and TOPWAR in payloads
+    (tmp_path / "data.warc.gz").write_bytes(warc)
+    reference = io.StringIO()
+    CDXJIndexer(output=reference, inputs=[str(tmp_path / "data.warc.gz")]).process_all()
+    ours = read_member(out, bundle.CDXJ_PATH).decode()
+
+    def keys(index: str) -> set[tuple[str, str]]:
+        lines = [line.split(" ", 2) for line in index.splitlines() if line.strip()]
+        return {(key, ts) for key, ts, _ in lines if key != "-"}  # "-": the warcinfo record
+
+    assert keys(ours) == keys(reference.getvalue())
+    assert ("me,t)/s/topwar_official?after=70990&before=71010", "20230228140000") in keys(ours)
+
+
+def test_a_bundle_of_an_imported_file_names_no_local_path(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from sourcewatch.ingest.imports import import_file
+
+    saved = tmp_path / "home" / "analyst" / "Desktop" / "topwar.html"
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(TOPWAR)
+    source = SourceConfig(name="topwar", kind="telegram", target="topwar_official")
+    import_file(workspace, saved, source, "telegram-html")
+    out = tmp_path / "imported.wacz"
+    bundle.build_bundle(workspace, [1], out)
+    assert verify_bundle(out).ok
+    with zipfile.ZipFile(out) as wacz:
+        for name in wacz.namelist():
+            data = wacz.read(name)
+            if name.endswith(".gz"):
+                import gzip
+
+                data = gzip.decompress(data)
+            assert b"file:" not in data and b"/home/analyst" not in data, name

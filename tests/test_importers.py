@@ -68,7 +68,10 @@ def test_import_file_archives_the_file_and_ingests(workspace: Workspace, tmp_pat
     assert report.new == 2 and report.objects_new == 1
     with workspace.engine.connect() as session:
         capture = session.execute(sa.select(CAPTURE)).one()
-        assert capture.kind == "import" and capture.url.startswith("file://")
+        assert capture.kind == "import"
+        # the content names the capture, never the analyst's path
+        assert capture.url == f"urn:sourcewatch:import:sha256:{capture.sha256}"
+        assert str(tmp_path) not in capture.url
     assert workspace.objects.read(capture.sha256) == GOOD
 
 

@@ -91,16 +91,21 @@ def test_recheck_reports_deleted_edited_and_live(
 
     report = run(recheck)
     changes = {c.canonical.rsplit("/", 1)[-1]: c.change for c in report.changes}
-    assert changes == {"22358": "deleted", "news": "edited", "report.pdf": "live", "gone": "dead"}
-    assert report.counts() == {
-        "deleted": 1,
-        "edited": 1,
-        "live": 1,
-        "restored": 0,
-        "dead": 1,
-        "unreachable": 0,
+    assert changes == {
+        "22358": "deleted",
+        "news": "edited",
+        "report.pdf": "live",
+        "gone": "deleted",
     }
-    assert report.to_json()["urls"][0]["now"]["status"] in ("dead", "captured")
+    assert report.counts() == {
+        "live": 1,
+        "edited": 1,
+        "deleted": 2,
+        "unreachable": 0,
+        "blocked": 0,
+        "changed": 2,  # "gone" was deleted already: not a change
+    }
+    assert report.to_json()["urls"][0]["now"]["status"] in ("deleted", "live")
 
 
 def test_the_daemon_hook_rechecks_every_cited_url(
@@ -123,8 +128,15 @@ def test_the_daemon_hook_rechecks_every_cited_url(
 
     report, hooked = run(weekly)
     changes = {c.canonical.rsplit("/", 1)[-1]: c.change for c in report.changes}
-    assert changes == {"22358": "deleted", "news": "live", "report.pdf": "edited", "gone": "dead"}
+    assert changes == {
+        "22358": "deleted",
+        "news": "live",
+        "report.pdf": "edited",
+        "gone": "deleted",
+    }
+    hooked.pop("changed")
     assert sum(hooked.values()) == len(report.changes)  # the weekly job re-checks them all
+    assert report.counts()["changed"] == 2  # the post deleted now, the PDF edited; not "gone"
 
 
 @pytest.mark.parametrize(

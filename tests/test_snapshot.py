@@ -60,7 +60,7 @@ def test_a_telegram_post_is_captured_through_its_embed_page(
     settings = point_at(settings, server)
     serve_telegram(server)
     result = snap(workspace, settings, "https://t.me/s/oper_goblin/22358?single")
-    assert result.status == "captured", result.error
+    assert result.status == "live", result.reason
     assert result.canonical == "https://t.me/oper_goblin/22358"
     assert (result.kind, result.http_status) == ("telegram", 200)
     roles = sorted(obj.role for obj in result.objects)
@@ -88,7 +88,7 @@ def test_every_snapshot_capture_is_in_the_capture_log_and_the_warc_replays(
         NEWS_PAGE, content_type="text/html; charset=utf-8", headers={"X-Test": "yes"}
     )
     result = snap(workspace, settings, server.url_for("/news") + "?utm_source=tw")
-    assert result.status == "captured", result.error
+    assert result.status == "live", result.reason
     assert result.canonical == server.url_for("/news")
     with workspace.engine.connect() as conn:
         logged = conn.execute(sa.text("SELECT capture_id FROM capture_log")).scalars().all()
@@ -144,7 +144,7 @@ def test_an_x_post_is_captured_through_the_syndication_json(
         query_string={"id": X_POST_ID, "token": syndication_token(X_POST_ID), "lang": "en"},
     ).respond_with_json(X_RECORDED)
     result = snap(workspace, settings, f"https://twitter.com/SamSelikoff/status/{X_POST_ID}?s=20")
-    assert result.status == "captured", result.error
+    assert result.status == "live", result.reason
     assert result.canonical == f"https://x.com/samselikoff/status/{X_POST_ID}"
     assert json.loads(workspace.objects.read(result.sha256))["id_str"] == X_POST_ID
     with workspace.engine.connect() as conn:
@@ -163,7 +163,7 @@ def test_a_dead_url_cites_the_earlier_capture(
     store.record_citations(workspace, [_row(first)])
     server.expect_request("/story").respond_with_data(b"gone", status=410)
     dead = snap(workspace, settings, server.url_for("/story"), force=True)
-    assert (dead.status, dead.http_status, dead.error) == ("dead", 410, "HTTP 410")
+    assert (dead.status, dead.http_status, dead.reason) == ("deleted", 410, "HTTP 410")
     assert dead.earlier is not None
     assert (dead.earlier.capture_id, dead.earlier.sha256) == (first.capture_id, first.sha256)
     assert dead.to_json()["cited_instead"]["archive_id"] == first.capture_id
@@ -176,16 +176,16 @@ def test_a_deleted_telegram_post_is_dead(
     settings = point_at(settings, server)
     server.expect_request("/rybar/1").respond_with_data(TG_NOT_FOUND, content_type="text/html")
     result = snap(workspace, settings, "https://t.me/rybar/1")
-    assert (result.status, result.error, result.earlier) == ("dead", "Post not found", None)
+    assert (result.status, result.reason, result.earlier) == ("deleted", "Post not found", None)
 
 
-def test_a_host_that_no_longer_resolves_is_dead(
+def test_a_host_that_does_not_resolve_is_unreachable_not_deleted(
     workspace: Workspace, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings.model_copy(update={"net": settings.net.model_copy(update={"retries": 0})})
     result = snap(workspace, settings, "https://no-such-host.invalid/story")
-    assert result.status == "dead"
-    assert "cannot resolve host" in (result.error or "")
+    assert result.status == "unreachable"
+    assert "cannot resolve host" in (result.reason or "")
 
 
 def test_private_addresses_are_blocked_without_allow_private(
@@ -195,7 +195,7 @@ def test_private_addresses_are_blocked_without_allow_private(
     server.expect_request("/page").respond_with_data(b"<html></html>")
     result = snap(workspace, settings, server.url_for("/page"))
     assert result.status == "blocked"
-    assert "127.0.0.1" in (result.error or "")
+    assert "127.0.0.1" in (result.reason or "")
     assert server.log == []  # refused before connecting
 
 
@@ -213,11 +213,11 @@ def test_a_redirect_to_a_private_address_is_refused_before_connecting(
         Response(status=302, headers={"Location": target})
     )
     result = snap(workspace, settings, server.url_for("/go"))
-    assert result.status == "blocked", result.error
-    assert target.split("/")[2] in (result.error or "")
+    assert result.status == "blocked", result.reason
+    assert target.split("/")[2] in (result.reason or "")
 
 
-def test_too_large_and_too_slow_answers_are_errors(
+def test_too_large_and_too_slow_answers_are_unreachable(
     workspace: Workspace, settings: Settings, server: HTTPServer
 ) -> None:
     settings = point_at(settings, server)
@@ -230,13 +230,13 @@ def test_too_large_and_too_slow_answers_are_errors(
     )
     server.expect_request("/slow").respond_with_handler(_slow)
     big = snap(workspace, settings, server.url_for("/big"))
-    assert (big.status, big.capture_id) == ("error", None)
-    assert "too large" in (big.error or "")
+    assert (big.status, big.capture_id) == ("unreachable", None)
+    assert "too large" in (big.reason or "")
     bomb = snap(workspace, settings, server.url_for("/bomb"))
-    assert bomb.status == "error"
+    assert bomb.status == "unreachable"
     slow = snap(workspace, settings, server.url_for("/slow"))
-    assert slow.status == "error"
-    assert "within" in (slow.error or "") or "Timeout" in (slow.error or "")
+    assert slow.status == "unreachable"
+    assert "within" in (slow.reason or "") or "Timeout" in (slow.reason or "")
 
 
 def test_a_jihadology_post_is_archived_with_its_attachments(

@@ -303,3 +303,64 @@ def test_history_of_an_unqueued_item_is_an_error(workspace: Workspace) -> None:
     with workspace.engine.connect() as conn:
         assert item_detail(conn, ids["1"]).entry is None
         assert conn.execute(sa.text("SELECT count(*) FROM triage")).scalar() == 0
+
+
+def test_a_relevant_post_deleted_at_the_source_is_flagged_with_a_history_event(
+    workspace: Workspace, queued: dict[str, int]
+) -> None:
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    do_mark(workspace, queued["1"], status="relevant")
+    do_mark(workspace, queued["3"], status="irrelevant")
+    gone = [ParsedItem(external_id=e, deleted=True) for e in ("1", "3")]
+    ingest(workspace, channel("sahel_watch", weight=2), PollResult([], gone), now=LATER + HOUR)
+    with workspace.engine.connect() as conn:
+        relevant = item_detail(conn, queued["1"])
+        ignored = item_detail(conn, queued["3"])
+        events = history(conn, queued["1"])
+        quiet = history(conn, queued["3"])
+    assert relevant.entry is not None and "source-deleted" in relevant.entry["tags"]
+    assert events[-1].action == "source-deleted" and events[-1].analyst == "sourcewatch"
+    assert ignored.entry is not None and "source-deleted" not in ignored.entry["tags"]
+    assert relevant.deleted_at is not None
+    assert all(event.action != "source-deleted" for event in quiet)
+
+
+def test_an_edited_decided_post_stays_in_the_default_export_with_its_state(
+    workspace: Workspace, queued: dict[str, int]
+) -> None:
+    do_mark(workspace, queued["2"], status="relevant")
+    do_mark(workspace, queued["1"], status="relevant")
+    sahel = channel("sahel_watch", weight=2)
+    ingest_posts(workspace, sahel, [Post("2", WAGNER + " Update: 40 vehicles.")], now=LATER)
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    gone = [ParsedItem(external_id="1", deleted=True)]
+    ingest(workspace, sahel, PollResult([], gone), now=LATER + HOUR)
+    with workspace.engine.connect() as conn:
+        rows = {row["item_id"]: row for row in export_rows(conn, ExportFilter())}
+    assert set(rows) == {queued["1"], queued["2"]}
+    edited = rows[queued["2"]]
+    assert (edited["status"], edited["reopened_from"], edited["source_state"]) == (
+        "new",
+        "relevant",
+        "edited",
+    )
+    assert rows[queued["1"]]["source_state"] == "deleted"
+    csv_text = "".join(render(list(rows.values()), "csv"))
+    assert "source_state" in csv_text.splitlines()[0]
+
+
+def test_the_queue_shows_a_deleted_post(workspace: Workspace, queued: dict[str, int]) -> None:
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult
+
+    sahel = channel("sahel_watch", weight=2)
+    ingest(workspace, sahel, PollResult([], [ParsedItem(external_id="3", deleted=True)]))
+    with workspace.engine.connect() as conn:
+        rows = {r.item_id: r for r in list_queue(conn, QueueFilter(statuses=()))}
+    assert rows[queued["3"]].source_state == "deleted"
+    assert rows[queued["3"]].to_json()["source_state"] == "deleted"
+    assert rows[queued["1"]].source_state is None

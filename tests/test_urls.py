@@ -351,3 +351,37 @@ def test_general_rules(url: str, canonical: str) -> None:
 def test_unusable_urls_raise_value_error(bad: str) -> None:
     with pytest.raises(ValueError):
         canonical_url(bad)
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=youtu.be&si=AbC&pp=ygU",
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        ),
+        ("https://youtu.be/dQw4w9WgXcQ?si=xYz&t=42", "https://youtu.be/dQw4w9WgXcQ?t=42"),
+        (
+            "https://www.youtube.com/watch?v=a1&ab_channel=Chan&t=1m3s",
+            "https://www.youtube.com/watch?v=a1&t=1m3s",  # the cited moment is kept
+        ),
+        (
+            "https://www.instagram.com/p/Cx1/?igshid=MzRlODBiNWFlZA==&igsh=abc",
+            "https://www.instagram.com/p/Cx1/",
+        ),
+        (
+            "https://www.facebook.com/a/posts/1?mibextid=Nif5oz",
+            "https://www.facebook.com/a/posts/1",
+        ),
+        (
+            "https://www.tiktok.com/@a/video/72?_r=1&_t=8g&is_from_webapp=1&lang=en",
+            "https://www.tiktok.com/@a/video/72?lang=en",
+        ),
+        # "feature" and "si" only track on YouTube: elsewhere they may name the page
+        ("https://example.org/a?feature=maps&si=2", "https://example.org/a?feature=maps&si=2"),
+        ("https://x.com/a/status/12?s=20&t=AbC", "https://x.com/a/status/12"),
+        ("https://t.me/s/rybar/51234?single", "https://t.me/rybar/51234"),
+    ],
+)
+def test_tracking_parameters_for_citation_and_matching(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical

@@ -29,6 +29,7 @@ from sourcewatch.alerts.outbox import OUTBOX
 from sourcewatch.alerts.send import AlertSendError, Sender, send_apprise
 from sourcewatch.alerts.views import entry_views
 from sourcewatch.config import AlertSettings
+from sourcewatch.store.tables import TRIAGE, TRIAGE_ITEM
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,31 @@ def _ready(conn: sa.Connection, name: str, now: datetime) -> list[sa.Row]:
     ).all()
 
 
+def drop_irrelevant(engine: sa.Engine, name: str) -> int:
+    """Pending deliveries of entries an analyst already marked irrelevant are never sent
+    (status ``dropped``): a digest built an hour later must not resurface them."""
+    irrelevant = (
+        sa.select(TRIAGE_ITEM.c.item_id)
+        .join(TRIAGE, TRIAGE.c.id == TRIAGE_ITEM.c.triage_id)
+        .where(TRIAGE.c.status == "irrelevant")
+    )
+    with engine.begin() as conn:
+        dropped = conn.execute(
+            sa.update(DELIVERY)
+            .where(
+                DELIVERY.c.alert == name,
+                DELIVERY.c.status == "pending",
+                DELIVERY.c.item_id.in_(irrelevant),
+            )
+            .values(status="dropped", last_error="marked irrelevant before it was sent")
+        )
+    return dropped.rowcount or 0
+
+
 def _send_due(
     engine: sa.Engine, alert: AlertSettings, now: datetime, send: Sender, run: ChannelRun
 ) -> None:
+    drop_irrelevant(engine, alert.name)
     with engine.connect() as conn:
         channel = conn.execute(sa.select(CHANNEL).where(CHANNEL.c.name == alert.name)).one()
         ready = _ready(conn, alert.name, now)

@@ -12,6 +12,7 @@ from sourcewatch.citations.batch import DEFAULT_CONCURRENCY, snapshot_all
 from sourcewatch.citations.footnotes import Footnote, read_report
 from sourcewatch.citations.manifest import build_manifest
 from sourcewatch.citations.snapshot import Snapshot
+from sourcewatch.citations.status import LIVE
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
@@ -65,7 +66,7 @@ def citation_rows(
 ) -> list[store.CitationRow]:
     """One row per URL occurrence (and one ``no-url`` row per footnote without a URL).
 
-    A dead URL's row points at the earlier capture it is cited from, when there is one.
+    A URL that is not live now points at our own capture it is cited from, when there is one.
     """
     rows = []
     for note in footnotes:
@@ -83,7 +84,7 @@ def snapshot_row(
     report: str, footnote: int | None, raw_text: str, snap: Snapshot
 ) -> store.CitationRow:
     capture_id = snap.capture_id
-    if snap.status == "dead" and snap.earlier is not None:
+    if snap.status != LIVE and snap.earlier is not None:
         capture_id = snap.earlier.capture_id
     return store.CitationRow(
         report=report,

@@ -4,14 +4,17 @@ JSON (``cite --json`` / ``--out FILE``)::
 
     {"manifest": 1, "report": "draft.docx", "report_sha256": "...", "created_at": "...Z",
      "summary": {"footnotes": 80, "with_urls": 75, "urls": 125, "unique_urls": 96,
-                 "captured": 90, "dead": 3, "blocked": 0, "error": 3},
+                 "live": 90, "deleted": 3, "unreachable": 3, "blocked": 0},
      "footnotes": [{"number": 2, "text": "...", "urls": [
          {"raw": "https://shaam dot org/...", "url": "https://shaam.org/...",
-          "canonical": "https://shaam.org/...", "kind": "web", "status": "captured",
+          "canonical": "https://shaam.org/...", "kind": "web", "status": "live",
           "archive_id": 41, "sha256": "...", "captured_at": "...Z", ...}]}]}
 
-A footnote without a URL has ``"urls": []`` and ``"no_url": true``. A dead URL
-with an earlier capture has ``"cited_instead": {"archive_id", "sha256", "captured_at"}``.
+A footnote without a URL has ``"urls": []`` and ``"no_url": true``. A URL that is
+not live now (see :mod:`.status`), with a capture of it in our archive, has
+``"cited_instead": {"archive_id", "sha256", "captured_at", "url"}`` (plus
+``"item_id"`` and ``"revision"`` when it is a collected item's capture); its raw
+reason is in ``"reason"``.
 """
 
 from __future__ import annotations
@@ -85,19 +88,22 @@ def render_markdown(manifest: dict[str, Any]) -> str:
 
 def _describe(url: dict[str, Any]) -> str:
     status = url.get("status")
-    if status == "captured":
+    if status in ("live", "captured"):
         text = f"captured {_when(url.get('captured_at'))}, sha256 {_short(url.get('sha256'))}"
         return text + (f", archive id {url['archive_id']}" if url.get("archive_id") else "")
     if status is None:
         return "not captured (dry run)"
-    reason = f" ({url['error']})" if url.get("error") else ""
+    why = url.get("reason") or url.get("error")
+    reason = f" ({why})" if why else ""
     text = f"{status}{reason}"
     earlier = url.get("cited_instead")
     if earlier:
         text += (
-            f"; cited from the earlier capture of {_when(earlier.get('captured_at'))}, "
+            f"; cited from our capture of {_when(earlier.get('captured_at'))}, "
             f"sha256 {_short(earlier.get('sha256'))}, archive id {earlier.get('archive_id')}"
         )
+        if earlier.get("revision"):
+            text += f", item {earlier.get('item_id')} revision {earlier['revision']}"
     return text
 
 

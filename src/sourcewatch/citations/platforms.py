@@ -12,7 +12,9 @@
   article text when it has one.
 
 Every fetch of a host named by the footnote goes through the address guard.
-A 404/410 answer is ``dead``; the answer is archived all the same.
+Every answer is archived, whatever it says; its status follows :mod:`.status`
+(404/410 ``deleted``, 401/403/451 ``blocked``, 5xx and the rest ``unreachable``).
+Only a ``deleted`` answer marks the cited item deleted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
 
+from sourcewatch.citations.status import (
+    BLOCKED,
+    DELETED,
+    LIVE,
+    UNREACHABLE,
+    failure,
+    http_status,
+)
 from sourcewatch.collectors.attachments import Candidate, download, is_attachment_link
 from sourcewatch.collectors.base import CollectContext, CollectorError
 from sourcewatch.collectors.news.article import ArticleError, article_item, extract_article
@@ -37,12 +47,16 @@ if TYPE_CHECKING:
     from sourcewatch.config import Settings
     from sourcewatch.net import Fetched, Http
 
-DEAD_STATUSES = frozenset({404, 410})
 MAX_ATTACHMENTS = 20
 
 
 class CaptureFailed(Exception):
-    """The URL answered, but not with something we can cite (e.g. HTTP 403, an unusable page)."""
+    """No citable answer arrived, for a reason that is not a FetchError (an unusable page,
+    X endpoints that both failed). ``status`` is ``unreachable`` or ``blocked``."""
+
+    def __init__(self, reason: str, *, status: str = UNREACHABLE) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @dataclass
@@ -51,8 +65,8 @@ class Captured:
 
     primary: RawCapture  # the response that answers "what did this URL say"
     result: PollResult = field(default_factory=PollResult)
-    dead: bool = False  # deleted post, 404/410
-    note: str | None = None  # why dead, or what was left out
+    status: str = LIVE  # see .status: live, deleted, blocked or unreachable
+    note: str | None = None  # the raw reason when not live, or what was left out
 
 
 async def capture(
@@ -77,10 +91,8 @@ async def _telegram(
     base = settings.telegram.web_base_url.rstrip("/")
     fetched = await _get(http, f"{base}/{channel}/{post_id}?embed=1&mode=tme", source)
     done = Captured(primary=fetched.capture, result=PollResult(captures=[fetched.capture]))
-    if fetched.status in DEAD_STATUSES:
-        return _dead(done, canonical, f"HTTP {fetched.status}")
     if not fetched.ok:
-        raise CaptureFailed(f"t.me embed answered HTTP {fetched.status}")
+        return _answered(done, canonical, f"t.me embed answered HTTP {fetched.status}")
     try:
         page = parse_page(fetched.body)
     except TelegramPageError as exc:
@@ -118,14 +130,18 @@ async def _x(http: Http, settings: Settings, canonical: str, source: SourceConfi
     try:
         result = await capture_x_post(http, settings, canonical, source=source.name)
     except CollectorError as exc:
-        raise CaptureFailed(exc.problem) from exc
+        if isinstance(exc.__cause__, FetchError):
+            status, why = failure(exc.__cause__)
+            raise CaptureFailed(f"{exc.problem} ({why})", status=status) from exc
+        blocked = "HTTP 403" in exc.problem or "not public" in exc.problem
+        raise CaptureFailed(exc.problem, status=BLOCKED if blocked else UNREACHABLE) from exc
     if not result.captures:
         raise CaptureFailed("X post: no answer was archived")
     item = result.items[0]
     item.external_id = canonical
     done = Captured(primary=result.captures[0], result=result)
-    if item.deleted:
-        done.dead = True
+    if item.deleted:  # a tombstone, or the X endpoints' 404
+        done.status = DELETED
         done.note = str(item.extra.get("unavailable") or "deleted")
     return done
 
@@ -135,10 +151,8 @@ async def _page(
 ) -> Captured:
     fetched = await _get(http, canonical, source)
     done = Captured(primary=fetched.capture, result=PollResult(captures=[fetched.capture]))
-    if fetched.status in DEAD_STATUSES:
-        return _dead(done, canonical, f"HTTP {fetched.status}")
     if not fetched.ok:
-        raise CaptureFailed(f"HTTP {fetched.status}")
+        return _answered(done, canonical, f"HTTP {fetched.status}")
     if (fetched.media_type or "text/html") not in ("text/html", "application/xhtml+xml"):
         return done  # a PDF, an image: the bytes are the citation
     html = fetched.text()
@@ -162,8 +176,20 @@ async def _page(
     return done
 
 
+def _answered(done: Captured, canonical: str, why: str) -> Captured:
+    """A non-2xx answer: archived, its status from the code; only 404/410 is a deletion."""
+    done.status = http_status(done.primary.status)
+    if done.status == LIVE:  # a 3xx left over (redirects exhausted upstream): not citable
+        done.status = UNREACHABLE
+    if done.status == DELETED:
+        return _dead(done, canonical, why)
+    done.note = why
+    return done
+
+
 def _dead(done: Captured, canonical: str, why: str) -> Captured:
-    done.dead = True
+    """The platform said the post is gone: the item is recorded as deleted."""
+    done.status = DELETED
     done.note = why
     done.result.items = [
         ParsedItem(

@@ -6,9 +6,11 @@ Comparison: the post's or article's content hash when both captures have one
 (view counts and page chrome do not count as edits), else the response body's
 SHA-256 (a PDF, an image).
 
-Changes: ``deleted`` (captured then, dead now), ``edited``, ``live`` (unchanged),
-``restored`` (dead then, captured now), ``dead`` (dead then and now),
-``unreachable`` (blocked or error now: nothing can be said).
+Each URL gets one word of :mod:`.status`: ``live`` (unchanged), ``edited``,
+``deleted`` (the platform says so now), ``unreachable`` or ``blocked`` (nothing
+can be said now: never counted as a change, tried again next time). ``changed``
+is true only for an edit, a deletion not known before, or a post that came back
+(``restored``): a re-check that only met unreachable URLs claims nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ import sqlalchemy as sa
 from sourcewatch.citations import store
 from sourcewatch.citations.batch import DEFAULT_CONCURRENCY, snapshot_all
 from sourcewatch.citations.cite import snapshot_row
-from sourcewatch.citations.snapshot import SNAPSHOT_STATUSES, Snapshot, snapshot_source
+from sourcewatch.citations.snapshot import Snapshot, snapshot_source
+from sourcewatch.citations.status import (
+    BLOCKED,
+    DELETED,
+    EDITED,
+    LIVE,
+    SNAPSHOT_STATUSES,
+    STATUSES,
+    UNREACHABLE,
+    from_legacy,
+)
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.store.tables import ITEM, SOURCE
 
@@ -32,7 +44,7 @@ if TYPE_CHECKING:
     from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
-CHANGES = ("deleted", "edited", "live", "restored", "dead", "unreachable")
+CHANGES = STATUSES
 
 
 class ManifestError(SourcewatchError):
@@ -55,10 +67,25 @@ class Change:
     then: Then
     now: Snapshot
 
+    @property
+    def changed(self) -> bool:
+        """An edit, a deletion not known before, or a deleted post back online."""
+        if self.change == EDITED:
+            return True
+        if self.change == DELETED:
+            return self.then.status != DELETED
+        return self.change == LIVE and self.then.status == DELETED
+
+    @property
+    def restored(self) -> bool:
+        return self.change == LIVE and self.then.status == DELETED
+
     def to_json(self) -> dict[str, Any]:
         return {
             "canonical": self.canonical,
             "change": self.change,
+            "changed": self.changed,
+            "restored": self.restored,
             "then": self.then.__dict__,
             "now": self.now.to_json(),
         }
@@ -72,6 +99,7 @@ class RecheckReport:
         counts = dict.fromkeys(CHANGES, 0)
         for change in self.changes:
             counts[change.change] += 1
+        counts["changed"] = sum(1 for change in self.changes if change.changed)
         return counts
 
     def to_json(self) -> dict[str, Any]:
@@ -79,17 +107,16 @@ class RecheckReport:
 
 
 def compare(then: Then, now: Snapshot) -> str:
-    if now.status in ("blocked", "error"):
-        return "unreachable"
-    if then.status != "captured":
-        return "restored" if now.status == "captured" else "dead"
-    if now.status == "dead":
-        return "deleted"
+    """The one word for the URL now, given what was cited then."""
+    if now.status in (UNREACHABLE, BLOCKED, DELETED):
+        return now.status
+    if then.status != LIVE:
+        return LIVE  # nothing live to compare with: it is live now
     if then.content_sha256 and now.content_sha256:
         same = then.content_sha256 == now.content_sha256
     else:
         same = then.sha256 == now.sha256
-    return "live" if same else "edited"
+    return LIVE if same else EDITED
 
 
 def manifest_targets(manifest: Any) -> dict[str, tuple[str, Then]]:
@@ -101,7 +128,7 @@ def manifest_targets(manifest: Any) -> dict[str, tuple[str, Then]]:
         for url in note.get("urls", []) if isinstance(note, dict) else []:
             if not isinstance(url, dict) or not isinstance(url.get("canonical"), str):
                 raise ManifestError(f'footnote {note.get("number")}: a URL without "canonical"')
-            status = url.get("status")
+            status = from_legacy(str(url.get("status")))
             if status not in SNAPSHOT_STATUSES:
                 raise ManifestError(
                     f"footnote {note.get('number')}: {url['canonical']} has no capture status "
@@ -165,9 +192,13 @@ async def _recheck(
 
 
 def _then_from_archive(ws: Workspace, canonical: str) -> Then:
-    latest = store.latest_capture(ws, canonical)
-    if latest is None:
-        return Then("dead", None, None)
+    """What our archive holds for ``canonical``: its newest live capture, else nothing known."""
+    latest = store.own_capture(ws, canonical)
+    if latest is None:  # never seen live: what the last look said (deleted stays deleted)
+        said = store.latest_status(ws, canonical)
+        return Then(from_legacy(said) if said else UNREACHABLE, None, None)
+    if latest.content_sha256 is not None:
+        return Then(LIVE, latest.sha256, latest.content_sha256)
     item, source = ITEM, SOURCE
     with ws.engine.connect() as conn:
         content = conn.execute(
@@ -182,4 +213,4 @@ def _then_from_archive(ws: Workspace, canonical: str) -> Then:
             )
             .limit(1)
         ).scalar()
-    return Then("captured", latest.sha256, content)
+    return Then(LIVE, latest.sha256, content)

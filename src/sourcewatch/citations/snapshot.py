@@ -11,16 +11,18 @@ Captures belong to one synthetic, disabled source per platform
 capture, the daemon never polls them, and a cited post is an item like any
 other (so an edit seen on re-check is a new revision, and a watchlist hit is queued).
 
-Statuses: ``captured``; ``dead`` (404/410, a deleted post, a host that no
-longer resolves: an earlier capture is cited instead when the archive has
-one); ``blocked`` (private address, or a redirect to one); ``error``
-(timeout, over the size cap, another HTTP error; the reason is in ``error``).
+Statuses are those of :mod:`.status`: ``live``, ``deleted`` (the platform said
+so), ``unreachable`` (may be transient: DNS, timeout, refused, TLS, 5xx),
+``blocked`` (401/403/451, or our guard refused a private address); the raw
+reason is in ``reason``. Whenever the URL is not live now, the newest capture of
+it in our own archive (a snapshot, or the item the daemon collected) is cited
+instead, with its capture id, SHA-256, capture time and item revision.
+A reused capture (younger than ``--max-age``) keeps its own capture time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from sourcewatch.citations import store
 from sourcewatch.citations.platforms import CaptureFailed, capture
+from sourcewatch.citations.status import LIVE, SNAPSHOT_STATUSES, failure
 from sourcewatch.citations.urlread import archived_original, url_kind
 from sourcewatch.ingest.writer import ingest
-from sourcewatch.net import BlockedAddress, ConnectFailed, FetchError, ResponseTooLarge
+from sourcewatch.net import FetchError
 from sourcewatch.records import PollResult, RawCapture, iso_utc, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.warc import standalone_warc
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from sourcewatch.net import Http
     from sourcewatch.workspace import Workspace
 
-SNAPSHOT_STATUSES = ("captured", "dead", "blocked", "error")
+__all__ = ["SNAPSHOT_STATUSES", "Snapshot", "StoredObject", "snapshot_source", "snapshot_url"]
 _SOURCE_KINDS = {"telegram": "telegram", "x": "x", "jihadology": "wordpress", "web": "web"}
 
 
@@ -70,8 +73,8 @@ class Snapshot:
     objects: list[StoredObject] = field(default_factory=list)
     content_sha256: str | None = None  # the post's/article's content hash (edits change it)
     reused: bool = False  # captured within --max-age: not fetched again
-    error: str | None = None
-    earlier: store.StoredCapture | None = None  # for a dead URL: the capture cited instead
+    reason: str | None = None  # the raw reason when not live (status line, resolver words)
+    earlier: store.StoredCapture | None = None  # when not live: our capture cited instead
     archive_of: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -87,17 +90,26 @@ class Snapshot:
             "reused": self.reused,
             "content_sha256": self.content_sha256,
             "objects": [o.to_json() for o in self.objects],
-            "error": self.error,
+            "reason": self.reason,
         }
         if self.archive_of:
             data["archive_of"] = self.archive_of
         if self.earlier is not None:
-            data["cited_instead"] = {
-                "archive_id": self.earlier.capture_id,
-                "sha256": self.earlier.sha256,
-                "captured_at": iso_utc(self.earlier.fetched_at),
-            }
+            data["cited_instead"] = cited_instead_json(self.earlier)
         return data
+
+
+def cited_instead_json(earlier: store.StoredCapture) -> dict[str, Any]:
+    """The capture a citation stands on when its URL is not live now."""
+    data: dict[str, Any] = {
+        "archive_id": earlier.capture_id,
+        "sha256": earlier.sha256,
+        "captured_at": iso_utc(earlier.fetched_at),
+        "url": earlier.url,
+    }
+    if earlier.item_id is not None:
+        data |= {"item_id": earlier.item_id, "revision": earlier.revision}
+    return data
 
 
 def snapshot_source(kind: str) -> SourceConfig:
@@ -124,7 +136,7 @@ async def snapshot_url(
     canonical = canonical_url(url)
     archived = archived_original(canonical)
     kind = "web" if archived else url_kind(canonical)
-    snap = Snapshot(url=url, canonical=canonical, kind=kind, status="error")
+    snap = Snapshot(url=url, canonical=canonical, kind=kind, status=LIVE)
     snap.archive_of = archived[0] if archived else None
     if not force and max_age is not None:
         recent = store.latest_capture(ws, canonical, since=utcnow() - max_age)
@@ -133,27 +145,20 @@ async def snapshot_url(
     source = snapshot_source(kind)
     try:
         done = await capture(http, settings, kind, canonical, source)
-    except BlockedAddress as exc:
-        return _failed(snap, "blocked", exc.problem)
-    except ResponseTooLarge as exc:
-        return _failed(snap, "error", f"response too large: {exc.problem}")
-    except ConnectFailed as exc:
-        if _no_such_host(exc):
-            return _dead_without_answer(ws, snap, exc.problem)
-        return _failed(snap, "error", exc.problem)
     except FetchError as exc:
-        return _failed(snap, "error", exc.problem)
+        return _not_live(ws, snap, *failure(exc))
     except CaptureFailed as exc:
-        snap.error = str(exc)
-        return snap
-    earlier = store.latest_capture(ws, canonical) if done.dead else None
+        return _not_live(ws, snap, exc.status, str(exc))
+    earlier = (
+        await asyncio.to_thread(store.own_capture, ws, canonical) if done.status != LIVE else None
+    )
     done.result.captures.append(standalone_warc(done.primary))
     # Ingest blocks on fsync and SQL: in a worker thread, the other snapshots' network
     # and parsing go on meanwhile. One writer at a time (SQLite has one; the capture log
     # is a chain either way).
     ids = await asyncio.to_thread(_store_serially, ws, source, done.result)
-    snap.status = "dead" if done.dead else "captured"
-    snap.error = done.note if done.dead else None
+    snap.status = done.status
+    snap.reason = done.note if done.status != LIVE else None
     snap.earlier = earlier
     snap.captured_at = done.primary.fetched_at
     snap.http_status = done.primary.status
@@ -191,7 +196,7 @@ def _stored(capture: RawCapture, role: str | None, ids: dict[tuple[str, str], in
 
 
 def _reused(snap: Snapshot, recent: store.StoredCapture) -> Snapshot:
-    snap.status = "captured"
+    snap.status = LIVE
     snap.reused = True
     snap.capture_id = recent.capture_id
     snap.sha256 = recent.sha256
@@ -200,29 +205,9 @@ def _reused(snap: Snapshot, recent: store.StoredCapture) -> Snapshot:
     return snap
 
 
-def _failed(snap: Snapshot, status: str, why: str) -> Snapshot:
+def _not_live(ws: Workspace, snap: Snapshot, status: str, why: str) -> Snapshot:
+    """No answer to archive: the status and raw reason, and our own capture cited instead."""
     snap.status = status
-    snap.error = why
+    snap.reason = why
+    snap.earlier = store.own_capture(ws, snap.canonical)
     return snap
-
-
-def _dead_without_answer(ws: Workspace, snap: Snapshot, why: str) -> Snapshot:
-    snap.status = "dead"
-    snap.error = why
-    snap.earlier = store.latest_capture(ws, snap.canonical)
-    return snap
-
-
-def _no_such_host(exc: BaseException) -> bool:
-    """A DNS failure ("no longer resolves"), as opposed to a refused or reset connection."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return True
-        text = str(seen).lower()
-        if "name or service not known" in text or "nodename nor servname" in text:
-            return True
-        if "cannot resolve host" in text or "no address associated" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

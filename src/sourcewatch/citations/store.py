@@ -3,8 +3,13 @@
 Each snapshot writes one ``citation`` row per URL occurrence: by ``cite`` with
 the report's path and footnote number, by ``snapshot`` with the report name
 ``SNAPSHOT_REPORT``. A capture of a canonical URL is found through these rows
-(``canonical_url`` is indexed), so "captured within --max-age" and "an earlier
-capture of a URL that is dead now" are one query on SQLite and PostgreSQL alike.
+(``canonical_url`` is indexed), so "captured within --max-age" is one query on
+SQLite and PostgreSQL alike.
+
+The monitor and the citations are one archive: :func:`own_capture` also looks
+among the items the daemon collected (by their canonical URL; an X post by its
+id, whatever handle or ``/i/web/status/`` spelling the footnote used), so a post
+collected and then deleted at the source is cited from our own capture.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from sourcewatch.records import RawCapture, utcnow
-from sourcewatch.store.tables import CAPTURE, CITATION
+from sourcewatch.store.tables import CAPTURE, CITATION, ITEM, ITEM_CAPTURE
+from sourcewatch.text.urls import x_status_id
 from sourcewatch.workspace import Workspace
 
 SNAPSHOT_REPORT = "(snapshot)"
 RECHECK_REPORT = "(recheck)"
+
+
+LIVE_ROW_STATUSES = ("live", "captured")  # "captured": rows written before the vocabulary
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,9 @@ class StoredCapture:
     url: str
     fetched_at: datetime
     status: int | None
+    item_id: int | None = None  # the collected item this capture was read for
+    revision: int | None = None  # that item's revision (its newest one)
+    content_sha256: str | None = None  # that item's content hash
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ def latest_capture(
         sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.fetched_at)
         .add_columns(CAPTURE.c.status)
         .join(CITATION, CITATION.c.capture_id == CAPTURE.c.id)
-        .where(CITATION.c.canonical_url == canonical, CITATION.c.status == "captured")
+        .where(CITATION.c.canonical_url == canonical, CITATION.c.status.in_(LIVE_ROW_STATUSES))
         .order_by(CAPTURE.c.fetched_at.desc(), CAPTURE.c.id.desc())
         .limit(1)
     )
@@ -62,6 +74,62 @@ def latest_capture(
     if row is None:
         return None
     return StoredCapture(row.id, row.sha256, row.url, row.fetched_at, row.status)
+
+
+def own_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
+    """The newest capture in our archive that shows ``canonical`` live: a citation's
+    snapshot or the page an item was collected from, whichever is newer."""
+    found = [
+        c
+        for c in (latest_capture(ws, canonical), collected_capture(ws, canonical))
+        if c is not None
+    ]
+    return max(found, key=lambda c: (c.fetched_at, c.capture_id)) if found else None
+
+
+def collected_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
+    """The newest 2xx (or status-less, imported) capture of an item whose canonical URL
+    is ``canonical``: the post as we archived it, whatever it became since."""
+    match = ITEM.c.canonical_url == canonical
+    post_id = x_status_id(canonical)
+    if post_id is not None:
+        match = sa.or_(match, ITEM.c.canonical_url.like(f"https://x.com/%/status/{post_id}"))
+    answered = sa.or_(CAPTURE.c.status.is_(None), CAPTURE.c.status.between(200, 299))
+    query = (
+        sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.fetched_at)
+        .add_columns(CAPTURE.c.status, ITEM.c.id.label("item_id"), ITEM.c.revision)
+        .add_columns(ITEM.c.content_hash)
+        .join(ITEM_CAPTURE, ITEM_CAPTURE.c.capture_id == CAPTURE.c.id)
+        .join(ITEM, ITEM.c.id == ITEM_CAPTURE.c.item_id)
+        .where(match, answered, CAPTURE.c.kind != "media", CAPTURE.c.kind != "attachment")
+        .order_by(CAPTURE.c.fetched_at.desc(), CAPTURE.c.id.desc())
+        .limit(1)
+    )
+    with ws.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return StoredCapture(
+        row.id,
+        row.sha256,
+        row.url,
+        row.fetched_at,
+        row.status,
+        item_id=row.item_id,
+        revision=row.revision,
+        content_sha256=row.content_hash,
+    )
+
+
+def latest_status(ws: Workspace, canonical: str) -> str | None:
+    """The status of the newest citation row of ``canonical`` (as written, maybe legacy)."""
+    with ws.engine.connect() as conn:
+        return conn.execute(
+            sa.select(CITATION.c.status)
+            .where(CITATION.c.canonical_url == canonical)
+            .order_by(CITATION.c.id.desc())
+            .limit(1)
+        ).scalar()
 
 
 def capture_ids(ws: Workspace, captures: Sequence[RawCapture]) -> dict[tuple[str, str], int]:

@@ -4,6 +4,10 @@ Never automatic: for this work a public submission can tip off the people being
 watched, so only ``snapshot --submit-wayback`` calls this, per URL, after the
 analyst's own capture. The request goes through the shared HTTP client (a GET of
 ``<wayback_save_url><url>``), and the answer is reported, not trusted blindly.
+
+A private, loopback or link-local URL (or one whose host does not resolve, so that
+it cannot be shown public) is never submitted, whatever ``--allow-private`` says:
+that flag lets *us* read a lab server, it must not publish its address.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from sourcewatch.config import Settings
 from sourcewatch.net import FetchError, Http
+from sourcewatch.net.guard import check_public_host
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,10 @@ class WaybackSubmission:
 
 
 async def submit_to_wayback(http: Http, settings: Settings, url: str) -> WaybackSubmission:
+    try:
+        await check_public_host(url)  # always, whatever net.allow_private_addresses says
+    except FetchError as exc:
+        return WaybackSubmission(url, ok=False, error=f"not submitted: {exc.problem}")
     save_url = settings.evidence.wayback_save_url + url
     try:
         # The save endpoint is a configured, public service: no private-address guard

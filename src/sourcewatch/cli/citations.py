@@ -102,7 +102,7 @@ def snapshot(
                 store.record_citations(ws, rows)
             if submit_wayback:
                 for key, snap in snaps.items():
-                    if snap.status == "captured":
+                    if snap.status == "live":
                         submissions[key] = await submit_to_wayback(http, settings, snap.url)
             return snaps
 
@@ -119,7 +119,7 @@ def snapshot(
                 where = submission.archived_url or submission.error or "accepted"
                 state = "submitted" if submission.ok else "NOT submitted"
                 console.print(safe(f"         Wayback Machine: {state}: {where}"), markup=False)
-    missed = any(snap.status != "captured" for snap in snaps.values()) or any(
+    missed = any(snap.status != "live" for snap in snaps.values()) or any(
         not submission.ok for submission in submissions.values()
     )
     raise typer.Exit(EXIT_PROBLEM if missed else EXIT_OK)
@@ -149,9 +149,9 @@ def cite(
 ) -> None:
     """Snapshot every URL in a report's footnotes and write a citation manifest.
 
-    Footnote number -> each URL's raw text, canonical URL, kind, status (captured,
-    dead, blocked, error), archive id, SHA-256 and capture time. Exit 1 if a URL
-    was not captured."""
+    Footnote number -> each URL's raw text, canonical URL, kind, status (live,
+    deleted, unreachable, blocked; see docs/citations.md), archive id, SHA-256 and
+    capture time. Exit 1 if a URL is not live now."""
     from sourcewatch.citations.footnotes import read_report
     from sourcewatch.citations.manifest import dry_run_json, render_markdown
 
@@ -181,11 +181,11 @@ def cite(
     if out is not None and not json:
         console.print(
             f"{out}: {summary['urls']} URL(s) in {summary['with_urls']} footnote(s); "
-            f"{summary['captured']} captured, {summary['dead']} dead, "
-            f"{summary['blocked']} blocked, {summary['error']} error",
+            f"{summary['live']} live, {summary['deleted']} deleted, "
+            f"{summary['unreachable']} unreachable, {summary['blocked']} blocked",
             markup=False,
         )
-    missed = summary["dead"] + summary["blocked"] + summary["error"]
+    missed = summary["deleted"] + summary["blocked"] + summary["unreachable"]
     raise typer.Exit(EXIT_PROBLEM if missed else EXIT_OK)
 
 
@@ -222,12 +222,14 @@ def recheck(
         print_json(report.to_json())
     else:
         for change in report.changes:
-            why = f" ({change.now.error})" if change.now.error else ""
+            why = f" ({change.now.reason})" if change.now.reason else ""
+            if change.restored:
+                why = " (restored: deleted before)" + why
             console.print(f"{change.change:<11} {safe(change.canonical)}{safe(why)}", markup=False)
         counts = report.counts()
         console.print(", ".join(f"{n} {name}" for name, n in counts.items() if n), markup=False)
     counts = report.counts()
-    raise typer.Exit(EXIT_PROBLEM if counts["deleted"] or counts["edited"] else EXIT_OK)
+    raise typer.Exit(EXIT_PROBLEM if counts["changed"] else EXIT_OK)
 
 
 async def _cite(
@@ -296,10 +298,10 @@ def _print_snapshot(snap: Snapshot) -> None:
     when = snap.captured_at.strftime("%Y-%m-%d %H:%M:%S UTC") if snap.captured_at else "-"
     head = f"{snap.status:<8} {snap.canonical}"
     if snap.reused:
-        head += " (reused: captured within --max-age)"
+        head += f" (reused: our capture of {when}, within --max-age)"
     console.print(safe(head), markup=False)
-    if snap.error:
-        console.print(f"  reason      {safe(snap.error)}", markup=False)
+    if snap.reason:
+        console.print(f"  reason      {safe(snap.reason)}", markup=False)
     if snap.capture_id is not None:
         console.print(f"  archive id  {snap.capture_id}  captured {when}", markup=False)
     for obj in snap.objects:
@@ -308,9 +310,14 @@ def _print_snapshot(snap: Snapshot) -> None:
         console.print(f"  response    sha256 {snap.sha256}", markup=False)
     if snap.earlier is not None:
         earlier = snap.earlier.fetched_at.strftime("%Y-%m-%d %H:%M UTC")
+        revision = (
+            f", item {snap.earlier.item_id} revision {snap.earlier.revision}"
+            if snap.earlier.item_id is not None
+            else ""
+        )
         console.print(
             f"  cited instead: archive id {snap.earlier.capture_id}, captured {earlier}, "
-            f"sha256 {snap.earlier.sha256}",
+            f"sha256 {snap.earlier.sha256}{revision}",
             markup=False,
         )
 

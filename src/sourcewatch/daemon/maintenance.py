@@ -34,7 +34,8 @@ def verify_quick(ws: Workspace) -> bool:
 
 async def recheck_citations(ws: Workspace, http: Http) -> dict[str, int]:
     """Weekly re-check of the URLs that reports cite (:mod:`sourcewatch.citations.recheck`);
-    returns how many URLs are live, edited, deleted, dead or unreachable."""
+    returns how many URLs are live, edited, deleted, unreachable or blocked, and how many
+    ``changed`` (unreachable never counts as a change)."""
     from sourcewatch.citations import recheck_cited_urls
 
     counts = (await recheck_cited_urls(ws, http)).counts()

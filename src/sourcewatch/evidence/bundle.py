@@ -179,15 +179,12 @@ def cdxj_index(warc: bytes, filename: str) -> bytes:
 
 
 def surt_key(url: str) -> str:
-    """Sort-friendly URI key: ``org,example)/path?query`` (host reversed, no www, lowercase)."""
-    from urllib.parse import urlsplit
+    """The index key pywb and ReplayWeb.page look a URL up by: the ``surt`` library's
+    SURT (host reversed, ``www`` dropped, query sorted, lower-cased), not our own guess
+    (a hand-made key left query parameters unsorted, so replay missed those pages)."""
+    import surt
 
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    path = parts.path or "/"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{','.join(reversed(host.split('.')))}{port})" + (path + query).lower()
+    return str(surt.surt(url))
 
 
 def _cdx_time(warc_date: str) -> str:

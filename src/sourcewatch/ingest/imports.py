@@ -3,10 +3,15 @@
 The file is parsed completely by its format's parser (:mod:`sourcewatch.collectors.formats`)
 before anything is stored, so a bad line anywhere stores nothing; the file itself is
 archived as the capture its items came from.
+
+Without ``--url`` the capture's URL is ``urn:sourcewatch:import:sha256:<hex>``, never
+the file's path: a path names the analyst's machine, account and folders, and the
+capture URL is hashed into the capture log and copied into every evidence bundle.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from sourcewatch.collectors.formats import ImportContext, parse_file
@@ -28,7 +33,7 @@ def import_file(
     ctx = ImportContext(source=source, url=url, filename=path.name)
     data, items = parse_file(path, fmt, ctx)
     capture = RawCapture(
-        url=url or path.resolve().as_uri(),
+        url=url or import_urn(data),
         body=data,
         kind="import",
         media_type=_FORMAT_MEDIA_TYPES.get(fmt),
@@ -37,6 +42,11 @@ def import_file(
         if capture.sha256 not in item.capture_sha256s:
             item.capture_sha256s.append(capture.sha256)
     return ingest(ws, source, PollResult(captures=[capture], items=items))
+
+
+def import_urn(data: bytes) -> str:
+    """The URL of an imported file's capture: its content, not where it lay."""
+    return f"urn:sourcewatch:import:sha256:{hashlib.sha256(data).hexdigest()}"
 
 
 _FORMAT_MEDIA_TYPES = {

@@ -20,6 +20,7 @@ from sourcewatch.records import ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.text.urls import canonical_url
+from sourcewatch.triage.sourcechange import flag_deleted
 
 # Items looked up per SELECT; the IN lists stay far below SQLite's variable limit.
 _LOOKUP_CHUNK = 500
@@ -93,6 +94,7 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             )
             for _, poll in deletions:
                 poll.counts.deleted += 1
+            flag_deleted(conn, [item_id for item_id, _ in deletions], now)
         _link_captures(conn, chunk, item_ids)
 
 

@@ -32,8 +32,11 @@ from sourcewatch.net.errors import (
     ConnectFailed,
     FetchError,
     FetchTimeout,
+    NameNotResolved,
     RetryLater,
     TooManyRedirects,
+    name_not_resolved,
+    resolver_failure,
 )
 from sourcewatch.net.guard import check_public_host, check_url
 from sourcewatch.net.limits import Clock, HostLimiter, Sleep
@@ -45,6 +48,7 @@ from sourcewatch.records import RawCapture, utcnow
 log = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+UNRESOLVED_TTL = 30.0  # seconds a host name that did not resolve is not asked again
 
 
 class Http:
@@ -69,6 +73,10 @@ class Http:
         self._rng = rng or random.Random()
         self._clients: dict[str | None, httpx.AsyncClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
+        self._clock = clock
+        # host -> (until, failure): a name that did not resolve fails again at once for
+        # UNRESOLVED_TTL seconds instead of asking the resolver once per cited URL.
+        self._unresolved: dict[str, tuple[float, NameNotResolved]] = {}
         self._limiter = HostLimiter(
             settings.per_host_concurrency, settings.per_host_interval, sleep=sleep, clock=clock
         )
@@ -163,6 +171,8 @@ class Http:
         while True:
             try:
                 fetched = await self._follow(url, exchange)
+            except NameNotResolved:
+                raise  # the resolver already retried; see NameNotResolved
             except (ConnectFailed, _ConnectTimeout) as exc:
                 if attempt >= s.retries:
                     if isinstance(exc, _ConnectTimeout):
@@ -199,9 +209,7 @@ class Http:
         visited = {url}
         current = url
         while True:
-            if exchange.guard:
-                await check_public_host(current)
-            capture = await self._one_hop(current, url, exchange)
+            capture = await self._resolved_hop(current, url, exchange)
             location = capture.headers.get("location")
             if capture.status not in REDIRECT_STATUSES or not location:
                 return Fetched(capture, not_modified=capture.status == 304, redirects=redirects)
@@ -220,9 +228,32 @@ class Http:
             visited.add(target)
             current = target
 
+    async def _resolved_hop(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
+        """One hop, remembering a host name that did not resolve (see UNRESOLVED_TTL)."""
+        host = (urlsplit(url).hostname or "").lower()
+        self._raise_if_unresolved(url, host)
+        try:
+            if exchange.guard:
+                await check_public_host(url)
+            return await self._one_hop(url, request_url, exchange)
+        except NameNotResolved as exc:
+            self._unresolved[host] = (self._clock() + UNRESOLVED_TTL, exc)
+            self._limiter.unsent(host)
+            raise
+
+    def _raise_if_unresolved(self, url: str, host: str) -> None:
+        remembered = self._unresolved.get(host)
+        if remembered is None:
+            return
+        until, failure = remembered
+        if self._clock() < until:
+            raise NameNotResolved(url, failure.problem, no_such_name=failure.no_such_name)
+        del self._unresolved[host]
+
     async def _one_hop(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
         host = (urlsplit(url).hostname or "").lower()
         async with self._limiter.slot(host):
+            self._raise_if_unresolved(url, host)  # it failed while this request queued
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
                     return await self._exchange(url, request_url, exchange)
@@ -237,6 +268,9 @@ class Http:
             except httpx.InvalidURL as exc:
                 raise FetchError(url, f"invalid URL: {exc}") from exc
             except httpx.TransportError as exc:
+                resolver = resolver_failure(exc)
+                if resolver is not None:
+                    raise name_not_resolved(url, host, resolver) from exc
                 raise ConnectFailed(url, f"{type(exc).__name__}: {exc}") from exc
 
     async def _exchange(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:

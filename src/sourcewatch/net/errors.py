@@ -8,6 +8,22 @@ without adding guesswork.
 
 from __future__ import annotations
 
+import socket
+import ssl
+
+# getaddrinfo codes that mean "the resolver answered: no such name" (NXDOMAIN, or a
+# name without addresses). Every other resolver failure (EAI_AGAIN: SERVFAIL, timeout,
+# no resolver reachable) says nothing about the name at all.
+_NO_SUCH_NAME = frozenset(
+    code
+    for code in (
+        getattr(socket, "EAI_NONAME", None),
+        getattr(socket, "EAI_NODATA", None),
+        getattr(socket, "EAI_ADDRFAMILY", None),
+    )
+    if code is not None
+)
+
 
 class FetchError(Exception):
     """No usable response for ``url``. ``retry_after`` (seconds) is set when the
@@ -26,6 +42,21 @@ class FetchTimeout(FetchError):
 
 class ConnectFailed(FetchError):
     """DNS failure, refused or reset connection, TLS failure (after retries)."""
+
+
+class NameNotResolved(ConnectFailed):
+    """The host name did not resolve (DNS of any kind). Not retried inside one fetch:
+    the system resolver already retried, and with no network every retry only waits.
+
+    ``no_such_name`` is True when the resolver answered that the name does not exist
+    (NXDOMAIN), False when it failed to answer (SERVFAIL, timeout, no resolver). Neither
+    proves that a site is gone: a registrar, a resolver or the analyst's network can
+    all be down for a day, so callers treat both as *unreachable*.
+    """
+
+    def __init__(self, url: str, problem: str, *, no_such_name: bool) -> None:
+        super().__init__(url, problem)
+        self.no_such_name = no_such_name
 
 
 class ResponseTooLarge(FetchError):
@@ -57,3 +88,40 @@ class RetryLater(FetchError):
 
 class BadContentEncoding(FetchError):
     """The body claims gzip/deflate/br but does not decompress."""
+
+
+def resolver_failure(exc: BaseException) -> socket.gaierror | None:
+    """The ``socket.gaierror`` behind ``exc`` (walking causes and contexts), if any.
+
+    httpx/httpcore wrap the resolver's error in ``ConnectError``; only the chain says
+    whether a failed connection was a DNS failure or a refused/reset one.
+    """
+    seen: BaseException | None = exc
+    hops = 0
+    while seen is not None and hops < 20:
+        if isinstance(seen, socket.gaierror):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+        hops += 1
+    return None
+
+
+def tls_failure(exc: BaseException) -> bool:
+    """True when an ``ssl.SSLError`` (handshake, certificate) is behind ``exc``."""
+    seen: BaseException | None = exc
+    hops = 0
+    while seen is not None and hops < 20:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+        hops += 1
+    return False
+
+
+def name_not_resolved(url: str, host: str, error: socket.gaierror) -> NameNotResolved:
+    """The NameNotResolved for ``error``, with the resolver's own words kept."""
+    no_such_name = error.errno in _NO_SUCH_NAME
+    what = "no such host" if no_such_name else "resolver failed"
+    return NameNotResolved(
+        url, f"cannot resolve host {host!r} ({what}): {error}", no_such_name=no_such_name
+    )

@@ -17,7 +17,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from sourcewatch.net.errors import BlockedAddress, ConnectFailed, FetchError
+from sourcewatch.net.errors import BlockedAddress, FetchError, name_not_resolved
 
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -66,7 +66,7 @@ async def check_public_host(url: str) -> None:
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise ConnectFailed(url, f"cannot resolve host {host!r}: {exc}") from exc
+            raise name_not_resolved(url, host, exc) from exc
         except UnicodeError as exc:  # the IDNA codec refuses the name
             raise FetchError(url, f"invalid host name {host!r}: {exc}") from exc
         addresses = sorted({str(info[4][0]) for info in infos})

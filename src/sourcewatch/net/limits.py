@@ -43,3 +43,10 @@ class HostLimiter:
                         await self._sleep(wait)
                 state.last_start = self._clock()
             yield
+
+    def unsent(self, host: str) -> None:
+        """The request just started never reached ``host`` (its name did not resolve): the
+        gap is not owed, so the next request may start at once instead of queueing."""
+        state = self._slots.get(host)
+        if state is not None:
+            state.last_start = None

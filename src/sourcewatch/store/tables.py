@@ -24,8 +24,8 @@ def one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstrain
 SOURCE_KINDS = ("telegram", "x", "feed", "web", "wordpress")
 TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
 TRIAGE_FACETS = ("area", "entity", "source")
-DELIVERY_STATUSES = ("pending", "sent")
-CITATION_STATUSES = ("captured", "dead", "blocked", "error", "no-url")
+DELIVERY_STATUSES = ("pending", "sent", "dropped")  # dropped: its entry was marked irrelevant
+CITATION_STATUSES = ("live", "deleted", "unreachable", "blocked", "no-url")  # see citations.status
 
 
 class UTCDateTime(TypeDecorator[datetime]):

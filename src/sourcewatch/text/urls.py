@@ -7,8 +7,15 @@ URLs, citation footnotes). General rules, for any site:
   the default port (80 for http, 443 for https) is removed;
 * an empty path becomes ``/``;
 * tracking parameters are removed (``utm_*``, ``fbclid``, ``gclid`` and the
-  few others in ``TRACKING_PARAMS``); every other parameter keeps its place
-  and spelling, because the order of a query can change what a server answers;
+  few others in ``TRACKING_PARAMS``; on YouTube also ``feature``, ``si``, ``pp``,
+  ``ab_channel``, see ``SITE_TRACKING_PARAMS``); every other parameter keeps its
+  place and spelling, because the order of a query can change what a server
+  answers. A YouTube ``t`` (the cited moment) is kept. The list is ours and short
+  on purpose: courlan was measured and does not fit citation identity (its strict
+  mode drops every parameter it does not know, YouTube's ``v`` included; its
+  tracker pattern drops any key containing ``uid``, ``source``, ``ref`` or
+  ``session``, which can name the cited article). The raw URL is always stored
+  beside the canonical one (``FoundUrl.raw``/``url``, ``citation.url``, ``item.url``);
 * a text fragment (``#:~:text=...``, a browser highlight) is removed; any
   other fragment (``#Mali20230913``, a section anchor) is kept, because the
   analyst cited that section.
@@ -51,8 +58,28 @@ TRACKING_PARAMS = frozenset(
         "mc_cid",
         "mc_eid",
         "igshid",
+        "igsh",
+        "mibextid",
+        "mkt_tok",
+        "_hsenc",
+        "_hsmi",
     }
 )
+_YOUTUBE_TRACKING = frozenset({"feature", "si", "pp", "ab_channel", "embeds_referring_euri"})
+# Parameters that track only on these hosts (elsewhere "feature" or "si" may mean something).
+SITE_TRACKING_PARAMS: dict[str, frozenset[str]] = {
+    host: _YOUTUBE_TRACKING
+    for host in (
+        "youtube.com",
+        "www.youtube.com",
+        "m.youtube.com",
+        "music.youtube.com",
+        "youtu.be",
+    )
+} | {
+    host: frozenset({"_r", "_t", "is_from_webapp", "sender_device", "is_copy_url"})
+    for host in ("tiktok.com", "www.tiktok.com", "vm.tiktok.com")
+}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 X_HOSTS = frozenset(
@@ -131,7 +158,9 @@ def canonical_url(url: str) -> str:
         netloc = f"{netloc}:{port}"
     path = parts.path or "/"
     fragment = _drop_text_directive(parts.fragment)
-    return urlunsplit((scheme, netloc, path, _strip_tracking(parts.query), fragment))
+    site = SITE_TRACKING_PARAMS.get(host.lower(), frozenset())
+    query = _filter_query(parts.query, lambda key: _is_tracking(key) or key in site)
+    return urlunsplit((scheme, netloc, path, query, fragment))
 
 
 def x_status_id(url: str) -> str | None:

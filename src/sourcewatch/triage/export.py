@@ -4,6 +4,12 @@ Each row carries what a citation needs: the canonical URL, the SHA-256 of the fi
 archived capture of the item and when it was fetched (every capture in JSON). Text is
 made terminal-safe, and CSV cells that a spreadsheet would run as a formula
 (``=``, ``+``, ``-``, ``@``) are prefixed with ``'``: exported text is still hostile.
+
+``source_state`` says what became of the post at its source: ``deleted`` (the
+platform said so), ``edited`` (a later revision was collected), or empty. An edit
+re-opens a decided entry (status ``new``) for review; such an entry still appears
+in an export of the status it had before (``reopened_from``), so an edited post
+does not silently drop out of the write-up.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import sqlalchemy as sa
 
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
-from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_STATUSES
+from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
-from sourcewatch.triage.queue import QueueFilter, list_queue
+from sourcewatch.triage.queue import QueueFilter, list_queue, source_state
 
 FORMATS = ("csv", "jsonl", "md")
 CSV_COLUMNS = (
@@ -40,6 +46,8 @@ CSV_COLUMNS = (
     "areas",
     "entities",
     "tags",
+    "source_state",
+    "reopened_from",
     "note",
     "assignee",
     "decided_at",
@@ -75,6 +83,14 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
             limit=where.limit,
         ),
     )
+    reopened_from: dict[int, str] = {}
+    if "new" not in where.statuses:
+        reopened = _reopened_from(conn, where)
+        again = [row for row in reopened[0] if row.triage_id in reopened[1]]
+        reopened_from = reopened[1]
+        if again:  # keep list_queue's order otherwise
+            merged = [*queue, *again]
+            queue = sorted(merged, key=lambda r: -r.priority)[: where.limit]
     entries = conn.execute(
         sa.select(TRIAGE.c.id, TRIAGE.c.note, TRIAGE.c.updated_at).where(
             TRIAGE.c.id.in_([row.triage_id for row in queue] or [-1])
@@ -84,9 +100,9 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
     items = {
         row.id: row
         for row in conn.execute(
-            sa.select(ITEM.c.id, ITEM.c.canonical_url, ITEM.c.url, ITEM.c.text).where(
-                ITEM.c.id.in_([row.item_id for row in queue] or [-1])
-            )
+            sa.select(ITEM.c.id, ITEM.c.canonical_url, ITEM.c.url, ITEM.c.text)
+            .add_columns(ITEM.c.deleted_at, ITEM.c.revision)
+            .where(ITEM.c.id.in_([row.item_id for row in queue] or [-1]))
         )
     }
     captures = item_captures(conn, [row.item_id for row in queue])
@@ -95,6 +111,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
         item = items[row.item_id]
         item_captures_ = captures.get(row.item_id, [])
         first = item_captures_[0] if item_captures_ else None
+        state = source_state(item.deleted_at, item.revision)
         result.append(
             {
                 "item_id": row.item_id,
@@ -114,6 +131,8 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "areas": row.areas,
                 "entities": row.entities,
                 "tags": row.tags,
+                "source_state": state,
+                "reopened_from": reopened_from.get(row.triage_id),
                 "note": extra[row.triage_id].note,
                 "assignee": row.assignee,
                 "decided_at": iso_utc(extra[row.triage_id].updated_at),
@@ -122,6 +141,32 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
             }
         )
     return result
+
+
+def _reopened_from(conn: sa.Connection, where: ExportFilter) -> tuple[list[Any], dict[int, str]]:
+    """Entries now ``new`` because an edit re-opened them from one of ``where.statuses``:
+    (their queue rows, triage id -> the status they had)."""
+    rows = list_queue(
+        conn,
+        QueueFilter(
+            statuses=("new",), area=where.area, changed_since=where.since, limit=where.limit
+        ),
+    )
+    ids = [row.triage_id for row in rows]
+    latest: dict[int, tuple[int, str, Any]] = {}
+    for event in conn.execute(
+        sa.select(TRIAGE_EVENT.c.id, TRIAGE_EVENT.c.triage_id, TRIAGE_EVENT.c.action)
+        .add_columns(TRIAGE_EVENT.c.detail)
+        .where(TRIAGE_EVENT.c.triage_id.in_(ids or [-1]))
+        .order_by(TRIAGE_EVENT.c.id)
+    ):
+        latest[event.triage_id] = (event.id, event.action, event.detail)
+    found: dict[int, str] = {}
+    for triage_id, (_, action, detail) in latest.items():
+        previous = detail.get("previous_status") if isinstance(detail, dict) else None
+        if action == "reopened" and previous in where.statuses:
+            found[triage_id] = str(previous)
+    return rows, found
 
 
 def render(rows: list[dict[str, Any]], fmt: str) -> Iterator[str]:

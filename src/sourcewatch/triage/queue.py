@@ -79,6 +79,7 @@ class QueueRow:
     item_ids: list[int] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    source_state: str | None = None  # "deleted" / "edited" at the source (see export), or None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class QueueRow:
             "queued_at": iso_utc(self.queued_at),
             "assignee": self.assignee,
             "tags": self.tags,
+            "source_state": self.source_state,
             "version": self.version,
             "triage_id": self.triage_id,
         }
@@ -159,6 +161,8 @@ def _select_entries(
             ITEM.c.title,
             sa.func.substr(ITEM.c.text, 1, EXCERPT_CHARS).label("excerpt"),
             ITEM.c.published_at,
+            ITEM.c.deleted_at,
+            ITEM.c.revision.label("item_revision"),
             SOURCE.c.name.label("source_name"),
         )
         .select_from(
@@ -223,7 +227,16 @@ def _queue_row(row: sa.Row[Any]) -> QueueRow:
         tags=list(row.tags),
         claimed_by=row.claimed_by,
         claim_expires_at=row.claim_expires_at,
+        source_state=source_state(row.deleted_at, row.item_revision),
     )
+
+
+def source_state(deleted_at: datetime | None, revision: int) -> str | None:
+    """What became of the post at its source: ``deleted`` (the platform said so),
+    ``edited`` (a later revision was collected), or None."""
+    if deleted_at is not None:
+        return "deleted"
+    return "edited" if revision > 1 else None
 
 
 def _add_groups(conn: sa.Connection, rows: list[QueueRow]) -> None:

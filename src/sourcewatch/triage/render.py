@@ -58,7 +58,7 @@ def queue_table(rows: list[QueueRow]) -> Table:
             plain(",".join(row.areas), one_line=True),
             plain(",".join(row.entities), one_line=True),
             short_when(row.queued_at),
-            Text(excerpt),
+            Text(f"[{row.source_state}] {excerpt}" if row.source_state else excerpt),
         )
     return table
 

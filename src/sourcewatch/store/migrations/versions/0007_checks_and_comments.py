@@ -19,7 +19,7 @@ depends_on = None
 SOURCE_KINDS = ("telegram", "x", "feed", "web", "wordpress")
 TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
 TRIAGE_FACETS = ("area", "entity", "source")
-DELIVERY_STATUSES = ("pending", "sent")
+DELIVERY_STATUSES = ("pending", "sent", "dropped")
 
 CHECKS = [
     ("source", "ck_source_kind", "kind", SOURCE_KINDS),
