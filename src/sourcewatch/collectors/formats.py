@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,9 @@ class ImportContext:
     source: SourceConfig | None
     url: str | None
     filename: str
+    # A parser appends here what the file holds that did not become an item, with the
+    # reason ("entry #3: ..."); the import reports it instead of dropping it in silence.
+    skipped: list[str] = field(default_factory=list)
 
 
 ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]
