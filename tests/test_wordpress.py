@@ -322,3 +322,32 @@ def test_a_media_listing_of_users_is_refused(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/wp-json/wp/v2/media").respond_with_json(users)
     with pytest.raises(CollectorError, match="media listing object #1 is a user"):
         poll(source("wordpress", httpserver.url_for("/"), name="jihadology"))
+
+
+def test_a_placeholder_or_future_post_date_is_no_publication_date() -> None:
+    posts = json.loads(fixture_bytes(POSTS_JSON))
+    placeholder = {**posts[0], "date_gmt": "0001-01-01T00:00:00"}
+    scheduled = {**posts[1], "date_gmt": "2999-01-01T00:00:00"}
+    data = json.dumps([placeholder, scheduled, posts[2]]).encode()
+    ctx = ImportContext(source=None, url=None, filename="dates.json")
+    items = get_format("wp-json")(data, ctx)
+    assert [i.published_at for i in items[:2]] == [None, None]
+    assert items[2].published_at is not None and items[2].published_at.year == 2016
+
+
+def test_rss_mode_reports_skipped_entries(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/wp-json/wp/v2/posts").respond_with_data("", status=404)
+    feed = fixture_bytes(WP_FEED).decode()
+    start = feed.index("<item>")
+    feed = feed[:start] + "<item></item>" + feed[start:]
+    httpserver.expect_request("/feed/").respond_with_data(feed, content_type="application/rss+xml")
+    result = poll(
+        source(
+            "wordpress",
+            httpserver.url_for("/"),
+            name="jihadology",
+            options={"download_attachments": False},
+        )
+    )
+    assert result.skipped == ["entry #1: no id, no link, no title and no content"]
+    assert len(result.items) == 10

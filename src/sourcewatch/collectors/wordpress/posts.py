@@ -24,8 +24,9 @@ from typing import Any
 
 from sourcewatch.collectors.attachments import Candidate, is_attachment_link, media_kind
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news.dates import plausible_or_none
 from sourcewatch.collectors.news.feedparse import FeedEntry
-from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.records import MediaRef, ParsedItem, utcnow
 from sourcewatch.text.htmltext import html_to_text, links_in
 
 _POST_ID = re.compile(r"[?&](?:p|page_id)=(\d+)\b")
@@ -108,7 +109,8 @@ def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
     body_html = _rendered(post, "content")
     title = html_to_text(_rendered(post, "title")) or None
     modified = post.get("modified_gmt") if isinstance(post.get("modified_gmt"), str) else ""
-    published = _gmt(post.get("date_gmt"))
+    # A scheduled post's date is in the future, a draft's is 0000-00-00: no publication date.
+    published = plausible_or_none(_gmt(post.get("date_gmt")), utcnow())
     edited_at = _gmt(modified)
     terms = _embedded_terms(post)
     extra: dict[str, Any] = {
@@ -180,7 +182,7 @@ def rss_post(entry: FeedEntry) -> WpPost:
         external_id=external_id,
         url=entry.link,
         author=entry.author,
-        published_at=entry.published_at,
+        published_at=plausible_or_none(entry.published_at, utcnow()),
         text=entry.text,
         title=entry.title,
         extra=extra,
