@@ -132,3 +132,11 @@ def test_a_future_date_is_not_a_publication_date() -> None:
     )
     assert article.published_at == datetime(2023, 9, 20, tzinfo=UTC)
     assert article.published_from in ("trafilatura", "url")  # both read the URL's day
+
+
+def test_an_html_import_in_utf16_without_bom_reads_as_in_utf8(reuters_html: str) -> None:
+    # Same class as the UTF-16 feeds: appendix F's signature applies to saved pages too.
+    wide = reuters_html.encode("utf-16-le")
+    ctx = ImportContext(source=None, url=REUTERS_URL, filename="reuters.html")
+    [item] = get_format("html")(wide, ctx)
+    assert item.text == extract_article(reuters_html, REUTERS_URL).text
