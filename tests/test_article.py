@@ -3,7 +3,9 @@ trafilatura's own evaluation set, see tests/fixtures/news/SOURCES.md)."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +74,69 @@ def test_page_without_article_text_is_an_error() -> None:
         extract_article(page, "http://x.example/")
     with pytest.raises(ArticleError, match="empty page"):
         extract_article("   ", "http://x.example/")
+
+
+# --- issue #18: pages of the article-extraction-benchmark (tests/fixtures/articles) ---
+
+ARTICLES = Path(__file__).parent / "fixtures" / "articles"
+
+
+def benchmark_page(key: str) -> str:
+    return gzip.decompress((ARTICLES / f"aeb__{key}.html.gz").read_bytes()).decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "first_words"),
+    [
+        (  # WSJ: the body sits in a "subType-unsubscribed" container
+            "042bb7b5fedab6eac7db576522b89b93904c237d344bcbe14a6a5ab7f7335856",
+            "https://www.wsj.com/articles/google-stadia-microsoft-xcloud-apple-arcade-so-many-"
+            "ways-to-playand-pay-11574168580",
+            "Gaming used to be so simple.",
+        ),
+        (  # Gizmodo: the body sits in a wrapper whose class names mention the newsletter
+            "5fa5679de56c43edf70685762c2d1f2de296432ae53aa46e075b552fee17cab8",
+            "https://gizmodo.com/so-this-is-the-future-of-apple-innovation-1839927963",
+            "The big iFixit teardown is done, and the results are in.",
+        ),
+    ],
+)
+def test_class_names_do_not_remove_the_article_body(key: str, url: str, first_words: str) -> None:
+    article = extract_article(benchmark_page(key), url)
+    assert first_words in article.text
+
+
+USA_TODAY = "c58aa507c4deebd660f69905f9abb8f96d935f6e7210f597ed4cd32b3f39f7f7"
+USA_TODAY_URL = (
+    "https://www.usatoday.com/story/news/politics/2019/11/19/"
+    "prison-guards-arrested-alleged-failure-check-jeffrey-epstein/4082679002/"
+)
+
+
+def test_a_placeholder_date_is_rejected_for_the_next_plausible_one() -> None:
+    article = extract_article(
+        benchmark_page(USA_TODAY), USA_TODAY_URL, now=datetime(2019, 11, 21, tzinfo=UTC)
+    )
+    assert article.published_at is not None
+    assert article.published_at.date().isoformat() == "2019-11-19"  # not 0001-01-01
+    assert article.published_from in ("trafilatura", "url")
+    assert "Two federal prison officers were charged Tuesday" in article.text
+
+
+def test_a_future_date_is_not_a_publication_date() -> None:
+    page = article_page("Future", [LONG] * 3).replace(
+        "2023-09-17T09:30:00Z", "2099-01-01T00:00:00Z"
+    )
+    article = extract_article(
+        page, "https://example.org/2023/09/20/story", now=datetime(2023, 9, 21, tzinfo=UTC)
+    )
+    assert article.published_at == datetime(2023, 9, 20, tzinfo=UTC)
+    assert article.published_from in ("trafilatura", "url")  # both read the URL's day
+
+
+def test_an_html_import_in_utf16_without_bom_reads_as_in_utf8(reuters_html: str) -> None:
+    # Same class as the UTF-16 feeds: appendix F's signature applies to saved pages too.
+    wide = reuters_html.encode("utf-16-le")
+    ctx = ImportContext(source=None, url=REUTERS_URL, filename="reuters.html")
+    [item] = get_format("html")(wide, ctx)
+    assert item.text == extract_article(reuters_html, REUTERS_URL).text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser.api
@@ -327,3 +328,73 @@ def test_parse_feed_gives_the_same_answers_with_the_speedups(
     for body, lenient in bodies:
         kwargs = {"url": "http://s.example/feed", "lenient": lenient}
         assert _parsed(body, **kwargs) == _parse_as_before(monkeypatch, body, **kwargs)
+
+
+# --- issue #18: nothing dropped (feedparser's own test corpus, tests/fixtures/feedparser) ---
+
+FEEDPARSER = Path(__file__).parent / "fixtures" / "feedparser"
+
+
+def corpus(name: str) -> bytes:
+    return (FEEDPARSER / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("wellformed_rss_item_description.xml", "Example description"),
+        ("wellformed_rss_item_content_encoded.xml", "Example content"),
+    ],
+)
+def test_an_item_without_guid_or_link_gets_a_stable_content_id(name: str, text: str) -> None:
+    first = parse_feed(corpus(name), url="http://example.org/feed")
+    again = parse_feed(corpus(name), url="http://example.org/feed")
+    [entry] = first.entries
+    assert entry.text == text and entry.link is None
+    assert entry.key.startswith("sha256:") and entry.key == again.entries[0].key
+    assert first.skipped == []
+
+
+def test_an_entry_with_nothing_to_keep_is_reported_with_its_reason() -> None:
+    parsed = parse_feed(corpus("wellformed_rss_item_dc_date.xml"), url="http://example.org/f")
+    assert parsed.entries == []
+    assert parsed.skipped == ["entry #1: no id, no link, no title and no content"]
+
+
+def test_two_entries_under_one_guid_keep_the_first_and_report_the_second() -> None:
+    # The recorded WordPress feed with its first item repeated, edited: stored under one
+    # key, the second would overwrite the first.
+    feed = fixture_bytes("wordpress__wordpress-org-news.xml").decode()
+    start, end = feed.index("<item>"), feed.index("</item>") + len("</item>")
+    copy = feed[start:end].replace("Introducing Learn WordPress", "Edited copy")
+    parsed = parse_feed((feed[:end] + copy + feed[end:]).encode(), url="https://wordpress.org/")
+    assert len(parsed.entries) == 10 and parsed.entries[0].title == "Introducing Learn WordPress"
+    assert parsed.skipped == [
+        "entry #2 ('Edited copy'): same id 'https://wordpress.org/news/?p=9444' as entry #1"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "encoding_utf-16be-autodetect.xml",
+        "encoding_utf-16le-autodetect.xml",
+        "encoding_utf-32be-autodetect.xml",
+        "encoding_utf-32le-autodetect.xml",
+    ],
+)
+def test_utf16_and_utf32_feeds_without_bom_are_read(name: str) -> None:
+    parsed = parse_feed(corpus(name), url="http://example.org/feed")
+    assert parsed.kind == "feed" and parsed.entries == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_a_real_feed_in_utf16_or_utf32_without_bom_reads_as_in_utf8(codec: str) -> None:
+    utf8 = fixture_bytes("rss-parser__guardian.rss")
+    wide = utf8.decode("utf-8").replace('encoding="utf-8"', 'encoding="utf-16"').encode(codec)
+    assert not wide.startswith((b"\xff\xfe", b"\xfe\xff"))
+    expected = parse_feed(utf8, url="https://www.theguardian.com/us")
+    got = parse_feed(wide, url="https://www.theguardian.com/us")
+    assert [(e.key, e.title, e.text) for e in got.entries] == [
+        (e.key, e.title, e.text) for e in expected.entries
+    ]

@@ -566,3 +566,14 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("Wed, 31 Dec 2025 00:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_utf16_without_bom_is_told_by_its_first_bytes_whatever_the_header_says() -> None:
+    # XML 1.0 appendix F: "<?" in UTF-16 LE is 3C 00 3F 00; NULs are valid UTF-8, so
+    # the header's charset would "decode" it into text full of NULs.
+    body = '<?xml version="1.0" encoding="utf-16"?><rss><channel><title>دابق</title>'.encode(
+        "utf-16-le"
+    )
+    decoded = decode_body(body, "application/rss+xml; charset=utf-8")
+    assert (decoded.encoding, decoded.evidence) == ("utf-16-le", "signature")
+    assert "<title>دابق</title>" in decoded.text and "\x00" not in decoded.text

@@ -276,3 +276,78 @@ def test_old_wordpress_ignoring_modified_after_is_read_newest_first(
     result = poll(source("wordpress", httpserver.url_for("/")), state)
     assert [q.get("order") for q in api_queries(httpserver)] == [["asc"], ["desc"]]
     assert result.items[0].external_id == "470" and len(result.items) == 10
+
+
+# --- issue #18: only posts become items (REST mocks: python-wp, WordPress's wp-api.js fixtures) ---
+
+NOT_POSTS = [
+    ("wp-api-generated__UsersCollection.json", "a WordPress user"),
+    ("python-wp__categories.json", "a WordPress category or tag"),
+    ("python-wp__tags.json", "a WordPress category or tag"),
+    ("wp-api-generated__CommentsCollection.json", "a WordPress comment"),
+]
+
+
+@pytest.mark.parametrize(("name", "what"), NOT_POSTS)
+def test_users_terms_and_comments_are_refused_not_stored_as_posts(name: str, what: str) -> None:
+    ctx = ImportContext(source=None, url=None, filename=name)
+    with pytest.raises(ImportFileError, match=f"object #1 .* is {what}"):
+        get_format("wp-json")(fixture_bytes(name), ctx)
+
+
+def test_an_author_object_does_not_overwrite_post_1(httpserver: HTTPServer) -> None:
+    # The API answering /posts with users (a proxy or plugin mixing up routes): their
+    # ids (1, 2) are not post ids. The poll fails loudly instead of storing them.
+    users = json.loads(fixture_bytes("wp-api-generated__UsersCollection.json"))
+    serve_posts(httpserver, [users])
+    no_media(httpserver)
+    with pytest.raises(CollectorError, match="is a WordPress user"):
+        poll(source("wordpress", httpserver.url_for("/"), name="jihadology"))
+
+
+def test_pages_and_attachments_have_their_own_id_space() -> None:
+    posts = json.loads(fixture_bytes(POSTS_JSON))
+    page = {**posts[0], "id": 470, "type": "page"}
+    attachment = {**posts[1], "id": 469, "type": "attachment"}
+    data = json.dumps([posts[0], page, attachment]).encode()
+    ctx = ImportContext(source=None, url=None, filename="mixed.json")
+    items = get_format("wp-json")(data, ctx)
+    assert [i.external_id for i in items] == ["470", "page:470", "attachment:469"]
+    assert items[1].extra["wp_type"] == "page"
+
+
+def test_a_media_listing_of_users_is_refused(httpserver: HTTPServer) -> None:
+    serve_posts(httpserver, [recorded_posts(httpserver)[:1]])
+    users = json.loads(fixture_bytes("wp-api-generated__UsersCollection.json"))
+    httpserver.expect_request("/wp-json/wp/v2/media").respond_with_json(users)
+    with pytest.raises(CollectorError, match="media listing object #1 is a user"):
+        poll(source("wordpress", httpserver.url_for("/"), name="jihadology"))
+
+
+def test_a_placeholder_or_future_post_date_is_no_publication_date() -> None:
+    posts = json.loads(fixture_bytes(POSTS_JSON))
+    placeholder = {**posts[0], "date_gmt": "0001-01-01T00:00:00"}
+    scheduled = {**posts[1], "date_gmt": "2999-01-01T00:00:00"}
+    data = json.dumps([placeholder, scheduled, posts[2]]).encode()
+    ctx = ImportContext(source=None, url=None, filename="dates.json")
+    items = get_format("wp-json")(data, ctx)
+    assert [i.published_at for i in items[:2]] == [None, None]
+    assert items[2].published_at is not None and items[2].published_at.year == 2016
+
+
+def test_rss_mode_reports_skipped_entries(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/wp-json/wp/v2/posts").respond_with_data("", status=404)
+    feed = fixture_bytes(WP_FEED).decode()
+    start = feed.index("<item>")
+    feed = feed[:start] + "<item></item>" + feed[start:]
+    httpserver.expect_request("/feed/").respond_with_data(feed, content_type="application/rss+xml")
+    result = poll(
+        source(
+            "wordpress",
+            httpserver.url_for("/"),
+            name="jihadology",
+            options={"download_attachments": False},
+        )
+    )
+    assert result.skipped == ["entry #1: no id, no link, no title and no content"]
+    assert len(result.items) == 10

@@ -143,6 +143,9 @@ class PollResult:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # the server answered 304 / the body hash was unchanged
+    # What the source listed that did not become an item, each with its reason
+    # ("entry #3: no id, ..."): reported, never dropped in silence.
+    skipped: list[str] = field(default_factory=list)
 
 
 def iso_utc(value: datetime | None) -> str | None:

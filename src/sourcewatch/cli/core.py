@@ -172,7 +172,8 @@ def import_command(
         except LookupError as exc:
             fail(str(exc), EXIT_USAGE)
         if dry_run:
-            _, items = parse_file(file, format, ImportContext(source_config, url, file.name))
+            parse_ctx = ImportContext(source_config, url, file.name)
+            _, items = parse_file(file, format, parse_ctx)
             for item in items:
                 if json:
                     print_json(item.to_json())
@@ -182,6 +183,7 @@ def import_command(
                 err_console.print(
                     f"{len(items)} item(s) parsed; nothing stored (dry run)", markup=False
                 )
+            _print_skipped(parse_ctx.skipped)
             return
         with Workspace.open(settings) as ws:
             report = import_file(ws, file, source_config, format, url=url)
@@ -193,6 +195,7 @@ def import_command(
             f"{report.unchanged} unchanged; {report.objects_new} new object(s)",
             markup=False,
         )
+        _print_skipped(report.skipped)
 
 
 sources_app = typer.Typer(
@@ -354,6 +357,15 @@ def poll(
             f"{report.unchanged} unchanged; {report.captures_new} new capture(s)",
             markup=False,
         )
+        _print_skipped(report.skipped)
+
+
+def _print_skipped(skipped: list[str]) -> None:
+    """Entries the source listed that were not stored, each with its reason (stderr)."""
+    if skipped:
+        err_console.print(f"{len(skipped)} entry(ies) skipped:", markup=False)
+        for reason in skipped:
+            err_console.print(f"  {safe(reason)}", markup=False)
 
 
 def _short_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sourcewatch.collectors.registry import get_format
+from sourcewatch.collectors.sniff import sniff
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem
 
@@ -34,6 +35,9 @@ class ImportContext:
     source: SourceConfig | None
     url: str | None
     filename: str
+    # A parser appends here what the file holds that did not become an item, with the
+    # reason ("entry #3: ..."); the import reports it instead of dropping it in silence.
+    skipped: list[str] = field(default_factory=list)
 
 
 ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]
@@ -49,8 +53,21 @@ def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[Pa
         raise ImportFileError(f"{path}: {size} bytes is over the {MAX_IMPORT_BYTES} byte limit")
     data = path.read_bytes()
     parser: ImportParser = get_format(fmt)
+    check_format(data, fmt, path.name)
     items = parser(data, ctx)
     return data, items
+
+
+def check_format(data: bytes, fmt: str, name: str) -> None:
+    """Refuse a file that looks like another import format than ``fmt`` (each parser
+    is lenient in its own way: a wrong format was stored as something else, or as
+    nothing). A file that looks like no known format is left to the parser to judge."""
+    looks = sniff(data)
+    if looks.format is not None and looks.format != fmt:
+        raise ImportFileError(
+            f"{name}: not a {fmt} file: it looks like {looks.description}; "
+            f"import it with --format {looks.format}"
+        )
 
 
 _JSONL_FIELDS = ("external_id", "url", "author", "published_at", "text", "title")

@@ -122,6 +122,11 @@ class SourceWorker:
                     "captures_new": report.captures_new,
                 },
             )
+            if report.skipped:  # entries the source listed that did not become items
+                log.warning(
+                    "entries skipped",
+                    extra={**fields, "skipped": len(report.skipped), "why": report.skipped[:20]},
+                )
         else:
             self.counters.failures += 1
             self.summary.failed.append(claim.name)

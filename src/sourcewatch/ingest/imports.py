@@ -41,7 +41,7 @@ def import_file(
     for item in items:
         if capture.sha256 not in item.capture_sha256s:
             item.capture_sha256s.append(capture.sha256)
-    return ingest(ws, source, PollResult(captures=[capture], items=items))
+    return ingest(ws, source, PollResult(captures=[capture], items=items, skipped=ctx.skipped))
 
 
 def import_urn(data: bytes) -> str:

@@ -53,6 +53,7 @@ class IngestReport:
     matches: int = 0
     queued: int = 0
     changed: list[ItemContent] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # PollResult.skipped, passed on
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class IngestReport:
             "objects_new": self.objects_new,
             "matches": self.matches,
             "queued": self.queued,
+            "skipped": self.skipped,
         }
 
 
@@ -188,7 +190,11 @@ def _write(
 ) -> dict[int, IngestReport]:
     """Store ``polls`` in one transaction; their reports by poll index."""
     reports = {
-        poll.index: IngestReport(source=poll.source.name, objects_new=poll.objects_new)
+        poll.index: IngestReport(
+            source=poll.source.name,
+            objects_new=poll.objects_new,
+            skipped=list(poll.result.skipped),
+        )
         for poll in polls
     }
     keys = {(c.sha256, c.url) for poll in polls for c in poll.result.captures}

@@ -1,7 +1,10 @@
 """Bytes -> text for fetched pages and feeds, when the charset is declared wrongly or not at all.
 
 Order of evidence: a byte-order mark (unambiguous, so it wins, as in the WHATWG
-encoding standard), the HTTP ``Content-Type`` charset, an in-document
+encoding standard), the first four bytes of a document that starts with ``<`` in
+UTF-32 or UTF-16 without a mark (the XML specification's appendix F: ``00 00 00 3C``,
+``3C 00 00 00``, ``00 3C 00 3F``, ``3C 00 3F 00``; no ASCII-compatible charset
+starts so, whatever a header claims), the HTTP ``Content-Type`` charset, an in-document
 declaration (``<meta charset>``, ``<meta http-equiv=Content-Type>``, the XML
 declaration), then strict UTF-8, then statistical detection (charset_normalizer),
 which is what rescues the windows-1256 Arabic and windows-1251 Cyrillic pages
@@ -24,6 +27,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# XML 1.0 appendix F, without a byte-order mark. "<" then any character other than
+# NUL (not only "?": a feed may start with "<rss" and no declaration).
+_WIDE_SIGNATURES = (
+    (re.compile(rb"^\x00\x00\x00<"), "utf-32-be"),
+    (re.compile(rb"^<\x00\x00\x00"), "utf-32-le"),
+    (re.compile(rb"^\x00<\x00[^\x00]", re.S), "utf-16-be"),
+    (re.compile(rb"^<\x00[^\x00]\x00", re.S), "utf-16-le"),
+)
 _SNIFF_BYTES = 4096
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)["']""", re.I)
@@ -36,7 +47,7 @@ _WEB_ALIASES = {"iso-8859-1": "windows-1252", "latin1": "windows-1252", "ascii":
 class DecodedText:
     text: str
     encoding: str  # Python codec name actually used
-    evidence: str  # "bom", "header", "document", "utf-8", "detected", "fallback"
+    evidence: str  # "bom", "signature", "header", "document", "utf-8", "detected", "fallback"
 
 
 def media_type_of(content_type: str | None) -> str | None:
@@ -60,10 +71,23 @@ def document_charset(body: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def wide_encoding(body: bytes) -> str | None:
+    """UTF-16/UTF-32 (with byte order) of a document without a byte-order mark, told by
+    its first four bytes as the XML specification's appendix F does; None otherwise."""
+    head = body[:4]
+    for signature, encoding in _WIDE_SIGNATURES:
+        if signature.match(head):
+            return encoding
+    return None
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return DecodedText(body[len(bom) :].decode(encoding, "replace"), encoding, "bom")
+    wide = wide_encoding(body)
+    if wide is not None:
+        return DecodedText(body.decode(wide, "replace"), wide, "signature")
     for label, evidence in (
         (header_charset(content_type), "header"),
         (document_charset(body), "document"),

@@ -24,6 +24,7 @@ from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef,
 from sourcewatch.collectors.cpupool import ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news.article import Article, ArticleError, extract_article
+from sourcewatch.collectors.news.dates import first_plausible, plausible_or_none, url_date
 from sourcewatch.collectors.news.discovery import discover
 from sourcewatch.collectors.news.feedparse import FeedEntry, FeedFormatError, ParsedFeed, parse_feed
 from sourcewatch.collectors.options import read_options
@@ -173,7 +174,14 @@ async def poll_feed(
     current = {e.key for e in entries}
     failures = {key: n for key, n in failures.items() if key in current}
     cursor.update(seen=dict(keep), article_failures=failures, body_sha256=feed_sha)
-    return PollResult(captures=captures, items=items, cursor=cursor, **validators)
+    return PollResult(
+        captures=captures,
+        items=items,
+        cursor=cursor,
+        etag=validators["etag"],
+        last_modified=validators["last_modified"],
+        skipped=feed.skipped,
+    )
 
 
 async def _parse(
@@ -248,18 +256,35 @@ def entry_item(
     if article is not None and article.url != entry.link:
         extra["canonical_url"] = article.url
     lang = (article.lang if article else None) or entry.lang or default_lang
+    published_at, published_from = entry_published(entry, article)
+    if published_from:
+        extra["published_from"] = published_from
     return ParsedItem(
         external_id=entry.key,
         url=entry.link,
         author=entry.author or (article.author if article else None),
-        published_at=entry.published_at or (article.published_at if article else None),
+        published_at=published_at,
         text=article.text if article is not None else entry.text,
         title=(article.title if article else None) or entry.title,
         lang=lang.replace("_", "-").split("-")[0].lower() if lang else None,
         media=entry.media,
-        edited_at=entry.updated_at if entry.updated_at != entry.published_at else None,
+        edited_at=plausible_or_none(entry.updated_at, utcnow())
+        if entry.updated_at != entry.published_at
+        else None,
         extra=extra,
     )
+
+
+def entry_published(
+    entry: FeedEntry, article: Article | None, now: datetime | None = None
+) -> tuple[datetime | None, str | None]:
+    """The item's publication date and where it came from, in the order of
+    :data:`sourcewatch.collectors.news.dates.ORDER` (the article's own reading, which
+    already skipped implausible dates, then the link's URL, then the feed's date)."""
+    if article is not None and article.published_at is not None:
+        return article.published_at, article.published_from
+    candidates = [("url", url_date(entry.link)), ("feed", entry.published_at)]
+    return first_plausible(candidates, now or utcnow())
 
 
 def parse_rss(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
@@ -273,6 +298,7 @@ def parse_rss(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
     if feed.kind == "sitemapindex":
         raise ImportFileError(f"{ctx.filename}: a sitemap index lists sitemaps, not articles")
     language = ctx.source.language if ctx.source else None
+    ctx.skipped.extend(feed.skipped)
     return [entry_item(e, None, language) for e in feed.entries]
 
 

@@ -105,7 +105,7 @@ class FeedFormatError(Exception):
 
 @dataclass
 class FeedEntry:
-    key: str  # GUID / Atom id, else the canonical link
+    key: str  # GUID / Atom id, else the canonical link, else a hash of the content
     link: str | None
     title: str | None
     text: str
@@ -138,7 +138,8 @@ class ParsedFeed:
     entries: list[FeedEntry]
     title: str | None = None
     sitemaps: list[str] = field(default_factory=list)  # children of a sitemapindex
-    skipped: int = 0  # entries with neither id nor link
+    # Entries that did not become a FeedEntry, each as "entry #N (title): reason".
+    skipped: list[str] = field(default_factory=list)
 
 
 def parse_feed(
@@ -191,24 +192,40 @@ def _parse_with_feedparser(data: bytes, url: str, lenient: bool, root_name: str)
         shown = f"<{root_name}>" if root_name else "no XML element"
         raise FeedFormatError(f"not an RSS or Atom feed (root is {shown})")
     feed_lang = parsed.feed.get("language")
-    entries: list[FeedEntry] = []
-    skipped = 0
-    for raw in parsed.entries:
-        entry = _entry(raw, feed_lang)
-        if entry is None:
-            skipped += 1
-            continue
-        entries.append(entry)
+    entries, skipped = _entries(parsed.entries, feed_lang)
     return ParsedFeed("feed", entries, title=parsed.feed.get("title"), skipped=skipped)
+
+
+def _entries(raws: list[Any], feed_lang: str | None) -> tuple[list[FeedEntry], list[str]]:
+    """The feed's entries in feed order, and why any was left out.
+
+    Two entries under one key would be stored as one item, the later overwriting the
+    earlier: the first (usually the newest) is kept and the other reported.
+    """
+    entries: list[FeedEntry] = []
+    skipped: list[str] = []
+    first_at: dict[str, int] = {}
+    for number, raw in enumerate(raws, start=1):
+        entry = _entry(raw, feed_lang)
+        label = f"entry #{number}" + (f" ({entry.title[:60]!r})" if entry and entry.title else "")
+        if entry is None:
+            skipped.append(f"{label}: no id, no link, no title and no content")
+        elif entry.key in first_at:
+            skipped.append(f"{label}: same id {entry.key!r} as entry #{first_at[entry.key]}")
+        else:
+            first_at[entry.key] = number
+            entries.append(entry)
+    return entries, skipped
 
 
 def _entry(raw: Any, feed_lang: str | None) -> FeedEntry | None:
     link = (raw.get("link") or "").strip() or None
-    key = (raw.get("id") or "").strip() or (canonical_url(link) if link else None)
-    if not key:
-        return None
     content = raw.get("content") or []
     body_html = content[0].get("value", "") if content else raw.get("summary", "")
+    key = (raw.get("id") or "").strip() or (canonical_url(link) if link else None)
+    key = key or content_key(raw.get("title") or "", body_html or "")
+    if not key:
+        return None
     return FeedEntry(
         key=key,
         link=link,
@@ -225,6 +242,20 @@ def _entry(raw: Any, feed_lang: str | None) -> FeedEntry | None:
         categories=[t.get("term") for t in raw.get("tags") or [] if t.get("term")],
         media=_media(raw),
     )
+
+
+def content_key(title: str, body_html: str) -> str | None:
+    """The id of an entry that has neither guid nor link (valid RSS 2.0: an item needs
+    only a title or a description): a hash of its title and content as the feed sent
+    them, whitespace runs folded. Stable across polls while the entry is unchanged; an
+    edited entry of this kind cannot be told from a new one, so it becomes a new item
+    (the old one stays). None when there is nothing to hash.
+    """
+    parts = [" ".join(title.split()), " ".join(body_html.split())]
+    if not any(parts):
+        return None
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest[:32]}"
 
 
 def _title(raw: Any) -> str | None:
@@ -292,9 +323,11 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
         locations = [loc for loc, _ in dated if loc]
         return ParsedFeed("sitemapindex", [], sitemaps=[u for u in locations if u])
     entries: list[FeedEntry] = []
-    for url_el in root.xpath("sm:url", namespaces=_SITEMAP_NS):
+    skipped: list[str] = []
+    for number, url_el in enumerate(root.xpath("sm:url", namespaces=_SITEMAP_NS), start=1):
         loc = _first(url_el, "sm:loc")
         if not loc:
+            skipped.append(f"url #{number}: no <loc>")
             continue
         lastmod = _w3c_time(_first(url_el, "sm:lastmod"))
         published = _w3c_time(_first(url_el, "news:news/news:publication_date"))
@@ -309,7 +342,7 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
                 lang=_first(url_el, "news:news/news:publication/news:language"),
             )
         )
-    return ParsedFeed("sitemap", entries)
+    return ParsedFeed("sitemap", entries, skipped=skipped)
 
 
 def _first(element: Any, path: str) -> str | None:

@@ -3,7 +3,14 @@ and ``import --format wp-json``. Pure parsing: no fetching here.
 
 The item's external_id is the WordPress post ID in both API and RSS mode (the
 RSS ``guid`` is ``?p=ID``), so a site that closes its API mid-life keeps the
-same items.
+same items. Pages, attachments and custom post types get their own id space
+(``page:ID``, ``attachment:ID``, ``<type>:ID``).
+
+Only post objects become items. The REST API's other objects (users, categories
+and tags, comments, ...) carry an ``id`` too, from other tables: taken as posts,
+author 1 overwrote post 1 with an empty item. They are recognised by their shape
+(:func:`object_kind`) and refused, naming what they are; the collector reads
+authors and terms as metadata only through a post's ``_embedded``.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from typing import Any
 
 from sourcewatch.collectors.attachments import Candidate, is_attachment_link, media_kind
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news.dates import plausible_or_none
 from sourcewatch.collectors.news.feedparse import FeedEntry
-from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.records import MediaRef, ParsedItem, utcnow
 from sourcewatch.text.htmltext import html_to_text, links_in
 
 _POST_ID = re.compile(r"[?&](?:p|page_id)=(\d+)\b")
@@ -35,8 +43,41 @@ class WpPost:
     attachments: list[Candidate]
 
 
+# What a non-post REST object is, for the message that refuses it.
+_NOT_POSTS = {
+    "user": "a WordPress user (/wp/v2/users)",
+    "term": "a WordPress category or tag (/wp/v2/categories, /wp/v2/tags)",
+    "comment": "a WordPress comment (/wp/v2/comments)",
+    "unknown": "not a WordPress post (no type, title, content or date)",
+}
+
+
+def object_kind(obj: dict[str, Any]) -> str:
+    """What a WordPress REST object is: its post type ("post", "page", "attachment" or a
+    custom type), or "user", "term", "comment", "unknown".
+
+    By shape, because every object has an ``id``: terms have ``taxonomy``, comments
+    ``type: comment`` (or ``post`` with ``author_name``), users ``avatar_urls`` or only
+    a name and slug. A post may lack ``type`` (``_fields``, old plugins): then it is a
+    post if it has a title, content or date.
+    """
+    kind = obj.get("type")
+    if "taxonomy" in obj:
+        return "term"
+    if kind == "comment" or ("post" in obj and "author_name" in obj):
+        return "comment"
+    if isinstance(kind, str) and kind.strip():
+        return kind.strip()
+    if "avatar_urls" in obj:
+        return "user"
+    if any(key in obj for key in ("title", "content", "date", "date_gmt")):
+        return "post"
+    return "user" if "slug" in obj and "name" in obj else "unknown"
+
+
 def posts_from_json(data: Any) -> list[dict[str, Any]]:
-    """The post objects of a REST answer (a list, or one post); PostFormatError otherwise."""
+    """The post objects of a REST answer (a list, or one post); PostFormatError otherwise,
+    also when any object is not a post (a user, term or comment listing)."""
     if isinstance(data, dict) and "id" in data:
         data = [data]
     if isinstance(data, dict) and "code" in data:
@@ -46,7 +87,18 @@ def posts_from_json(data: Any) -> list[dict[str, Any]]:
     for index, post in enumerate(data):
         if not isinstance(post, dict):
             raise PostFormatError(f"post #{index + 1} is {type(post).__name__}, not an object")
+        kind = object_kind(post)
+        if kind in _NOT_POSTS:
+            raise PostFormatError(
+                f"object #{index + 1} (id {post.get('id')!r}) is {_NOT_POSTS[kind]}, "
+                "not a post: only posts become items"
+            )
     return data
+
+
+def post_external_id(kind: str, post_id: int) -> str:
+    """Posts keep their bare ID (as RSS mode gives it); other post types their own space."""
+    return str(post_id) if kind == "post" else f"{kind}:{post_id}"
 
 
 def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
@@ -57,7 +109,8 @@ def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
     body_html = _rendered(post, "content")
     title = html_to_text(_rendered(post, "title")) or None
     modified = post.get("modified_gmt") if isinstance(post.get("modified_gmt"), str) else ""
-    published = _gmt(post.get("date_gmt"))
+    # A scheduled post's date is in the future, a draft's is 0000-00-00: no publication date.
+    published = plausible_or_none(_gmt(post.get("date_gmt")), utcnow())
     edited_at = _gmt(modified)
     terms = _embedded_terms(post)
     extra: dict[str, Any] = {
@@ -67,8 +120,13 @@ def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
     }
     if isinstance(post.get("author"), int):
         extra["author_id"] = post["author"]
+    kind = object_kind(post)
+    if kind in _NOT_POSTS:
+        raise PostFormatError(f"post #{index + 1} (id {post_id}) is {_NOT_POSTS[kind]}")
+    if kind != "post":
+        extra["wp_type"] = kind
     item = ParsedItem(
-        external_id=str(post_id),
+        external_id=post_external_id(kind, post_id),
         url=link,
         author=_embedded_author(post),
         published_at=published,
@@ -87,7 +145,14 @@ def media_candidates(data: Any) -> list[Candidate]:
     if not isinstance(data, list):
         raise PostFormatError(f"media listing is {type(data).__name__}, not a list")
     found: list[Candidate] = []
-    for media in data:
+    for index, media in enumerate(data):
+        kind = object_kind(media) if isinstance(media, dict) else None
+        if kind in ("user", "term", "comment") or (
+            isinstance(media, dict) and media.get("type") not in (None, "attachment")
+        ):
+            raise PostFormatError(
+                f"media listing object #{index + 1} is a {kind}, not an attachment"
+            )
         if not isinstance(media, dict) or not isinstance(media.get("source_url"), str):
             continue
         details = media.get("media_details") if isinstance(media.get("media_details"), dict) else {}
@@ -108,7 +173,8 @@ def media_candidates(data: Any) -> list[Candidate]:
 def rss_post(entry: FeedEntry) -> WpPost:
     """A WordPress RSS entry as the same kind of item the REST API gives."""
     match = _POST_ID.search(entry.key) or _POST_ID.search(entry.link or "")
-    external_id = match.group(1) if match else entry.key
+    kind = "page" if match and "page_id=" in match.group(0) else "post"
+    external_id = post_external_id(kind, int(match.group(1))) if match else entry.key
     extra: dict[str, Any] = {"categories": entry.categories} if entry.categories else {}
     if match:
         extra["wp_id"] = int(match.group(1))
@@ -116,7 +182,7 @@ def rss_post(entry: FeedEntry) -> WpPost:
         external_id=external_id,
         url=entry.link,
         author=entry.author,
-        published_at=entry.published_at,
+        published_at=plausible_or_none(entry.published_at, utcnow()),
         text=entry.text,
         title=entry.title,
         extra=extra,
