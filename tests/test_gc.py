@@ -91,3 +91,4 @@ def test_archive_files_are_not_world_readable(workspace: Workspace) -> None:
     for p in (path, path.parent, path.parent.parent, workspace.objects.root):
         assert stat.S_IMODE(p.stat().st_mode) & 0o007 == 0, p
     assert stat.S_IMODE(path.stat().st_mode) == 0o440
+    assert stat.S_IMODE(workspace.settings.data_dir.stat().st_mode) == 0o700

@@ -24,8 +24,11 @@ class Workspace:
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Workspace:
-        """Create the data dir if needed, connect, and bring the schema up to date."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data dir if needed, connect, and bring the schema up to date.
+
+        A data dir created here is private (0700): it holds captures of hostile sources
+        and analysts' triage notes. An existing one keeps the mode its owner gave it."""
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = make_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )

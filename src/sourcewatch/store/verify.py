@@ -296,6 +296,10 @@ def _check_object(objects: ObjectStore, sha256: str, quick: bool) -> str | None:
     return None
 
 
+def _shown(value: object) -> str:
+    return "none" if value is None else _short(value)
+
+
 def _short(text: object, limit: int = 200) -> str:
     value = str(text)
     return value if len(value) <= limit else value[:limit] + "…"
@@ -339,7 +343,7 @@ def _check_captures(conn: sa.Connection, report: VerifyReport) -> None:
         if ours != logged:
             names = ("sha256", "url", "fetched_at", "status")
             diffs = [
-                f"{name}: row says {_short(a)}, log says {_short(b)}"
+                f"{name}: row says {_shown(a)}, log says {_shown(b)}"
                 for name, a, b in zip(names, ours, logged, strict=True)
                 if a != b
             ]
