@@ -27,7 +27,7 @@ from sourcewatch.store.tables import (
     TIMESTAMP_TOKEN,
     WARC_RECORD,
 )
-from sourcewatch.store.verify import VerifyReport, verify_archive
+from sourcewatch.store.verify import VerifyReport, open_read_only, verify_archive
 from sourcewatch.workspace import Workspace
 
 SOURCE = SourceConfig(name="news", kind="feed", target="https://example.org/feed")
@@ -71,7 +71,8 @@ def test_the_database_check_that_ran_is_named(workspace: Workspace) -> None:
         assert any("amcheck is not installed" in c for c in checks)
         with workspace.engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS amcheck"))
-        checks = verify_archive(workspace).checks
+        with open_read_only(workspace.settings) as read_only:  # savepoints in a read-only session
+            checks = verify_archive(read_only).checks
         line = next(c for c in checks if c.startswith("PostgreSQL amcheck"))
         assert "bt_index_check on" in line and "verify_heapam" in line and line.endswith(": ok")
 
@@ -394,3 +395,14 @@ def test_sqlite_page_corruption_is_named_not_intact(workspace: Workspace) -> Non
     assert not report.ok
     assert "SQLite PRAGMA integrity_check: FAILED" in report.checks
     assert any(p.startswith("database integrity_check: ") for p in report.problems)
+
+
+def test_an_anchor_that_cannot_be_written_does_not_lose_the_poll(
+    workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    capturelog.anchor_path(workspace.settings.data_dir).mkdir(parents=True)
+    archive_three(workspace)  # stored although the anchor could not be replaced
+    assert "capture-log head not anchored" in caplog.text
+    report = verify_archive(workspace)
+    assert report.entries == 6
+    assert len(report.problems) == 1 and report.problems[0].startswith("head anchor unreadable")
