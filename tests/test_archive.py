@@ -42,7 +42,7 @@ def test_objects_are_read_only_and_no_temp_files_remain(tmp_path: Path) -> None:
     store = ObjectStore(tmp_path)
     sha = store.put(b"x" * 10_000).sha256
     assert not os.access(store.path_for(sha), os.W_OK) or os.geteuid() == 0
-    assert oct(store.path_for(sha).stat().st_mode & 0o777) == "0o444"
+    assert oct(store.path_for(sha).stat().st_mode & 0o777) == "0o440"  # no write, no world read
     assert not list(tmp_path.rglob(".tmp-*"))
 
 
@@ -94,7 +94,7 @@ def test_a_non_durable_put_is_readable_at_once_and_pending_until_sync(tmp_path: 
     store = ObjectStore(tmp_path)
     sha = store.put(b"poll body", durable=False).sha256
     assert store.read(sha) == b"poll body" and store.exists(sha)
-    assert oct(store.path_for(sha).stat().st_mode & 0o777) == "0o444"
+    assert oct(store.path_for(sha).stat().st_mode & 0o777) == "0o440"  # no write, no world read
     assert store._unsynced == trail(store, sha)
     store.sync()
     assert store._unsynced == set()

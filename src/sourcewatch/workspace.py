@@ -34,18 +34,41 @@ class Workspace:
 
         ``create=False`` is for commands that only read: a SQLite database that does not
         exist is an error saying where it was looked for, not a new empty workspace
-        created in whatever directory the command happened to run in.
+        created in whatever directory the command happened to run in. A data dir created
+        here is private (0700): it holds captures of hostile sources and analysts' triage
+        notes. An existing one keeps the mode its owner gave it.
         """
         require_driver(settings.resolved_database_url)
         if not create:
             require_existing(settings)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = make_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         if migrate_schema:
             migrate(engine)
         return cls(settings=settings, engine=engine, objects=ObjectStore(settings.objects_dir))
+
+    @classmethod
+    def open_read_only(cls, settings: Settings) -> Workspace:
+        """A Workspace that cannot write: no data dir created, no migration run, so that
+        ``verify`` runs on a read-only copy of the archive (a mounted backup)."""
+        from sourcewatch.store.db import make_read_only_engine
+        from sourcewatch.store.verify import VerifyUnavailable, require_current_schema
+
+        require_driver(settings.resolved_database_url)
+        require_existing(settings)
+        try:
+            engine = make_read_only_engine(settings.resolved_database_url)
+        except FileNotFoundError as exc:
+            raise VerifyUnavailable(f"{exc}: nothing to verify (run `sourcewatch init`?)") from None
+        ws = cls(settings=settings, engine=engine, objects=ObjectStore(settings.objects_dir))
+        try:
+            require_current_schema(ws.engine)
+        except BaseException:
+            ws.close()
+            raise
+        return ws
 
     def matcher(self) -> Matcher:
         """The watchlist matcher, loaded on first use; raises WatchlistError if invalid.

@@ -1,4 +1,4 @@
-"""Core commands: init, verify, import, sources, poll."""
+"""Core commands: init, verify, gc, import, sources, poll."""
 
 from __future__ import annotations
 
@@ -108,31 +108,78 @@ def verify(
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Re-hash every archived object and walk the capture-log chain.
+    """Check the database, re-hash every archived object and walk the capture-log chain.
 
-    Names every missing or corrupt object and every broken or altered log entry.
-    Exit 0 when the archive is intact, 1 when anything is wrong.
+    Names every missing, corrupt or misplaced object, every broken or altered log entry,
+    every altered capture, revision or item, and a chain cut or rewritten since its
+    anchored head; lists orphan objects. Never writes: works on a read-only copy.
+    Exit 0 when the archive is intact, 1 when anything is wrong, 2 if it cannot be read.
     """
     from sourcewatch.store.verify import verify_archive
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with cli_errors(), Workspace.open(settings, create=False) as ws:
+    with cli_errors(), Workspace.open_read_only(settings) as ws:
         report = with_progress(
             "verifying", lambda progress: verify_archive(ws, quick=quick, progress=progress), json
         )
     if json:
         print_json(report.to_json())
     else:
+        for line in report.checks:
+            console.print(f"check {safe(line)}", markup=False)
+        for line in report.notes:
+            console.print(f"note  {safe(line)}", markup=False)
         for problem in report.problems:
-            console.print(f"FAIL {safe(problem)}", markup=False)
+            console.print(f"FAIL  {safe(problem)}", markup=False)
         verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
         console.print(
-            f"{report.entries} log entries, {report.objects} objects "
-            f"({'quick' if quick else 'full'} check): {verdict}",
+            f"{report.entries} log entries, {report.objects} objects, "
+            f"{report.revisions} revisions ({'quick' if quick else 'full'} check): {verdict}",
             markup=False,
         )
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEM)
+
+
+@app.command()
+def gc(
+    grace: Annotated[
+        str,
+        typer.Option("--grace", help="Only remove orphans older than this, e.g. 1d, 12h."),
+    ] = "1d",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")
+    ] = False,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Remove orphan objects (archived bytes no capture refers to, left by a failed poll)
+    and stray temp files, once older than the grace period. Exit 1 if any could not be
+    removed."""
+    from sourcewatch.sources.config import parse_duration
+    from sourcewatch.store.gc import collect_garbage
+    from sourcewatch.workspace import Workspace
+
+    settings = settings_for(config)
+    with cli_errors():
+        window = timedelta(seconds=parse_duration(grace))
+        try:
+            with Workspace.open(settings) as ws:
+                report = collect_garbage(ws.objects, ws.engine, grace=window, dry_run=dry_run)
+        except OSError as exc:
+            fail(f"gc: {exc.strerror or exc}: {exc.filename or settings.data_dir}", EXIT_USAGE)
+    if json:
+        print_json(report.to_json())
+    else:
+        for problem in report.problems:
+            console.print(f"FAIL  {safe(problem)}", markup=False)
+        verb = "would remove" if dry_run else "removed"
+        console.print(
+            f"{verb} {len(report.removed)} orphan file(s), {report.bytes_freed} bytes; "
+            f"{report.kept_young} younger than {grace} kept",
+            markup=False,
+        )
+    raise typer.Exit(EXIT_PROBLEM if report.problems else EXIT_OK)
 
 
 @app.command("import")

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.store import capturelog
 from sourcewatch.store.capturelog import format_time
 from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import (
@@ -239,6 +240,8 @@ def _log_segment(
             "status": row.status,
             "prev_hash": row.prev_hash,
             "entry_hash": row.entry_hash,
+            # revision entries (schema 0010) hash their kind in; capture entries do not
+            **({"kind": row.kind} if row.kind not in (None, capturelog.CAPTURE) else {}),
         }
         for row in rows
     ]

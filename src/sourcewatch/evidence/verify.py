@@ -224,13 +224,7 @@ def _check_chain(
     by_capture: dict[int, dict[str, Any]] = {}
     try:
         for entry in segment:
-            recomputed = capturelog.entry_hash(
-                entry["prev_hash"],
-                entry["sha256"],
-                entry["url"],
-                entry["fetched_at"],
-                entry["status"],
-            )
+            recomputed = capturelog.row_hash(entry)
             if recomputed != entry["entry_hash"]:
                 problems.append(f"entry {entry['seq']} does not hash to its entry hash")
             if previous is not None and entry["prev_hash"] != previous:

@@ -15,6 +15,7 @@ the others: the batch is rolled back and stored again one poll at a time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,8 @@ from sourcewatch.store import capturelog, warc
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, chunked, insert_ignore, update_by_id
 from sourcewatch.store.tables import CAPTURE, SOURCE
 from sourcewatch.workspace import Workspace
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher
@@ -224,10 +227,23 @@ def _write(
                 conn, matcher, poll.source, report.changed, now
             )
         _store_source_states(conn, polls, source_ids)
+        revisions = [(c.item_id, c.revision) for done in counts.values() for c in done.changed]
+        log_entries += capturelog.revision_entries(conn, revisions)
         # Last, so the chain's lock (serializing every writer's appends) is held only
         # for the moment between this and the commit.
-        capturelog.append(conn, log_entries)
+        head = capturelog.append(conn, log_entries)
+    if head is not None:
+        _anchor(ws, head)
     return reports
+
+
+def _anchor(ws: Workspace, head: capturelog.Head) -> None:
+    """Anchor the committed head outside the database (see capturelog). A failure is
+    logged, not raised: the poll is stored, and verify reports the anchor as behind."""
+    try:
+        capturelog.write_anchor(ws.settings.data_dir, head)
+    except OSError as exc:
+        _log.error("capture-log head not anchored", extra={"seq": head.seq, "error": str(exc)})
 
 
 def _dedupe_items(source: SourceConfig, items: Sequence[ParsedItem]) -> list[ParsedItem]:

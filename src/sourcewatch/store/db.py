@@ -7,8 +7,11 @@ Alembic migrations and is safe to call on every start.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -44,6 +47,50 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> sa.Engine:
     # and a generic plan for "external_id IN (<1000 parameters>)" filters every row of a
     # source linearly instead of probing the (source_id, external_id) index.
     return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+
+
+def make_read_only_engine(url: str) -> sa.Engine:
+    """An engine that cannot write, for ``verify`` of an archive that may be a read-only
+    copy (a mounted backup).
+
+    SQLite is opened with ``mode=ro`` and no pragma that writes (``journal_mode=WAL``
+    needs write access). When the file or its directory is not writable, SQLite cannot
+    create the WAL index it needs even to read, so the file is opened ``immutable``: a
+    read-only copy has no writer whose changes could be missed. PostgreSQL sessions are
+    read-only (``default_transaction_read_only``).
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.is_file():
+            raise FileNotFoundError(f"no database at {path}")
+        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        query = "mode=ro" if writable else "mode=ro&immutable=1"
+        uri = f"file:{quote(str(path.resolve()))}?{query}"
+        engine = sa.create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "prepare_threshold": None,
+            "options": "-c default_transaction_read_only=on",
+        },
+    )
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -169,13 +169,24 @@ CAPTURE_LOG = sa.Table(
     "capture_log",
     metadata,
     sa.Column("seq", sa.Integer(), primary_key=True),
-    sa.Column("capture_id", sa.Integer(), sa.ForeignKey("capture.id"), nullable=False, index=True),
+    # the capture of a capture entry; NULL for a revision entry
+    sa.Column("capture_id", sa.Integer(), sa.ForeignKey("capture.id"), index=True),
+    # object sha256 (capture) or content hash (revision)
     sa.Column("sha256", sa.String(64), nullable=False),
+    # capture URL, or item/<id>/revision/<n>
     sa.Column("url", sa.String(), nullable=False),
     sa.Column(
-        "fetched_at", sa.String(40), nullable=False, comment="ISO 8601 text, exactly as hashed"
+        "fetched_at",
+        sa.String(40),
+        nullable=False,
+        comment="ISO 8601 text, exactly as hashed (fetched, or seen for a revision)",
     ),
     sa.Column("status", sa.Integer()),
+    # capture, revision; NULL in entries written before 0010 (all captures)
+    sa.Column("kind", sa.String(10)),
+    sa.Column(
+        "revision_id", sa.Integer(), sa.ForeignKey("item_revision.id"), index=True, unique=True
+    ),
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("entry_hash", sa.String(64), nullable=False, unique=True),
     comment="Append-only, hash-chained record of every capture (see ``store.capturelog``).",
