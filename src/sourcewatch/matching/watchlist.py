@@ -1,7 +1,11 @@
 """Watchlist files (``watchlists/*.toml``): load, validate, report problems by file:line.
 
 Each file has a default ``area``, ``[[entities]]`` (id, name, kind, weight,
-aliases, exclude, areas) and ``[[rules]]`` (id, query, weight, areas). Loading
+aliases, exclude, areas, case_sensitive, ambiguous, in_urls) and ``[[rules]]``
+(id, query, weight, areas). ``case_sensitive`` and ``ambiguous`` list aliases
+(added to ``aliases`` when missing) that match only in exactly that case, or
+only with context (see :mod:`matcher`); ``in_urls = true`` lets the entity match
+inside URLs and @handles, which are otherwise not text. Loading
 never stops at the first problem: every problem is collected as
 ``"file:line: message"`` so ``watchlists check`` can list them all.
 """
@@ -22,7 +26,18 @@ from sourcewatch.matching.tomlsource import TomlSource
 
 KINDS = ("person", "organization", "place", "other")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_ENTITY_KEYS = {"id", "name", "kind", "weight", "aliases", "exclude", "areas"}
+_ENTITY_KEYS = {
+    "id",
+    "name",
+    "kind",
+    "weight",
+    "aliases",
+    "exclude",
+    "areas",
+    "case_sensitive",
+    "ambiguous",
+    "in_urls",
+}
 _RULE_KEYS = {"id", "query", "weight", "areas", "description"}
 _FILE_KEYS = {"area", "entities", "rules"}
 
@@ -45,6 +60,9 @@ class Entity:
     exclude: tuple[str, ...]
     areas: tuple[str, ...]
     origin: str  # "file:line"
+    case_sensitive: frozenset[str] = frozenset()  # aliases matched only in exactly this case
+    ambiguous: frozenset[str] = frozenset()  # aliases that need a nearby term of the area
+    in_urls: bool = False  # also match inside URLs and @handles
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +213,19 @@ def _entity(
             f"{where}: entity {entity_id!r}: kind must be one of {', '.join(KINDS)}, not {kind!r}"
         )
     aliases, exclude = _texts(table.get("aliases", [])), _texts(table.get("exclude", []))
-    if aliases is None or exclude is None:
-        problems.append(f"{where}: entity {entity_id!r}: aliases and exclude must be lists of text")
+    strict, ambiguous = _texts(table.get("case_sensitive", [])), _texts(table.get("ambiguous", []))
+    if aliases is None or exclude is None or strict is None or ambiguous is None:
+        problems.append(
+            f"{where}: entity {entity_id!r}: aliases, exclude, case_sensitive and ambiguous "
+            "must be lists of text"
+        )
         return None
-    all_aliases = list(dict.fromkeys([name, *aliases])) if isinstance(name, str) else aliases
+    in_urls = table.get("in_urls", False)
+    if not isinstance(in_urls, bool):
+        problems.append(f"{where}: entity {entity_id!r}: in_urls must be true or false")
+        in_urls = False
+    named = [name] if isinstance(name, str) else []
+    all_aliases = list(dict.fromkeys([*named, *aliases, *strict, *ambiguous]))
     for alias in all_aliases:
         reason = broad_alias_reason(alias)
         if reason:
@@ -211,7 +238,19 @@ def _entity(
     weight = _weight(table, 1, where, problems)
     areas = _areas(table, area, where, problems)
     # Kept even with problems (loading fails anyway), so rules naming it do not cascade.
-    return Entity(entity_id, name, kind, weight, tuple(all_aliases), tuple(exclude), areas, where)
+    return Entity(
+        entity_id,
+        name,
+        kind,
+        weight,
+        tuple(all_aliases),
+        tuple(exclude),
+        areas,
+        where,
+        frozenset(strict),
+        frozenset(ambiguous),
+        in_urls,
+    )
 
 
 def _rule(
