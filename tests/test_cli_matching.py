@@ -123,7 +123,7 @@ def test_check_shipped_watchlists_pass() -> None:
     result = run("watchlists", "check", "--watchlists", str(SHIPPED), "--json")
     assert result.exit_code == 0
     out = json.loads(result.stdout)
-    assert out["ok"] is True and out["errors"] == [] and out["files"] == 4
+    assert out["ok"] is True and out["errors"] == [] and out["files"] == 5
     assert out["entities"] >= 40 and out["rules"] >= 12
 
 

@@ -38,10 +38,15 @@ CASES: list[tuple[str, str, dict[str, list[str]], set[str]]] = [
     (
         "mali-not-somalia",
         "Al-Shabaab attacked a base in Somalia, not in Mali.",
-        {"mali": ["Mali"]},
+        {"mali": ["Mali"], "al-shabaab": ["Al-Shabaab"], "somalia": ["Somalia"]},
         set(),
     ),
-    ("somalia-alone", "Drought in Somalia and Somaliland displaced thousands.", {}, {"mali"}),
+    (
+        "somalia-alone",
+        "Drought in Somalia and Somaliland displaced thousands.",
+        {"somalia": ["Somalia"]},
+        {"mali"},
+    ),
     (
         "ttp-not-https",
         "Source: https://t.me/rybar/51411 and https://x.com/AfghanAnalyst2",
@@ -84,7 +89,12 @@ CASES: list[tuple[str, str, dict[str, list[str]], set[str]]] = [
         {"ttp": ["Tehrik-e Taliban Pakistan"]},
         {"taliban", "pakistan"},
     ),
-    ("exclude-phrase", "Richard Wagner's operas were staged in Bamako last year.", {}, {"wagner"}),
+    (
+        "exclude-phrase",
+        "Richard Wagner's operas were staged in Bamako last year.",
+        {"bamako": ["Bamako"]},
+        {"wagner"},
+    ),
     (
         "exclude-does-not-hide-others",
         "Richard Wagner is not the Wagner Group in Mali.",
@@ -184,7 +194,12 @@ CASES: list[tuple[str, str, dict[str, list[str]], set[str]]] = [
     ),
     ("ar-prefix-waw", "اشتباكات بين قسد وداعش", {"sdf": ["قسد"], "isis": ["وداعش"]}, set()),
     ("ar-prefix-fa", "فالقاعدة ما زالت نشطة", {"al-qaeda": ["فالقاعدة"]}, set()),
-    ("ar-prefix-ba", "هجوم بمالي وآخر بالعراق", {"mali": ["بمالي"], "iraq": ["بالعراق"]}, set()),
+    (
+        "ar-prefix-ba",
+        "هجوم بمالي قرب باماكو وآخر بالعراق",
+        {"mali": ["بمالي"], "bamako": ["باماكو"], "iraq": ["بالعراق"]},
+        set(),
+    ),
     ("ar-prefix-lam", "بيعة لداعش", {"isis": ["لداعش"]}, set()),
     ("ar-prefix-kaf", "تنظيم كطالبان", {"taliban": ["كطالبان"]}, set()),
     ("ar-prefix-al", "قادة الطالبان", {"taliban": ["الطالبان"]}, set()),
@@ -364,6 +379,12 @@ def test_every_named_entity_of_the_seed_report_is_found(matcher: Matcher) -> Non
         "hezb-e-islami",
         "russia",
         "ecowas",
+        # Added by issue 21; the report does not name them.
+        "hts",
+        "bamako",
+        "al-shabaab",
+        "somalia",
+        "mogadishu",
     }
 
 

@@ -167,9 +167,9 @@ def check(
     directory = _watchlists_dir(watchlists, config)
     if not directory.is_dir():
         fail(f"watchlists directory {directory} does not exist", EXIT_USAGE)
-    from sourcewatch.matching import read_watchlists
+    from sourcewatch.matching.watchlist import check_watchlists
 
-    report = read_watchlists(directory)
+    report = check_watchlists(directory)
     summary = {
         "ok": not report.problems,
         "directory": str(directory),

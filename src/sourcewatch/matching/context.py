@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-# Scheme URLs, bare www./t.me/x.com style hosts with a path, and @handles (not e-mail).
+# Scheme URLs, bare www./t.me/x.com style hosts with a path, e-mail addresses, @handles.
 _ADDRESS = re.compile(
     r"(?:[a-z][a-z0-9+.\-]*://|www\.)\S+"
+    r"|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
     r"|\b(?:t\.me|telegram\.me|x\.com|twitter\.com)/\S+"
     r"|(?<![\w.])@\w+",
     re.IGNORECASE,

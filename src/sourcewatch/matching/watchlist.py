@@ -5,7 +5,9 @@ aliases, exclude, areas, case_sensitive, ambiguous, in_urls) and ``[[rules]]``
 (id, query, weight, areas). ``case_sensitive`` and ``ambiguous`` list aliases
 (added to ``aliases`` when missing) that match only in exactly that case, or
 only with context (see :mod:`matcher`); ``in_urls = true`` lets the entity match
-inside URLs and @handles, which are otherwise not text. Loading
+inside URLs and @handles, which are otherwise not text. ``known_common`` lists
+aliases that ``watchlists check`` reports as common words but that a person
+checked: frequent because the name itself is (Россия, العراق). Loading
 never stops at the first problem: every problem is collected as
 ``"file:line: message"`` so ``watchlists check`` can list them all.
 """
@@ -19,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.matching.aliascheck import broad_alias_reason, overlap_warnings
+from sourcewatch.matching.aliascheck import (
+    broad_alias_reason,
+    common_word_warnings,
+    overlap_warnings,
+)
 from sourcewatch.matching.normalize import normalize
 from sourcewatch.matching.query import Node, QuerySyntaxError, evaluate, parse
 from sourcewatch.matching.tomlsource import TomlSource
@@ -37,6 +43,7 @@ _ENTITY_KEYS = {
     "case_sensitive",
     "ambiguous",
     "in_urls",
+    "known_common",
 }
 _RULE_KEYS = {"id", "query", "weight", "areas", "description"}
 _FILE_KEYS = {"area", "entities", "rules"}
@@ -63,6 +70,7 @@ class Entity:
     case_sensitive: frozenset[str] = frozenset()  # aliases matched only in exactly this case
     ambiguous: frozenset[str] = frozenset()  # aliases that need a nearby term of the area
     in_urls: bool = False  # also match inside URLs and @handles
+    known_common: frozenset[str] = frozenset()  # frequent because the name is: checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,15 @@ def load_watchlists(directory: Path) -> Watchlists:
     watchlists = read_watchlists(directory)
     if watchlists.problems:
         raise WatchlistError(watchlists.problems)
+    return watchlists
+
+
+def check_watchlists(directory: Path) -> Watchlists:
+    """``read_watchlists`` plus the slower checks only ``watchlists check`` runs: aliases
+    that are common words by a word-frequency list (loading it takes a second or two,
+    which the daemon's rebuilds should not pay)."""
+    watchlists = read_watchlists(directory)
+    watchlists.warnings.extend(common_word_warnings(watchlists.entities))
     return watchlists
 
 
@@ -214,10 +231,17 @@ def _entity(
         )
     aliases, exclude = _texts(table.get("aliases", [])), _texts(table.get("exclude", []))
     strict, ambiguous = _texts(table.get("case_sensitive", [])), _texts(table.get("ambiguous", []))
-    if aliases is None or exclude is None or strict is None or ambiguous is None:
+    known_common = _texts(table.get("known_common", []))
+    if (
+        aliases is None
+        or exclude is None
+        or strict is None
+        or ambiguous is None
+        or known_common is None
+    ):
         problems.append(
-            f"{where}: entity {entity_id!r}: aliases, exclude, case_sensitive and ambiguous "
-            "must be lists of text"
+            f"{where}: entity {entity_id!r}: aliases, exclude, case_sensitive, ambiguous and "
+            "known_common must be lists of text"
         )
         return None
     in_urls = table.get("in_urls", False)
@@ -250,6 +274,7 @@ def _entity(
         frozenset(strict),
         frozenset(ambiguous),
         in_urls,
+        frozenset(known_common),
     )
 
 
