@@ -196,3 +196,16 @@ def test_export_formats(env: dict, ids: dict, tmp_path: Path) -> None:
     code, out = run(env, "export", "--format", "md")
     assert code == 0 and "# Triage export (1 items)" in out and row["archived_sha256"] in out
     assert run(env, "export", "--format", "pdf")[0] == 2
+
+
+def test_show_explain(env: dict, workspace: Workspace) -> None:
+    found = ingest_posts(workspace, channel("explain"), [Post("1", CLAIM)])
+    code, out = run(env, "show", str(found["1"]), "--explain")
+    assert code == 0
+    assert "why it matches (current watchlists):" in out
+    assert "match jnim: alias" in out
+    code, out = run(env, "show", str(found["1"]), "--json", "--explain")
+    explain = json.loads(out)["explain"]
+    assert any(m["entity"] == "jnim" and m["kept"] for m in explain["mentions"])
+    code, out = run(env, "show", str(found["1"]))
+    assert "why it matches" not in out

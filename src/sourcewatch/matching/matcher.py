@@ -146,7 +146,7 @@ class Matcher:
         rules = [
             RuleTrace(
                 rule.id,
-                rule.query,
+                " ".join(rule.query.split()),
                 rule.id in result.rules,
                 explain_node(rule.node, _spans_getter(spans), word_index),
             )
