@@ -241,7 +241,14 @@ class Matcher:
             return NO_MATCH
         weights = [self._entities[m.entity].weight for m in matches] + [r.weight for r in fired]
         areas = {a for m in matches for a in m.areas} | {a for r in fired for a in r.areas}
-        return MatchResult(matches, [r.id for r in fired], max(weights), tuple(sorted(areas)))
+        heaviest_first = sorted(fired, key=lambda r: -r.weight)
+        return MatchResult(
+            matches,
+            [r.id for r in fired],
+            max(weights),
+            tuple(sorted(areas)),
+            tuple(r.areas for r in heaviest_first),
+        )
 
     def _with_context(
         self, mentions: list[_Hit], normalized: str, trace: _Trace | None
@@ -298,7 +305,15 @@ class Matcher:
         entity = self._entities[hit.target.ref]
         score = EXACT_SCORE if hit.exact else INFLECTED_SCORE
         return EntityMatch(
-            entity.id, hit.target.alias, start, end, text[start:end], score, entity.areas
+            entity.id,
+            hit.target.alias,
+            start,
+            end,
+            text[start:end],
+            score,
+            entity.areas,
+            entity.kind,
+            entity.weight,
         )
 
 

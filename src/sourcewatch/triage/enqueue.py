@@ -4,7 +4,10 @@
 
 * an item with at least one match (entity or rule), or any item of a source with
   ``queue_all = true``, enters with status ``new``;
-* its areas are the matched entities' and rules' areas plus the source's areas;
+* its areas come from ``matching.areas.item_areas``: the source's areas, fired rules'
+  areas and areas two matched entities share with a place (every matched area when
+  the source is area-neutral); the primary area (the source's first) is stored first
+  in ``areas`` and stays first when the entry later widens: digests file it there;
 * priority = 10 x (heaviest matched weight, 1-5) x (source weight, 1-5)
   + breadth (distinct entities and rules beyond the first, at most 9).
   A heavy entity from a minor source ties with a light one from a trusted source;
@@ -90,11 +93,13 @@ def enqueue(conn: sa.Connection, source: SourceConfig, hits: list[ItemHit], now:
         )
         existing.update({row.item_id: (row.triage_id, row.revision) for row in rows})
 
+    from sourcewatch.matching import areas as areas_module  # matching loads on first use
+
     changed = 0
     for hit in hits:
         priority = priority_for(hit.result, source.weight)
         facets: Facets = {  # what the entry can be filtered by: queue --area/--entity/--source
-            "area": set(hit.result.areas) | set(source.areas),
+            "area": set(areas_module.item_areas(source.areas, hit.result)),
             "entity": set(hit.result.entity_ids),
             "source": {source.name},
         }
@@ -130,7 +135,7 @@ def _create(
             item_id=hit.item_id,
             status="new",
             priority=priority,
-            areas=sorted(facets["area"]),
+            areas=ordered_areas(facets["area"], _primary(None, source, hit)),
             tags=[],
             version=1,
             created_at=now,
@@ -179,7 +184,7 @@ def _revise(
         .values(
             status="new",
             priority=new_priority,
-            areas=sorted(all_facets["area"]),
+            areas=ordered_areas(all_facets["area"], _primary(entry.areas, source, hit)),
             version=TRIAGE.c.version + 1,  # an analyst holding the old text must re-read
             updated_at=now,
             queued_at=now,
@@ -223,7 +228,10 @@ def _widen(conn: sa.Connection, triage_id: int, priority: int, facets: Facets) -
     conn.execute(
         sa.update(TRIAGE)
         .where(TRIAGE.c.id == triage_id)
-        .values(priority=new_priority, areas=sorted(all_facets["area"]))
+        .values(
+            priority=new_priority,
+            areas=ordered_areas(all_facets["area"], entry.areas[0] if entry.areas else None),
+        )
     )
     set_facets(
         conn,
@@ -271,6 +279,20 @@ def _join(
     )
     _widen(conn, triage_id, priority, facets)
     add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", _hit_detail(hit, source, priority), now)
+
+
+def ordered_areas(areas: set[str], primary: str | None) -> list[str]:
+    """``areas`` with ``primary`` first (when it is one of them), the rest sorted."""
+    if primary is None or primary not in areas:
+        return sorted(areas)
+    return [primary, *sorted(areas - {primary})]
+
+
+def _primary(current: list[str] | None, source: SourceConfig, hit: ItemHit) -> str | None:
+    """An entry keeps the primary area it was queued under; a new one takes the hit's."""
+    from sourcewatch.matching.areas import primary_area
+
+    return current[0] if current else primary_area(source.areas, hit.result)
 
 
 def _hit_detail(hit: ItemHit, source: SourceConfig, priority: int) -> dict[str, Any]:
