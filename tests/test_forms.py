@@ -122,3 +122,17 @@ def test_prefix_alias(tmp_path: Path) -> None:
 )
 def test_persian_pashto_urdu_letter_variants(matcher: Matcher, text: str, entity: str) -> None:
     assert entity in matcher.match(text).entity_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "surface"),
+    [
+        ("طالبان\u200cها در بدخشان", "taliban", "طالبان"),  # ZWNJ before the plural ها
+        ("بدخشانی\u200cها به کابل رفتند", "badakhshan", "بدخشانی"),  # Persian nisba ی
+        ("طالبانو په نورستان کې عملیات وکړل", "taliban", "طالبانو"),  # Pashto oblique -و
+        ("نیروهای پاکستانی", "pakistan", "پاکستانی"),
+    ],
+)
+def test_persian_and_pashto_endings(matcher: Matcher, text: str, entity: str, surface: str) -> None:
+    found = {(m.entity, m.text) for m in matcher.match(text).matches}
+    assert (entity, surface) in found

@@ -25,9 +25,11 @@ Each allowed affix set is named (``Form.prefix_kind``/``suffix_kind``) so that
   length: attached pronouns of 2+ letters (ها هم هن كم نا) and the plural وا
   from 4 letters; the one-letter pronoun ه and the plural/dual endings (ون ين
   ات ان) only from 5, because ه is also a feminine ending once ة is folded
-  (سليم + ه = سليمة). A final ة becomes ت before a suffix (مسؤولية →
+  (سليم + ه = سليمة); so do ي (Persian nisba بدخشانی, Pashto ې) and و (the
+  Pashto oblique plural طالبانو). A final ة becomes ت before a suffix (مسؤولية →
   مسؤوليتها), and a final ى is a defective verb that conjugates (تبنى → تبنوا,
-  تبنت, تبنته, يتبنى). Aliases ending in ي (nisba: مالي) take no suffix.
+  تبنت, تبنته, يتبنى). Aliases ending in ي (nisba: مالي) take no suffix. A
+  final written ه of 5+ letters (Persian/Pashto شبکه) may become ې (شبکې).
 - A trailing ``*`` in the watchlist (``"вагнеров*"``) is an explicit prefix
   alias: the key followed by any letters, to the end of the word.
 """
@@ -131,7 +133,8 @@ _LAM_LAM = frozenset({"لل", "ولل", "فلل"})  # ل + ال is written لل
 # feminine ending; ه alone can (ة folds to ه), so it needs a longer alias.
 _AR_PRONOUNS_LONG = frozenset({"ها", "هم", "هن", "هما", "كم", "كن", "كما", "نا"})
 _AR_FOUR = _AR_PRONOUNS_LONG | {"", "وا"}
-_AR_FIVE = _AR_FOUR | {"ه", "ون", "ين", "ات", "ان"}
+# ي: Persian nisba and Pashto ې (بدخشانی، پاکستانی); و: the Pashto oblique plural (طالبانو).
+_AR_FIVE = _AR_FOUR | {"ه", "ون", "ين", "ات", "ان", "ي", "و"}
 _AR_ALL_PRONOUNS = _AR_PRONOUNS_LONG | {"ه", "ي", "ك"}
 # ة → ت before a suffix: مسؤولية → مسؤوليته، مسؤوليتها، مسؤوليات.
 _AR_TAA = frozenset({"ه", "ات", "تان", "تين"} | {"ت" + p for p in _AR_ALL_PRONOUNS})
@@ -231,6 +234,9 @@ def _arabic_suffixes(alias: str, normalized: str) -> tuple[str, frozenset[str], 
     if last_word.endswith("\u064a"):  # ي: a nisba (مالي) or a name: no suffix
         return normalized, _NONE, ""
     allowed = _AR_FIVE if letters >= 5 else _AR_FOUR
+    if written_last == "\u0647" and letters >= 5:  # Persian/Pashto final ه: شبکه → شبکې
+        stem_suffixes = {"ه" + s for s in allowed} | {"ي"}
+        return normalized[:-1], frozenset(stem_suffixes), "Persian/Pashto suffix"
     return normalized, frozenset(allowed), "Arabic suffix"
 
 

@@ -15,7 +15,8 @@ Python loop touches individual characters. The table:
   Arabic-Indic and Persian digits → 0-9; and the Persian, Pashto and Urdu
   letter variants that writers swap freely: ې ۍ ے ێ → ي, ګ ڪ → گ/ك,
   ہ ھ ە → ه, ۃ → ه, ڭ → ك (so a Pashto writer's ټولنه and an Arabic
-  keyboard's spelling of the same name meet).
+  keyboard's spelling of the same name meet). The zero-width non-joiner (ZWNJ),
+  which Persian and Pashto put between a word and its ending, is a word break.
 
 French elisions (l', d', qu' ...) become a space before apostrophes are
 deleted, so "l'État islamique" still contains "etat islamique". Terminal
@@ -79,6 +80,9 @@ def _build_table() -> list[int | str | None]:
             table[cp] = str(unicodedata.digit(ch))
     for ch in _APOSTROPHES:
         table[ord(ch)] = None
+    # ZWNJ separates morphemes in Persian and Pashto (طالبان‌ها, سراج‌الدین): a word break,
+    # so the name before a plural or nisba ending stays a word of its own.
+    table[0x200C] = " "
     for ch, replacement in _LETTER_VARIANTS.items():
         table[ord(ch)] = replacement or None
     return table
