@@ -148,7 +148,12 @@ class Matcher:
                 rule.id,
                 " ".join(rule.query.split()),
                 rule.id in result.rules,
-                explain_node(rule.node, _spans_getter(spans), word_index),
+                explain_node(
+                    rule.node,
+                    _spans_getter(spans),
+                    word_index,
+                    surface=lambda span: text[slice(*offsets.original_span(*span))],
+                ),
             )
             for rule in self._rules
             if any(spans.get((t.kind, t.value)) for t in rule.node.terms())

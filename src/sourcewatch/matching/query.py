@@ -283,14 +283,23 @@ def describe(node: Node) -> str:
     return "(" + joiner.join(describe(child) for child in node.children) + ")"
 
 
-def explain_node(node: Node, spans_of: SpansOf, word_index: WordIndex, depth: int = 0) -> list[str]:
-    """One line per operand of ``node``: whether it held, and for NEAR the closest
-    distance found; nested operands are indented under their operator."""
+def explain_node(
+    node: Node,
+    spans_of: SpansOf,
+    word_index: WordIndex,
+    depth: int = 0,
+    surface: Callable[[Span], str] | None = None,
+) -> list[str]:
+    """One line per operand of ``node``: whether it held (with the surface forms found,
+    when ``surface`` gives them), and for NEAR the closest distance found; nested
+    operands are indented under their operator."""
     value = evaluate(node, spans_of, word_index)
     pad = "  " * depth
     if isinstance(node, Term):
-        count = len(spans_of(node))
-        found = f"{count} mention(s)" if count else "not in the text"
+        spans = spans_of(node)
+        found = f"{len(spans)} mention(s)" if spans else "not in the text"
+        if spans and surface is not None:
+            found += ": " + ", ".join(dict.fromkeys(surface(span) for span in spans))
         return [f"{pad}{describe(node)}: {str(value).lower()} ({found})"]
     if isinstance(node, Near):
         left, right = _collect(node.left, spans_of), _collect(node.right, spans_of)
@@ -308,5 +317,5 @@ def explain_node(node: Node, spans_of: SpansOf, word_index: WordIndex, depth: in
     lines = [f"{pad}{describe(node)}: {str(value).lower()}"]
     children = (node.child,) if isinstance(node, Not) else node.children
     for child in children:
-        lines.extend(explain_node(child, spans_of, word_index, depth + 1))
+        lines.extend(explain_node(child, spans_of, word_index, depth + 1, surface))
     return lines
