@@ -162,6 +162,15 @@ def letter_count(normalized: str) -> int:
     return sum(1 for ch in normalized if ch.isalnum())
 
 
+_INTERNED: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(affixes: frozenset[str]) -> frozenset[str]:
+    """One frozenset per distinct affix set: 10,000 Russian aliases share their ~60
+    endings instead of holding 10,000 copies."""
+    return _INTERNED.setdefault(affixes, affixes)
+
+
 def is_open(alias: str) -> bool:
     return alias.rstrip().endswith(OPEN)
 
@@ -183,6 +192,7 @@ def alias_forms(alias: str, normalized: str) -> list[Form]:
         key, suffixes, kind = _arabic_suffixes(alias, normalized)
     else:
         key, suffixes, kind = normalized, _NONE, ""
+    prefixes, suffixes = _shared(prefixes), _shared(suffixes)
     forms = [Form(key, prefixes, suffixes, normalized, prefix_kind, kind)]
     if last == "arabic" and kind == "Arabic defective verb" and " " not in normalized:
         forms.append(Form(key, _AR_IMPERFECT, suffixes, normalized, "Arabic imperfect verb", kind))
