@@ -191,6 +191,7 @@ def test_export_formats(env: dict, ids: dict, tmp_path: Path) -> None:
     [row] = lines(out)
     assert code == 0 and row["item_id"] == ids["1"]
     assert row["canonical_url"] == "https://t.me/sahel_watch/1"
+    assert row["primary_area"] == "mali" and row["areas"][0] == "mali"  # the source's area
     assert len(row["archived_sha256"]) == 64 and row["archived_at"] == "2026-11-20T08:00:00Z"
     target = tmp_path / "week.csv"
     assert run(env, "export", "--format", "csv", "--output", str(target))[0] == 0
