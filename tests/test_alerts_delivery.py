@@ -16,6 +16,7 @@ from alerts_support import alert_settings, poll, received, run_delivery, webhook
 from sourcewatch.alerts.status import channel_status
 from sourcewatch.config import AlertSettings, Settings
 from sourcewatch.records import utcnow
+from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.tables import ALERT_OUTBOX, CAPTURE, ITEM
 from sourcewatch.workspace import Workspace
 
@@ -102,12 +103,13 @@ def test_a_digest_groups_new_entries_per_area_highest_priority_first(
     ws = open_ws(webhook_alert(hook, mode="digest", digest_every_hours=1))
     start = utcnow()
     run_delivery(ws, start)  # the channel's first period starts now
+    poll(ws, "p1", ("1", "Market day in Gao"), ("2", "PMC Wagner convoy seen"))
+    # The primary area comes from the source (issue 21), not from jnim's areas.
+    mali_source = SourceConfig(
+        name="mali_watch", kind="telegram", target="mali_watch", areas=("mali", "sahel")
+    )
     poll(
-        ws,
-        "p1",
-        ("1", "Market day in Gao"),
-        ("2", "PMC Wagner convoy seen"),
-        ("3", "Jama'at Nusrat al-Islam wal-Muslimin claims an ambush"),
+        ws, "p2", ("3", "Jama'at Nusrat al-Islam wal-Muslimin claims an ambush"), source=mali_source
     )
     run_delivery(ws, start + timedelta(minutes=30))
     assert received(hook) == []  # not due yet
@@ -118,7 +120,7 @@ def test_a_digest_groups_new_entries_per_area_highest_priority_first(
     lines = digest["message"].splitlines()
     assert lines[0] == "3 new queue entries (every 1 h)"
     sahel = lines.index("== sahel (2) ==")
-    mali = lines.index("== mali (1) ==")  # jnim's areas: mali, sahel -> listed under mali
+    mali = lines.index("== mali (1) ==")  # its source's primary area, though sahel too
     assert "PMC Wagner" in lines[sahel + 1] and "Gao" in lines[sahel + 2]
     assert "Jama'at" in lines[mali + 1]
     assert sahel < mali  # the area with the highest priority (wagner, 100) comes first

@@ -123,7 +123,7 @@ def test_check_shipped_watchlists_pass() -> None:
     result = run("watchlists", "check", "--watchlists", str(SHIPPED), "--json")
     assert result.exit_code == 0
     out = json.loads(result.stdout)
-    assert out["ok"] is True and out["errors"] == [] and out["files"] == 4
+    assert out["ok"] is True and out["errors"] == [] and out["files"] == 5
     assert out["entities"] >= 40 and out["rules"] >= 12
 
 
@@ -175,3 +175,31 @@ def test_match_rejects_oversized_and_mis_encoded_input(
     assert f"{posts}:2: not UTF-8" in result.stderr
     assert f"{posts}:3: line larger than" in result.stderr
     assert f"{posts}:4: not JSON" in result.stderr
+
+
+def test_match_explain_says_why_and_why_not() -> None:
+    text = "Бойцы ЧВК «Вагнер» и вагнеровцы у Бахмута; https://t.me/sahel_ar_watch"
+    result = run("match", text, "-w", str(SHIPPED), "--explain")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "match wagner: alias 'ЧВК Вагнер' as 'ЧВК «Вагнер»'" in out
+    assert "Russian case ending or derivation ending 'овцы'" in out
+    assert "dropped sahel: alias 'Sahel' as 'sahel'" in out
+    assert "inside a URL or @handle" in out
+    # A rule that did not fire, with the operand that was false.
+    assert "rule wagner-in-mali: did not fire" in out
+    assert "(mali OR gao OR timbuktu): false" in out
+
+
+def test_match_explain_json_near_distance() -> None:
+    text = "JNIM a revendiqué une embuscade hier soir près de Gao"
+    result = run("match", text, "-w", str(SHIPPED), "--explain", "--json")
+    assert result.exit_code == 0
+    explain = json.loads(result.stdout)["explain"]
+    rules = {r["rule"]: r for r in explain["rules"]}
+    near = rules["jnim-near-gao-or-timbuktu"]
+    assert near["fired"] is True
+    assert "closest pair 8 word(s) apart, at most 15 allowed" in near["operands"][0]
+    (jnim,) = [m for m in explain["mentions"] if m["entity"] == "jnim"]
+    assert jnim["kept"] and jnim["normalization"] == ["case folded"]
+    assert rules["jnim-attack-claim"]["fired"] is True  # revendiqué: agreement of the keyword

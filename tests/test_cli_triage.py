@@ -178,7 +178,9 @@ def test_interactive_triage_with_piped_keys(env: dict, ids: dict) -> None:
 
 
 def test_triage_skip_and_end_of_queue(env: dict, ids: dict) -> None:
-    code, out = run(env, "triage", "--area", "sahel", stdin="s x i\n")
+    # Both items' primary area is their source's (mali); the Wagner post alone names no
+    # place of the watchlist, so Wagner's "sahel" is not added to it (issue 21).
+    code, out = run(env, "triage", "--area", "mali", stdin="s x i\n")
     assert code == 0
     assert "unknown key 'x'" in out and "Nothing left to triage. Marked 1." in out
 
@@ -189,6 +191,7 @@ def test_export_formats(env: dict, ids: dict, tmp_path: Path) -> None:
     [row] = lines(out)
     assert code == 0 and row["item_id"] == ids["1"]
     assert row["canonical_url"] == "https://t.me/sahel_watch/1"
+    assert row["primary_area"] == "mali" and row["areas"][0] == "mali"  # the source's area
     assert len(row["archived_sha256"]) == 64 and row["archived_at"] == "2026-11-20T08:00:00Z"
     target = tmp_path / "week.csv"
     assert run(env, "export", "--format", "csv", "--output", str(target))[0] == 0
@@ -196,3 +199,16 @@ def test_export_formats(env: dict, ids: dict, tmp_path: Path) -> None:
     code, out = run(env, "export", "--format", "md")
     assert code == 0 and "# Triage export (1 items)" in out and row["archived_sha256"] in out
     assert run(env, "export", "--format", "pdf")[0] == 2
+
+
+def test_show_explain(env: dict, workspace: Workspace) -> None:
+    found = ingest_posts(workspace, channel("explain"), [Post("1", CLAIM)])
+    code, out = run(env, "show", str(found["1"]), "--explain")
+    assert code == 0
+    assert "why it matches (current watchlists):" in out
+    assert "match jnim: alias" in out
+    code, out = run(env, "show", str(found["1"]), "--json", "--explain")
+    explain = json.loads(out)["explain"]
+    assert any(m["entity"] == "jnim" and m["kept"] for m in explain["mentions"])
+    code, out = run(env, "show", str(found["1"]))
+    assert "why it matches" not in out

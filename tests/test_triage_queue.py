@@ -49,7 +49,8 @@ def test_a_matching_item_enters_new_with_areas_and_priority(workspace: Workspace
     assert entry.status == "new"
     # jnim (5) + mali + rule: 10 * 5 * 2 + breadth (jnim, mali, rule -> 2)
     assert entry.priority == 102
-    assert entry.areas == ["sahel", "west-africa"]
+    # The source's area first (primary); sahel from the rule and jnim + mali (a place).
+    assert entry.areas == ["west-africa", "sahel"]
     assert entry.queued_at == T0
     with workspace.engine.connect() as conn:
         facets = conn.execute(
@@ -149,7 +150,7 @@ def test_forwarded_copies_in_several_channels_are_one_entry(workspace: Workspace
 
     [entry] = entries(workspace)
     assert entry.item_id == ids_a["10"]
-    assert entry.areas == ["burkina", "mali", "sahel"]
+    assert entry.areas == ["mali", "burkina", "sahel"]  # the first copy's primary stays first
     assert entry.priority == 10 * 5 * 3 + 2  # the heavier source lifts the group
     with workspace.engine.connect() as conn:
         members = conn.execute(

@@ -124,10 +124,11 @@ def entry_message(entry: EntryView, alert: str, *, replay: bool = False) -> Mess
 
 
 def digest_message(entries: Sequence[EntryView], alert: str, *, reason: str) -> Message:
-    """New entries grouped per area (each under its first area), highest priority first."""
+    """New entries grouped per area (each under its primary area, stored first: see
+    matching.areas), highest priority first."""
     by_area: dict[str, list[EntryView]] = defaultdict(list)
     for entry in entries:
-        by_area[sorted(entry.areas)[0] if entry.areas else "(no area)"].append(entry)
+        by_area[entry.areas[0] if entry.areas else "(no area)"].append(entry)  # primary first
     groups = sorted(by_area.items(), key=lambda kv: (-max(e.priority for e in kv[1]), kv[0]))
     lines = [f"{len(entries)} new queue entries ({reason})", ""]
     shown = 0

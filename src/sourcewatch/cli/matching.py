@@ -62,6 +62,14 @@ def match(
             help='One {"id": ..., "text": ...} per line (\'-\': stdin); one result per line.',
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Say why: each alias found (surface form, affixes, normalization steps, "
+            "or why it was dropped) and each rule's operands, also for rules that did not fire.",
+        ),
+    ] = False,
     watchlists: WatchlistsOption = None,
     config: ConfigOption = None,
     json: JsonOption = False,
@@ -85,14 +93,14 @@ def match(
     try:
         if jsonl is None:
             body = text if text is not None else read_text_file(file)  # type: ignore[arg-type]
-            _render(matcher, str(file) if file is not None else None, body, json)
+            _render(matcher, str(file) if file is not None else None, body, json, explain)
             return
         for record in iter_jsonl(jsonl):
             if isinstance(record, JsonlProblem):
                 err_console.print(f"error: {safe(record.message)}", markup=False)
                 bad_lines += 1
                 continue
-            _render(matcher, record.id, record.text, json)
+            _render(matcher, record.id, record.text, json, explain)
     except MatchInputError as exc:
         fail(str(exc), EXIT_USAGE)
     if bad_lines:
@@ -112,15 +120,28 @@ def _matcher(directory: Path) -> Matcher:
         fail(f"invalid watchlists in {directory} (see `sourcewatch watchlists check`)")
 
 
-def _render(matcher: Matcher, text_id: Any, text: str, as_json: bool) -> None:
-    result = matcher.match(text)
+def _render(
+    matcher: Matcher, text_id: Any, text: str, as_json: bool, explain: bool = False
+) -> None:
+    explanation = matcher.explain(text) if explain else None
+    result = explanation.result if explanation is not None else matcher.match(text)
     if as_json:
-        print_json({"id": text_id, **result.to_json()})
+        extra = {"explain": explanation.to_json()} if explanation is not None else {}
+        print_json({"id": text_id, **result.to_json(), **extra})
         return
     if text_id is not None:
         console.print(Text(f"── {safe(str(text_id))}", style="bold"))
     console.print(_highlighted(text, result))
     console.print(_summary(matcher, result), markup=False)
+    if explanation is not None:
+        for line in explanation.lines():
+            console.print(_indented_safe(line), markup=False)
+
+
+def _indented_safe(line: str) -> str:
+    """A terminal-safe line that keeps its leading indentation (the explanation nests)."""
+    body = line.lstrip(" ")
+    return " " * (len(line) - len(body)) + terminal_safe(body, keep_newlines=False)
 
 
 def _highlighted(text: str, result: MatchResult) -> Text:
@@ -167,9 +188,9 @@ def check(
     directory = _watchlists_dir(watchlists, config)
     if not directory.is_dir():
         fail(f"watchlists directory {directory} does not exist", EXIT_USAGE)
-    from sourcewatch.matching import read_watchlists
+    from sourcewatch.matching.watchlist import check_watchlists
 
-    report = read_watchlists(directory)
+    report = check_watchlists(directory)
     summary = {
         "ok": not report.problems,
         "directory": str(directory),

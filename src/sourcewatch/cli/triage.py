@@ -176,17 +176,36 @@ def queue(
 
 
 @app.command()
-def show(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOption = False) -> None:
+def show(
+    item_id: ItemIdArgument,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also say why the current watchlists match the item (as match --explain).",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
     """Show one item: source, author, times, URL, text with matches highlighted, every
     revision as a diff, forwarded-from, media and the SHA-256 of every archived capture."""
-    from sourcewatch.triage.detail import ItemNotFoundError, item_detail
+    from sourcewatch.triage.detail import ItemNotFoundError, explain_item, item_detail
 
-    ws = _workspace(settings_for(config))
+    settings = settings_for(config)
+    ws = _workspace(settings)
     try:
         with _database_errors(), ws, _read(ws) as conn:
             detail = item_detail(conn, item_id)
     except ItemNotFoundError as exc:
         fail(str(exc), EXIT_PROBLEM)
+    if explain:
+        from sourcewatch.matching import WatchlistError, load_matcher
+
+        try:
+            explain_item(detail, load_matcher(settings.watchlists_dir))
+        except WatchlistError as exc:
+            fail(f"cannot explain: {exc}", EXIT_PROBLEM)
     if json:
         print_json(detail.to_json())
         return

@@ -17,12 +17,11 @@ import sqlalchemy as sa
 
 from sourcewatch.alerts.outbox import record as record_alerts
 from sourcewatch.matching import Matcher, MatchResult
+from sourcewatch.matching.itemtext import matchable_text
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import MATCH
 from sourcewatch.triage import ItemHit, enqueue
-
-_SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True)
@@ -31,14 +30,6 @@ class ItemContent:
     revision: int
     title: str | None
     text: str
-
-
-def matchable_text(title: str | None, text: str) -> tuple[str, int]:
-    """The string matched for an item, and where its text field starts in it."""
-    if title:
-        prefix = title + _SEPARATOR
-        return prefix + text, len(prefix)
-    return text, 0
 
 
 def match_rows(content: ItemContent, result: MatchResult) -> list[dict[str, Any]]:

@@ -56,3 +56,36 @@ def overlap_warnings(entities: dict[str, Entity]) -> list[str]:
                     "its aliases, so it never applies"
                 )
     return warnings
+
+
+COMMON_ZIPF = 4.5  # wordfreq's Zipf scale: 4.5 is about 30 uses per million words
+_LANGUAGES = {"arabic": ("ar", "fa", "ur"), "cyrillic": ("ru", "uk"), "latin": ("en", "fr")}
+
+
+def common_word_warnings(entities: dict[str, Entity]) -> list[str]:
+    """Single-word aliases that are everyday words in a language of their script, by the
+    frequency lists that ship with wordfreq (offline): الشباب "the youth", مسيرة
+    "march", مالي "financial". Aliases declared ``ambiguous``, ``case_sensitive`` or
+    ``known_common`` (a person checked them) are not reported."""
+    from wordfreq import zipf_frequency
+
+    from sourcewatch.matching.forms import script_of
+
+    warnings: list[str] = []
+    for entity in entities.values():
+        for alias in entity.aliases:
+            word = alias.rstrip("*").strip()
+            handled = entity.ambiguous | entity.case_sensitive | entity.known_common
+            if " " in word or alias in handled:
+                continue
+            script = script_of(word[:1]) if word else "other"
+            scores = {lang: zipf_frequency(word, lang) for lang in _LANGUAGES.get(script, ())}
+            common = {lang: z for lang, z in scores.items() if z >= COMMON_ZIPF}
+            if common:
+                where = ", ".join(f"{lang} {z:.1f}" for lang, z in sorted(common.items()))
+                warnings.append(
+                    f"{entity.origin}: alias {alias!r} of {entity.id!r} is a common word "
+                    f"(Zipf {where}): declare it in ambiguous (needs context), "
+                    "case_sensitive or known_common (checked: the name itself is frequent)"
+                )
+    return warnings

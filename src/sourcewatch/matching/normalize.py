@@ -12,7 +12,11 @@ Python loop touches individual characters. The table:
   al-Islam = al Islam and ЧВК «Вагнер» = ЧВК Вагнер);
 - unifies letter variants: أ إ آ ٱ → ا, ؤ → و, ئ → ي, ة → ه, ۀ → ه,
   ى ی → ي, ک → ك, ё → е, Latin letters with accents → base letter (é → e),
-  Arabic-Indic digits → 0-9.
+  Arabic-Indic and Persian digits → 0-9; and the Persian, Pashto and Urdu
+  letter variants that writers swap freely: ې ۍ ے ێ → ي, ګ ڪ → گ/ك,
+  ہ ھ ە → ه, ۃ → ه, ڭ → ك (so a Pashto writer's ټولنه and an Arabic
+  keyboard's spelling of the same name meet). The zero-width non-joiner (ZWNJ),
+  which Persian and Pashto put between a word and its ending, is a word break.
 
 French elisions (l', d', qu' ...) become a space before apostrophes are
 deleted, so "l'État islamique" still contains "etat islamique". Terminal
@@ -40,6 +44,18 @@ _LETTER_VARIANTS = {
     "\u06a9": "\u0643",  # ک (keheh) → ك
     "\u0451": "\u0435",  # ё → е
     "\u0640": "",  # tatweel
+    # Persian, Pashto and Urdu letter variants.
+    "\u06d0": "\u064a",  # ې Pashto/Uyghur e → ي
+    "\u06cd": "\u064a",  # ۍ Pashto yeh with tail → ي
+    "\u06d2": "\u064a",  # ے Urdu yeh barree → ي
+    "\u06ce": "\u064a",  # ێ Kurdish yeh → ي
+    "\u06ab": "\u06af",  # ګ Pashto gaf → گ
+    "\u06aa": "\u0643",  # ڪ swash kaf → ك
+    "\u06ad": "\u0643",  # ڭ ng → ك
+    "\u06c1": "\u0647",  # ہ heh goal → ه
+    "\u06be": "\u0647",  # ھ heh doachashmee → ه
+    "\u06d5": "\u0647",  # ە ae → ه
+    "\u06c3": "\u0647",  # ۃ taa marbuta goal → ه
 }
 
 
@@ -64,6 +80,9 @@ def _build_table() -> list[int | str | None]:
             table[cp] = str(unicodedata.digit(ch))
     for ch in _APOSTROPHES:
         table[ord(ch)] = None
+    # ZWNJ separates morphemes in Persian and Pashto (طالبان‌ها, سراج‌الدین): a word break,
+    # so the name before a plural or nisba ending stays a word of its own.
+    table[0x200C] = " "
     for ch, replacement in _LETTER_VARIANTS.items():
         table[ord(ch)] = replacement or None
     return table
@@ -134,3 +153,32 @@ def split_elisions(folded: str) -> str:
             chars = chars or list(folded)
             chars[at] = " "
     return "".join(chars) if chars else folded
+
+
+_MARK_NAMES = {"\u0651": "shadda", "\u0652": "sukun", "\u0640": "tatweel"}
+
+
+def normalization_steps(surface: str) -> list[str]:
+    """What normalization changed in ``surface``, in words (for explanations): case
+    folding, marks and format characters removed, letters unified, punctuation spaced."""
+    steps: dict[str, None] = {}
+    if surface.casefold() != surface:
+        steps["case folded"] = None
+    if "\x1b" in surface or "\x9b" in surface:
+        steps["terminal escape sequences removed"] = None
+    if ELISION_TRIGGER.search(surface) and split_elisions(surface.casefold()) != surface.casefold():
+        steps["French elision split"] = None
+    for ch in unicodedata.normalize("NFKC", surface):
+        folded = ch.casefold().translate(FOLD_TABLE) if ord(ch) < 0x10000 else ch
+        if folded == ch.casefold():
+            continue
+        category = unicodedata.category(ch)
+        name = _MARK_NAMES.get(ch) or unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
+        if not folded:
+            kind = "mark" if category[0] == "M" else "character"
+            steps[f"{kind} removed: {name}"] = None
+        elif folded.isspace():
+            steps[f"{ch!r} read as a word break"] = None
+        else:
+            steps[f"{ch} → {folded}"] = None
+    return list(steps)

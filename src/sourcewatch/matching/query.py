@@ -271,3 +271,53 @@ def triggers(node: Node) -> frozenset[Term] | None:
     if not options:
         return None
     return min(options, key=lambda f: (sum(t.kind == "keyword" for t in f), len(f)))
+
+
+def describe(node: Node) -> str:
+    """The query text of ``node`` (canonical spacing), for explanations."""
+    if isinstance(node, Term):
+        return node.value if node.kind == "entity" else f'"{node.value}"'
+    if isinstance(node, Not):
+        return f"NOT {describe(node.child)}"
+    if isinstance(node, Near):
+        return f"{describe(node.left)} NEAR/{node.distance} {describe(node.right)}"
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(describe(child) for child in node.children) + ")"
+
+
+def explain_node(
+    node: Node,
+    spans_of: SpansOf,
+    word_index: WordIndex,
+    depth: int = 0,
+    surface: Callable[[Span], str] | None = None,
+) -> list[str]:
+    """One line per operand of ``node``: whether it held (with the surface forms found,
+    when ``surface`` gives them), and for NEAR the closest distance found; nested
+    operands are indented under their operator."""
+    value = evaluate(node, spans_of, word_index)
+    pad = "  " * depth
+    if isinstance(node, Term):
+        spans = spans_of(node)
+        found = f"{len(spans)} mention(s)" if spans else "not in the text"
+        if spans and surface is not None:
+            found += ": " + ", ".join(dict.fromkeys(surface(span) for span in spans))
+        return [f"{pad}{describe(node)}: {str(value).lower()} ({found})"]
+    if isinstance(node, Near):
+        left, right = _collect(node.left, spans_of), _collect(node.right, spans_of)
+        if not left or not right:
+            missing = " and ".join(
+                describe(side)
+                for side, spans in ((node.left, left), (node.right, right))
+                if not spans
+            )
+            detail = f"{missing} not in the text"
+        else:
+            closest = min(_words_between(a, b, word_index) for a in left for b in right)
+            detail = f"closest pair {closest} word(s) apart, at most {node.distance} allowed"
+        return [f"{pad}{describe(node)}: {str(value).lower()} ({detail})"]
+    lines = [f"{pad}{describe(node)}: {str(value).lower()}"]
+    children = (node.child,) if isinstance(node, Not) else node.children
+    for child in children:
+        lines.extend(explain_node(child, spans_of, word_index, depth + 1, surface))
+    return lines

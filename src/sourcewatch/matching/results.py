@@ -18,6 +18,8 @@ class EntityMatch:
     text: str
     score: float  # 1.0 exact form, 0.8 through an inflection, clitic or plural
     areas: tuple[str, ...]
+    kind: str = "other"  # the entity's kind (person, organization, place, other)
+    weight: int = 1  # the entity's weight
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,8 @@ class MatchResult:
     rules: list[str]  # ids of fired rules, in watchlist order
     priority: int  # max weight of matched entities and fired rules; 0 when nothing matched
     areas: tuple[str, ...]  # sorted union of the areas of matches and fired rules
+    # Areas of each fired rule, heaviest rule first (see matching.areas for the item's).
+    rule_areas: tuple[tuple[str, ...], ...] = ()
 
     @property
     def entity_ids(self) -> list[str]:

@@ -1,7 +1,13 @@
 """Watchlist files (``watchlists/*.toml``): load, validate, report problems by file:line.
 
 Each file has a default ``area``, ``[[entities]]`` (id, name, kind, weight,
-aliases, exclude, areas) and ``[[rules]]`` (id, query, weight, areas). Loading
+aliases, exclude, areas, case_sensitive, ambiguous, in_urls) and ``[[rules]]``
+(id, query, weight, areas). ``case_sensitive`` and ``ambiguous`` list aliases
+(added to ``aliases`` when missing) that match only in exactly that case, or
+only with context (see :mod:`matcher`); ``in_urls = true`` lets the entity match
+inside URLs and @handles, which are otherwise not text. ``known_common`` lists
+aliases that ``watchlists check`` reports as common words but that a person
+checked: frequent because the name itself is (Россия, العراق). Loading
 never stops at the first problem: every problem is collected as
 ``"file:line: message"`` so ``watchlists check`` can list them all.
 """
@@ -15,14 +21,30 @@ from pathlib import Path
 from typing import Any
 
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.matching.aliascheck import broad_alias_reason, overlap_warnings
+from sourcewatch.matching.aliascheck import (
+    broad_alias_reason,
+    common_word_warnings,
+    overlap_warnings,
+)
 from sourcewatch.matching.normalize import normalize
 from sourcewatch.matching.query import Node, QuerySyntaxError, evaluate, parse
 from sourcewatch.matching.tomlsource import TomlSource
 
 KINDS = ("person", "organization", "place", "other")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_ENTITY_KEYS = {"id", "name", "kind", "weight", "aliases", "exclude", "areas"}
+_ENTITY_KEYS = {
+    "id",
+    "name",
+    "kind",
+    "weight",
+    "aliases",
+    "exclude",
+    "areas",
+    "case_sensitive",
+    "ambiguous",
+    "in_urls",
+    "known_common",
+}
 _RULE_KEYS = {"id", "query", "weight", "areas", "description"}
 _FILE_KEYS = {"area", "entities", "rules"}
 
@@ -45,6 +67,10 @@ class Entity:
     exclude: tuple[str, ...]
     areas: tuple[str, ...]
     origin: str  # "file:line"
+    case_sensitive: frozenset[str] = frozenset()  # aliases matched only in exactly this case
+    ambiguous: frozenset[str] = frozenset()  # aliases that need a nearby term of the area
+    in_urls: bool = False  # also match inside URLs and @handles
+    known_common: frozenset[str] = frozenset()  # frequent because the name is: checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +115,15 @@ def load_watchlists(directory: Path) -> Watchlists:
     watchlists = read_watchlists(directory)
     if watchlists.problems:
         raise WatchlistError(watchlists.problems)
+    return watchlists
+
+
+def check_watchlists(directory: Path) -> Watchlists:
+    """``read_watchlists`` plus the slower checks only ``watchlists check`` runs: aliases
+    that are common words by a word-frequency list (loading it takes a second or two,
+    which the daemon's rebuilds should not pay)."""
+    watchlists = read_watchlists(directory)
+    watchlists.warnings.extend(common_word_warnings(watchlists.entities))
     return watchlists
 
 
@@ -195,10 +230,26 @@ def _entity(
             f"{where}: entity {entity_id!r}: kind must be one of {', '.join(KINDS)}, not {kind!r}"
         )
     aliases, exclude = _texts(table.get("aliases", [])), _texts(table.get("exclude", []))
-    if aliases is None or exclude is None:
-        problems.append(f"{where}: entity {entity_id!r}: aliases and exclude must be lists of text")
+    strict, ambiguous = _texts(table.get("case_sensitive", [])), _texts(table.get("ambiguous", []))
+    known_common = _texts(table.get("known_common", []))
+    if (
+        aliases is None
+        or exclude is None
+        or strict is None
+        or ambiguous is None
+        or known_common is None
+    ):
+        problems.append(
+            f"{where}: entity {entity_id!r}: aliases, exclude, case_sensitive, ambiguous and "
+            "known_common must be lists of text"
+        )
         return None
-    all_aliases = list(dict.fromkeys([name, *aliases])) if isinstance(name, str) else aliases
+    in_urls = table.get("in_urls", False)
+    if not isinstance(in_urls, bool):
+        problems.append(f"{where}: entity {entity_id!r}: in_urls must be true or false")
+        in_urls = False
+    named = [name] if isinstance(name, str) else []
+    all_aliases = list(dict.fromkeys([*named, *aliases, *strict, *ambiguous]))
     for alias in all_aliases:
         reason = broad_alias_reason(alias)
         if reason:
@@ -211,7 +262,20 @@ def _entity(
     weight = _weight(table, 1, where, problems)
     areas = _areas(table, area, where, problems)
     # Kept even with problems (loading fails anyway), so rules naming it do not cascade.
-    return Entity(entity_id, name, kind, weight, tuple(all_aliases), tuple(exclude), areas, where)
+    return Entity(
+        entity_id,
+        name,
+        kind,
+        weight,
+        tuple(all_aliases),
+        tuple(exclude),
+        areas,
+        where,
+        frozenset(strict),
+        frozenset(ambiguous),
+        in_urls,
+        frozenset(known_common),
+    )
 
 
 def _rule(

@@ -175,11 +175,9 @@ CAPTURE_LOG = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     # capture URL, or item/<id>/revision/<n>
     sa.Column("url", sa.String(), nullable=False),
+    # When the capture was fetched, or (kind "revision") when the revision was seen.
     sa.Column(
-        "fetched_at",
-        sa.String(40),
-        nullable=False,
-        comment="ISO 8601 text, exactly as hashed (fetched, or seen for a revision)",
+        "fetched_at", sa.String(40), nullable=False, comment="ISO 8601 text, exactly as hashed"
     ),
     sa.Column("status", sa.Integer()),
     # capture, revision; NULL in entries written before 0010 (all captures)

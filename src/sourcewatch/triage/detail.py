@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -23,6 +23,10 @@ from sourcewatch.store.tables import (
 )
 from sourcewatch.triage.entries import entry_id_for_item
 from sourcewatch.triage.marking import TriageError
+
+if TYPE_CHECKING:  # matching builds its tables on import: only show --explain pays for it
+    from sourcewatch.matching import Matcher
+    from sourcewatch.matching.explain import Explanation
 
 
 class ItemNotFoundError(TriageError):
@@ -87,6 +91,7 @@ class ItemDetail:
     captures: list[CaptureRef]
     entry: dict[str, Any] | None  # status, priority, areas, version, ... or None
     group: list[dict[str, Any]] = field(default_factory=list)  # other items of the entry
+    explanation: Explanation | None = None  # set by explain_item (show --explain)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +136,7 @@ class ItemDetail:
             ],
             "triage": self.entry,
             "group": self.group,
+            **({"explain": self.explanation.to_json()} if self.explanation else {}),
         }
 
 
@@ -180,6 +186,17 @@ def item_detail(conn: sa.Connection, item_id: int) -> ItemDetail:
         entry=_entry(conn, item_id),
         group=_group(conn, item_id),
     )
+
+
+def explain_item(detail: ItemDetail, matcher: Matcher) -> ItemDetail:
+    """Attach why the current watchlists match (or not) the item's latest revision: the
+    same explanation as ``match --explain``, on the string ingest matched (title and
+    text). Spans in it index that string, not the text field alone."""
+    from sourcewatch.matching.itemtext import matchable_text
+
+    text, _ = matchable_text(detail.title, detail.text)
+    detail.explanation = matcher.explain(text)
+    return detail
 
 
 def item_captures(conn: sa.Connection, item_ids: list[int]) -> dict[int, list[CaptureRef]]:

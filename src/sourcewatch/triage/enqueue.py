@@ -4,7 +4,10 @@
 
 * an item with at least one match (entity or rule), or any item of a source with
   ``queue_all = true``, enters with status ``new``;
-* its areas are the matched entities' and rules' areas plus the source's areas;
+* its areas come from ``matching.areas.item_areas``: the source's areas, fired rules'
+  areas and areas two matched entities share with a place (every matched area when
+  the source is area-neutral); the primary area (the source's first) is stored first
+  in ``areas`` and stays first when the entry later widens: digests file it there;
 * priority = 10 x (heaviest matched weight, 1-5) x (source weight, 1-5)
   + breadth (distinct entities and rules beyond the first, at most 9).
   A heavy entity from a minor source ties with a light one from a trusted source;
@@ -121,8 +124,10 @@ class Placement:
 
     @classmethod
     def of(cls, hit: ItemHit, source: SourceConfig, now: datetime) -> Placement:
+        from sourcewatch.matching import areas as areas_module  # matching loads on first use
+
         facets: Facets = {
-            "area": set(hit.result.areas) | set(source.areas),
+            "area": set(areas_module.item_areas(source.areas, hit.result)),
             "entity": set(hit.result.entity_ids),
             "source": {source.name},
         }
@@ -135,14 +140,14 @@ class Placement:
 
 
 def _create(conn: sa.Connection, p: Placement) -> int:
-    hit, priority, facets, now = p.hit, p.priority, p.facets, p.now
+    hit, source, priority, facets, now = p.hit, p.source, p.priority, p.facets, p.now
     triage_id: int = conn.execute(
         sa.insert(TRIAGE)
         .values(
             item_id=hit.item_id,
             status="new",
             priority=priority,
-            areas=sorted(facets["area"]),
+            areas=ordered_areas(facets["area"], _primary(None, source, hit)),
             tags=[],
             version=1,
             created_at=now,
@@ -167,7 +172,7 @@ def _create(conn: sa.Connection, p: Placement) -> int:
 
 def _revise(conn: sa.Connection, triage_id: int, p: Placement) -> int:
     """A new revision of an item already queued; returns 1 if that re-opened the entry."""
-    hit, priority, facets, now = p.hit, p.priority, p.facets, p.now
+    hit, source, priority, facets, now = p.hit, p.source, p.priority, p.facets, p.now
     entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
     conn.execute(
         sa.update(TRIAGE_ITEM)
@@ -183,7 +188,7 @@ def _revise(conn: sa.Connection, triage_id: int, p: Placement) -> int:
         .values(
             status="new",
             priority=new_priority,
-            areas=sorted(all_facets["area"]),
+            areas=ordered_areas(all_facets["area"], _primary(entry.areas, source, hit)),
             version=TRIAGE.c.version + 1,  # an analyst holding the old text must re-read
             updated_at=now,
             queued_at=now,
@@ -218,7 +223,10 @@ def _widen(conn: sa.Connection, triage_id: int, priority: int, facets: Facets) -
     conn.execute(
         sa.update(TRIAGE)
         .where(TRIAGE.c.id == triage_id)
-        .values(priority=new_priority, areas=sorted(all_facets["area"]))
+        .values(
+            priority=new_priority,
+            areas=ordered_areas(all_facets["area"], entry.areas[0] if entry.areas else None),
+        )
     )
     set_facets(
         conn,
@@ -257,6 +265,20 @@ def _join(conn: sa.Connection, triage_id: int, p: Placement) -> None:
     )
     _widen(conn, triage_id, p.priority, p.facets)
     add_event(conn, triage_id, SYSTEM_ANALYST, "duplicate", p.detail(), p.now)
+
+
+def ordered_areas(areas: set[str], primary: str | None) -> list[str]:
+    """``areas`` with ``primary`` first (when it is one of them), the rest sorted."""
+    if primary is None or primary not in areas:
+        return sorted(areas)
+    return [primary, *sorted(areas - {primary})]
+
+
+def _primary(current: list[str] | None, source: SourceConfig, hit: ItemHit) -> str | None:
+    """An entry keeps the primary area it was queued under; a new one takes the hit's."""
+    from sourcewatch.matching.areas import primary_area
+
+    return current[0] if current else primary_area(source.areas, hit.result)
 
 
 def _hit_detail(hit: ItemHit, source: SourceConfig, priority: int) -> dict[str, Any]:

@@ -43,6 +43,7 @@ CSV_COLUMNS = (
     "canonical_url",
     "archived_sha256",
     "archived_at",
+    "primary_area",
     "areas",
     "entities",
     "tags",
@@ -128,6 +129,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                     {"sha256": c.sha256, "url": c.url, "fetched_at": iso_utc(c.fetched_at)}
                     for c in item_captures_
                 ],
+                "primary_area": row.areas[0] if row.areas else None,  # stored first
                 "areas": row.areas,
                 "entities": row.entities,
                 "tags": row.tags,
@@ -214,6 +216,10 @@ def _markdown(rows: list[dict[str, Any]]) -> Iterator[str]:
         yield f"- **Published:** {row['published_at'] or 'unknown'}\n"
         yield f"- **URL:** <{row['canonical_url'] or 'none'}>\n"
         yield f"- **Archived:** `{row['archived_sha256'] or 'none'}` at {row['archived_at']}\n"
+        if row["areas"]:
+            others = ", ".join(row["areas"][1:])
+            also = f" (also: {others})" if others else ""
+            yield f"- **Area:** {row['primary_area']}{also}\n"
         if row["entities"]:
             yield f"- **Entities:** {', '.join(row['entities'])}\n"
         if row["tags"]:

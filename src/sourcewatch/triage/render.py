@@ -136,6 +136,12 @@ def item_view(detail: ItemDetail) -> RenderableType:
                 if media.get(key)
             )
             parts.append(plain("  " + described, one_line=True))
+    if detail.explanation is not None:
+        parts.append(Text("\nwhy it matches (current watchlists):", style="bold"))
+        for line in detail.explanation.lines():
+            body = line.lstrip(" ")
+            indent = "  " + " " * (len(line) - len(body))
+            parts.append(Text(indent + terminal_safe(body, keep_newlines=False)))
     parts.append(Text("\narchived captures (sha256, fetched, url):", style="bold"))
     for capture in detail.captures:
         parts.append(
