@@ -234,11 +234,11 @@ def sources_check(
     json: JsonOption = False,
 ) -> None:
     """Validate the watch list; name every error with its file and line. Exit 1 on errors."""
-    from sourcewatch.sources.config import check_sources
+    from sourcewatch.collectors.validate import check_watch_list
 
     settings = settings_for(config)
     path = file or settings.sources_file
-    sources, problems = check_sources(path)
+    sources, problems = check_watch_list(path)
     if json:
         print_json(
             {
