@@ -20,6 +20,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.text import redact
 
 DEFAULT_CONFIG_FILE = Path("config/sourcewatch.toml")
 MiB = 1024 * 1024
@@ -319,4 +320,21 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         where = path if path is not None else "environment"
         raise ConfigError(f"invalid settings ({where}): {exc}") from exc
     settings.config_file = path
+    redact.register(secret_values(settings))
     return settings
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """Every ``SecretStr`` value in ``model`` and its nested settings."""
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found.extend(secret_values(value))
+        elif isinstance(value, list | tuple):
+            found.extend(
+                v for item in value if isinstance(item, BaseModel) for v in secret_values(item)
+            )
+    return found

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sourcewatch.config import Settings
+from sourcewatch.config import Settings, secret_values
 from sourcewatch.store.db import make_engine, migrate
 from sourcewatch.store.objects import ObjectStore
+from sourcewatch.text import redact
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher
@@ -25,6 +26,7 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Workspace:
         """Create the data dir if needed, connect, and bring the schema up to date."""
+        redact.register(secret_values(settings))  # settings built in code, not loaded
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.text.redact import redact
 from sourcewatch.text.sanitize import terminal_safe
 
 if TYPE_CHECKING:
@@ -51,17 +52,17 @@ def settings_for(config: Path | None) -> Settings:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"error: {terminal_safe(message)}", markup=False)
+    err_console.print(f"error: {terminal_safe(redact(message))}", markup=False)
     raise typer.Exit(code)
 
 
 def print_json(obj: Any) -> None:
     """One JSON document on one line. ensure_ascii keeps escape bytes out of terminals."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=True, default=str) + "\n")
+    sys.stdout.write(redact(json.dumps(obj, ensure_ascii=True, default=str)) + "\n")
 
 
 def safe(text: str | None) -> str:
-    return terminal_safe(text)
+    return terminal_safe(redact(text) if text else text)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from sourcewatch.sources.sync import source_state
 from sourcewatch.store.db import is_sqlite, read_connection
 from sourcewatch.store.sql import lock_in_id_order, update_by_id
 from sourcewatch.store.tables import SOURCE
+from sourcewatch.text.redact import redact
 
 Purpose = Literal["poll", "recheck"]
 
@@ -187,7 +188,7 @@ def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object
     failures = 0 if record.ok else failures_before + 1
     values: dict[str, object] = {
         "last_polled_at": record.at,
-        "last_error": None if record.ok else (record.error or "failed")[:2000],
+        "last_error": None if record.ok else redact(record.error or "failed")[:2000],
         "consecutive_failures": failures,
     }
     if record.ok:
