@@ -25,6 +25,7 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # verify found damage, check found errors, a source failed
 EXIT_USAGE = 2  # bad arguments, config or input file
+EXIT_BUSY = 75  # the database is busy (another writer holds it): try again (EX_TEMPFAIL)
 
 ConfigOption = Annotated[
     Path | None,
@@ -72,6 +73,30 @@ def cli_errors() -> Iterator[None]:
         yield
     except (SourcewatchError, ValueError) as exc:
         fail(str(exc), EXIT_USAGE)
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Database errors as a clean message: busy (exit 75, try again) apart from not
+    reachable / not initialised (exit 2, run `sourcewatch init`)."""
+    import sqlalchemy as sa
+
+    from sourcewatch.store.busy import is_busy
+
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        if is_busy(exc):
+            fail(
+                "database is busy (another process is writing: an import, the daemon, "
+                f"another analyst); nothing was changed, try again: {exc.orig or exc}",
+                EXIT_BUSY,
+            )
+        fail(
+            "database not reachable, not initialised or out of date (run `sourcewatch init`): "
+            f"{exc.orig or exc}",
+            EXIT_USAGE,
+        )
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from sourcewatch.cli.common import (
     JsonOption,
     cli_errors,
     console,
+    database_errors,
     err_console,
     fail,
     print_json,
@@ -166,7 +167,7 @@ def import_command(
                     f"{len(items)} item(s) parsed; nothing stored (dry run)", markup=False
                 )
             return
-        with Workspace.open(settings) as ws:
+        with database_errors(), Workspace.open(settings) as ws:
             report = import_file(ws, file, source_config, format, url=url)
     if json:
         print_json(report.to_json())

@@ -3,6 +3,12 @@
 The file is parsed completely by its format's parser (:mod:`sourcewatch.collectors.formats`)
 before anything is stored, so a bad line anywhere stores nothing; the file itself is
 archived as the capture its items came from.
+
+The items are then stored in chunks of :data:`CHUNK_ITEMS`, one transaction each: a
+100,000-line import no longer holds the database's write lock for half a minute, so an
+analyst's ``mark`` (or the daemon) gets its turn between two chunks. Each chunk is an
+ordinary idempotent ingest (its capture is the same file, stored once): an import
+interrupted half-way stores the rest when it is run again.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from sourcewatch.records import PollResult, RawCapture
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
+# Items per transaction: each chunk's write is short next to the 30 s another writer
+# waits for SQLite's lock (sqlite_busy_timeout_ms).
+CHUNK_ITEMS = 2000
+
 
 def import_file(
     ws: Workspace,
@@ -23,6 +33,7 @@ def import_file(
     fmt: str,
     *,
     url: str | None = None,
+    chunk_items: int = CHUNK_ITEMS,
 ) -> IngestReport:
     """Parse ``path`` and ingest it into ``source``; the file itself is archived too."""
     ctx = ImportContext(source=source, url=url, filename=path.name)
@@ -36,7 +47,11 @@ def import_file(
     for item in items:
         if capture.sha256 not in item.capture_sha256s:
             item.capture_sha256s.append(capture.sha256)
-    return ingest(ws, source, PollResult(captures=[capture], items=items))
+    report = IngestReport(source=source.name)
+    for start in range(0, max(len(items), 1), chunk_items):
+        chunk = items[start : start + chunk_items]
+        report.add(ingest(ws, source, PollResult(captures=[capture], items=chunk)))
+    return report
 
 
 _FORMAT_MEDIA_TYPES = {

@@ -68,6 +68,19 @@ class IngestReport:
     # "external_id: reason" of each item the database refused (see the quarantine table)
     quarantined: list[str] = field(default_factory=list)
 
+    def add(self, other: IngestReport) -> None:
+        """Count ``other`` (a part of the same store: a chunk, an item) in this report."""
+        self.new += other.new
+        self.edited += other.edited
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+        self.captures_new += other.captures_new
+        self.objects_new += other.objects_new
+        self.matches += other.matches
+        self.queued += other.queued
+        self.changed.extend(other.changed)
+        self.quarantined.extend(other.quarantined)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -209,20 +222,9 @@ def _write_item_by_item(
             reason = _quarantine(ws, poll.source, item, exc, now)
             total.quarantined.append(f"{item.external_id}: {reason}")
             continue
-        _add(total, report)
-    _add(total, _write(ws, [replace(poll, items=[])], exchanges, matcher, now)[poll.index])
+        total.add(report)
+    total.add(_write(ws, [replace(poll, items=[])], exchanges, matcher, now)[poll.index])
     return total
-
-
-def _add(total: IngestReport, report: IngestReport) -> None:
-    total.new += report.new
-    total.edited += report.edited
-    total.deleted += report.deleted
-    total.unchanged += report.unchanged
-    total.captures_new += report.captures_new
-    total.matches += report.matches
-    total.queued += report.queued
-    total.changed.extend(report.changed)
 
 
 def _quarantine(
