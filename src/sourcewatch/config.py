@@ -102,6 +102,9 @@ class SchedulerSettings(BaseModel):
     metrics_host: str = "127.0.0.1"
     alerts_every_seconds: float = Field(default=5.0, gt=0)  # outbox delivery run
     parse_processes: int = Field(default=1, ge=0, le=32)  # 0: parse on threads in-process
+    # This replica's stable name (default: the host name): a restarted replica takes back
+    # the leases of its previous life at once (daemon/identity.py).
+    replica_name: str | None = Field(default=None, min_length=1, max_length=150)
 
     @model_validator(mode="after")
     def _leases_outlive_ticks_and_grace(self) -> SchedulerSettings:
