@@ -3,6 +3,7 @@ the restarted daemon waited 120-126 s, the default lease, even on SQLite alone).
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from daemon_support import FeedServer, daemon_settings, write_watch_list
 from sourcewatch.config import Settings
-from sourcewatch.daemon.identity import ReplicaIdentity
+from sourcewatch.daemon.identity import ReplicaIdentity, lock_path, take_identity
 from sourcewatch.daemon.lockfile import DaemonAlreadyRunning
 from sourcewatch.daemon.runner import run_daemon
 from sourcewatch.records import utcnow
@@ -60,3 +61,19 @@ def test_two_replicas_cannot_share_a_name_on_one_host(tmp_path: Path) -> None:
             pass
     with ReplicaIdentity(tmp_path, "node-a"):  # released when its holder ends
         pass
+
+
+def test_replicas_without_a_name_take_the_first_free_host_slot(tmp_path: Path) -> None:
+    first = take_identity(tmp_path, None)
+    second = take_identity(tmp_path, None)
+    try:
+        assert second.name == f"{first.name}#2"
+        assert lock_path(tmp_path, second.name).read_text().strip() == str(os.getpid())
+    finally:
+        first.__exit__(None, None, None)
+    again = take_identity(tmp_path, None)  # the freed slot: its leases are dead ones
+    try:
+        assert again.name == first.name
+    finally:
+        again.__exit__(None, None, None)
+        second.__exit__(None, None, None)
