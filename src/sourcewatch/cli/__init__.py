@@ -14,7 +14,9 @@ import sourcewatch.cli.matching  # (match, watchlists check)
 import sourcewatch.cli.telegram  # (telegram login)
 import sourcewatch.cli.triage  # noqa: F401  (queue, show, mark, history, triage, export)
 from sourcewatch.cli.app import app
+from sourcewatch.cli.common import storage_errors
 
 
 def main() -> None:
-    app()
+    with storage_errors():
+        app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # verify found damage, check found errors, a source failed
 EXIT_USAGE = 2  # bad arguments, config or input file
+EXIT_STORAGE = 74  # the disk is full, read-only or over a size limit (EX_IOERR)
 EXIT_BUSY = 75  # the database is busy (another writer holds it): try again (EX_TEMPFAIL)
 
 ConfigOption = Annotated[
@@ -73,6 +75,36 @@ def cli_errors() -> Iterator[None]:
         yield
     except (SourcewatchError, ValueError) as exc:
         fail(str(exc), EXIT_USAGE)
+
+
+# What the machine refuses, not what the command did wrong: a clean message, exit 74.
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "a file would exceed the file-size limit",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Any command: a full disk, a read-only data dir or a file-size limit is a clean
+    error (exit 74) naming the file, not a traceback. Nothing half-written is kept:
+    objects and archives are written to temporary names and renamed when complete."""
+    try:
+        yield
+    except OSError as exc:
+        why = _STORAGE_ERRNOS.get(exc.errno or 0)
+        if why is None:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        err_console.print(
+            f"error: cannot write{terminal_safe(redact(where))}: {why} [{exc.strerror}]",
+            markup=False,
+        )
+        raise SystemExit(EXIT_STORAGE) from None
 
 
 @contextmanager
