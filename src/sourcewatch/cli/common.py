@@ -91,8 +91,9 @@ _STORAGE_ERRNOS = {
 @contextmanager
 def storage_errors() -> Iterator[None]:
     """Any command: a full disk, a read-only data dir or a file-size limit is a clean
-    error (exit 74) naming the file, not a traceback. Nothing half-written is kept:
-    objects and archives are written to temporary names and renamed when complete."""
+    error (exit 74) naming the file, not a traceback. The database transaction of the
+    failed write was not committed; re-running the command after freeing space converges
+    (ingest is idempotent)."""
     try:
         yield
     except OSError as exc:
