@@ -100,3 +100,19 @@ def test_a_manifest_alone_is_enough_and_options_may_come_first(
     assert made.exit_code == 0, made.output
     assert json.loads(made.output)["captures"] == 1
     assert bundle.MANIFEST_PATH in json.loads(made.output)["files"]
+
+
+def test_evidence_out_does_not_overwrite_without_force(
+    item_id: int, env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "handed-over.wacz"
+    out.write_bytes(b"a bundle already handed over")
+    refused = runner.invoke(app, ["evidence", str(item_id), "--out", str(out)], env=env)
+    assert refused.exit_code == 2
+    assert "already exists; use --force" in refused.output
+    assert out.read_bytes() == b"a bundle already handed over"
+    assert not list(tmp_path.glob("*.partial"))
+    forced = runner.invoke(app, ["evidence", str(item_id), "--out", str(out), "--force"], env=env)
+    assert forced.exit_code == 0, forced.output
+    checked = runner.invoke(app, ["evidence", "verify", str(out)], env=env)
+    assert checked.exit_code == 0, checked.output

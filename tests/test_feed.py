@@ -28,6 +28,7 @@ from news_support import (
 )
 from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news import pending
 from sourcewatch.collectors.registry import get_format
 from sourcewatch.net import Http
 from sourcewatch.polling import pipeline as polling
@@ -233,17 +234,36 @@ def test_seen_entries_are_not_fetched_again_but_changed_ones_are(httpserver: HTT
     assert len(article_requests) == 3  # /a/1 once, /a/2 twice
 
 
-def test_article_budget_leaves_the_rest_for_the_next_poll(httpserver: HTTPServer) -> None:
+def test_article_budget_stores_every_entry_now_and_the_articles_later(
+    httpserver: HTTPServer,
+) -> None:
+    # Issue 19: a 50-entry feed stored 20 items, still 20 after 4 polls of the same feed.
     httpserver.expect_request(re.compile(r"/a/\d")).respond_with_data(
         article_page("Report", [LONG]), content_type="text/html"
     )
     links = [httpserver.url_for(f"/a/{n}") for n in range(5)]
-    url = serve_feed(httpserver, rss([{"title": f"T{n}", "link": u} for n, u in enumerate(links)]))
-    src = source("feed", url, options={"max_articles_per_poll": 2})
+    entries = [{"title": f"T{n}", "link": u, "description": f"S{n}"} for n, u in enumerate(links)]
+    url = serve_feed(httpserver, rss(entries))
+    src = source("feed", url, options={"max_articles_per_poll": 2, "article_retry_after": 0})
     first = poll(src)
-    assert [i.external_id for i in first.items] == links[:2]
-    second = poll(src, SourceState(cursor={"seen": first.cursor["seen"]}))
-    assert [i.external_id for i in second.items] == links[2:4]
+    assert [(i.external_id, i.title) for i in first.items] == [
+        (links[0], "Report"),
+        (links[1], "Report"),
+        (links[2], "T2"),  # the feed's own text, stored at once
+        (links[3], "T3"),
+        (links[4], "T4"),
+    ]
+    assert first.items[2].text == "S2"
+    assert set(first.cursor["pending_articles"]) == set(links[2:])
+    # The feed's bytes do not change: the pending articles are fetched all the same.
+    second = poll(src, next_state(first))
+    assert [(i.external_id, i.title) for i in second.items] == [(u, "Report") for u in links[2:4]]
+    assert second.captures and all(c.url in links for c in second.captures)
+    third = poll(src, next_state(second, next_state(first)))
+    assert [i.external_id for i in third.items] == links[4:]
+    assert third.cursor["pending_articles"] == {}
+    fourth = poll(src, next_state(third, next_state(second, next_state(first))))
+    assert fourth.not_modified and fourth.items == []
 
 
 def test_the_article_budget_goes_to_the_newest_entries(httpserver: HTTPServer) -> None:
@@ -256,7 +276,7 @@ def test_the_article_budget_goes_to_the_newest_entries(httpserver: HTTPServer) -
         for n, date in enumerate(dates)
     ]
     src = source("feed", serve_feed(httpserver, rss(entries)), options={"max_articles_per_poll": 1})
-    assert [i.title for i in poll(src).items] == ["Report"]
+    assert [i.title for i in poll(src).items] == ["Report", "T0", "T2"]  # others: feed text
     assert [r.path for r, _ in httpserver.log if r.path.startswith("/a/")] == ["/a/1"]
 
 
@@ -269,16 +289,82 @@ def test_article_failures(httpserver: HTTPServer) -> None:
             {"title": "Flaky", "link": httpserver.url_for("/flaky"), "description": "Later"},
         ]
     )
-    src = source("feed", serve_feed(httpserver, feed))
+    src = source("feed", serve_feed(httpserver, feed), options={"article_retry_after": 0})
     result = poll(src)
-    # 403 will not change: the feed's own text stands; a 500 is retried on later polls.
-    assert [(i.title, i.text) for i in result.items] == [("Paid", "Teaser")]
+    # 403 will not change: the feed's own text stands. A 500 may pass: the entry is
+    # stored from the feed now and its article retried by later polls.
+    assert [(i.title, i.text) for i in result.items] == [("Paid", "Teaser"), ("Flaky", "Later")]
     assert result.items[0].extra["article_error"] == "article answered HTTP 403"
-    assert result.cursor["article_failures"] == {httpserver.url_for("/flaky"): 1}
-    state = SourceState(cursor=result.cursor)
-    state = SourceState(cursor=poll(src, state).cursor)
-    third = poll(src, state)
-    assert [i.title for i in third.items] == ["Flaky"]  # gave up after 3 tries
+    assert "article_error" not in result.items[1].extra
+    assert result.cursor["pending_articles"][httpserver.url_for("/flaky")]["tries"] == 1
+    state = next_state(result)
+    for tries in range(2, pending.MAX_TRIES):
+        later = poll(src, state)
+        assert later.items == []
+        assert later.cursor["pending_articles"][httpserver.url_for("/flaky")]["tries"] == tries
+        state = next_state(later, state)
+    assert poll(src, state).cursor["pending_articles"] == {}  # given up; the feed text stands
+    flaky = [r for r, _ in httpserver.log if r.path == "/flaky"]
+    assert len(flaky) == pending.MAX_TRIES
+
+
+def test_pending_articles_wait_for_their_backoff(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/flaky").respond_with_data("oops", status=503)
+    feed = rss([{"title": "Flaky", "link": httpserver.url_for("/flaky"), "description": "x"}])
+    src = source("feed", serve_feed(httpserver, feed))  # default backoff: minutes
+    first = poll(src)
+    record = first.cursor["pending_articles"][httpserver.url_for("/flaky")]
+    assert record["tries"] == 1
+    assert datetime.fromisoformat(record["due"]) > datetime.fromisoformat(
+        first.captures[-1].fetched_at.isoformat()
+    )
+    second = poll(src, next_state(first))
+    assert second.not_modified and second.items == []
+    assert len([r for r, _ in httpserver.log if r.path == "/flaky"]) == 1
+
+
+def test_articles_that_failed_with_503_arrive_as_revisions_after_recovery(
+    httpserver: HTTPServer, workspace: Any
+) -> None:
+    # Issue 19: 5 entries whose articles answered 503 stored 0 items, still 0 after the
+    # article server recovered (the feed had not changed).
+    down = [True]
+
+    def article(request: Any) -> Response:
+        if down[0]:
+            return Response("busy", status=503)
+        return Response(article_page("Full story", [LONG]), content_type="text/html")
+
+    httpserver.expect_request(re.compile(r"/a/\d")).respond_with_handler(article)
+    links = [httpserver.url_for(f"/a/{n}") for n in range(5)]
+    entries = [{"title": f"T{n}", "link": u, "description": f"S{n}"} for n, u in enumerate(links)]
+    url = serve_feed(httpserver, rss(entries))
+    workspace.settings.net.per_host_interval = 0.0
+    workspace.settings.net.retries = 0
+    workspace.settings.net.allow_private_addresses = True  # the article server is loopback
+    src = source("feed", url, name="flaky-news", options={"article_retry_after": 0})
+
+    async def one_poll() -> Any:
+        async with Http(workspace.settings.net) as http:
+            return await poll_source(workspace, src, http)
+
+    first = asyncio.run(one_poll())
+    assert first.new == 5
+    down[0] = False
+    second = asyncio.run(one_poll())
+    assert (second.new, second.edited) == (0, 5)
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.revision, r.title, r.text FROM item_revision r "
+                "JOIN item i ON i.id = r.item_id WHERE i.external_id = :id ORDER BY r.revision"
+            ),
+            {"id": links[0]},
+        ).all()
+    assert [(r.revision, r.title) for r in rows] == [(1, "T0"), (2, "Full story")]
+    assert rows[0].text == "S0" and LONG in rows[1].text
+    third = asyncio.run(one_poll())
+    assert (third.new, third.edited) == (0, 0)
 
 
 def test_article_links_into_private_addresses_are_not_fetched(httpserver: HTTPServer) -> None:

@@ -54,6 +54,12 @@ def test_parse_jsonl_reads_every_field_and_normalizes_time_to_utc() -> None:
         ),
         (b'{"external_id": "1", "txet": "typo"}\n', "line 1: unknown field(s) txet"),
         (b'{"external_id": "1", "text": "trunc', "line 1: bad JSON"),
+        # Hostile input (issue 19): tracebacks before, named errors now.
+        (b"[" * 200_000 + b"\n", "line 1: JSON nested too deeply"),
+        (
+            b'{"external_id": "1", "published_at": "9999-12-31T23:59:59-23:59"}\n',
+            "line 1: published_at '9999-12-31T23:59:59-23:59' is out of range in UTC",
+        ),
     ],
 )
 def test_malformed_lines_are_named_with_their_line(data: bytes, message: str) -> None:

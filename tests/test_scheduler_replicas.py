@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
 from sourcewatch.config import Settings
+from sourcewatch.daemon.identity import lock_path
 from sourcewatch.store.tables import DAEMON_HEARTBEAT, ITEM, ITEM_REVISION, SOURCE
 from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
@@ -60,13 +61,15 @@ def working_replicas(cli: Cli) -> int:
 
 
 def lease_holder_pids(cli: Cli) -> list[int]:
-    """PIDs of the replicas holding a lease now (owners are ``host:pid:random``)."""
+    """PIDs of the replicas holding a lease now (owners are replica names, ``host#2``;
+    each name's lock file in the data dir holds its replica's pid)."""
     source = SOURCE
     with cli.engine.connect() as conn:
         owners = conn.execute(
             sa.select(source.c.lease_owner).where(source.c.lease_owner.is_not(None))
         ).scalars()
-        return [int(owner.split(":")[1]) for owner in owners]
+        pids = [lock_path(cli.settings.data_dir, owner).read_text().strip() for owner in owners]
+        return [int(pid) for pid in pids if pid]
 
 
 def test_three_replicas_one_killed_share_the_work_without_overlap_or_loss(

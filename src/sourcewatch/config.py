@@ -21,6 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.text import redact
 
 DEFAULT_CONFIG_FILE = Path("config/sourcewatch.toml")
 MiB = 1024 * 1024
@@ -112,6 +113,9 @@ class SchedulerSettings(BaseModel):
     metrics_host: str = "127.0.0.1"
     alerts_every_seconds: float = Field(default=5.0, gt=0)  # outbox delivery run
     parse_processes: int = Field(default=1, ge=0, le=32)  # 0: parse on threads in-process
+    # This replica's stable name (default: the host name): a restarted replica takes back
+    # the leases of its previous life at once (daemon/identity.py).
+    replica_name: str | None = Field(default=None, min_length=1, max_length=150)
 
     @model_validator(mode="after")
     def _leases_outlive_ticks_and_grace(self) -> SchedulerSettings:
@@ -426,4 +430,21 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     settings.config_file = path
     settings.config_reason = reason
     settings.origins = origins
+    redact.register(secret_values(settings))
     return settings
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """Every ``SecretStr`` value in ``model`` and its nested settings."""
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found.extend(secret_values(value))
+        elif isinstance(value, list | tuple):
+            found.extend(
+                v for item in value if isinstance(item, BaseModel) for v in secret_values(item)
+            )
+    return found

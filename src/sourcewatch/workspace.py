@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from sourcewatch.config import Settings
+from sourcewatch.config import Settings, secret_values
 from sourcewatch.errors import MissingExtra, SourcewatchError
 from sourcewatch.store.db import make_engine, migrate
 from sourcewatch.store.objects import ObjectStore
+from sourcewatch.text import redact
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher
@@ -38,6 +39,7 @@ class Workspace:
         here is private (0700): it holds captures of hostile sources and analysts' triage
         notes. An existing one keeps the mode its owner gave it.
         """
+        redact.register(secret_values(settings))  # settings built in code, not loaded
         require_driver(settings.resolved_database_url)
         if not create:
             require_existing(settings)

@@ -15,7 +15,9 @@ import sourcewatch.cli.telegram  # (telegram login)
 import sourcewatch.cli.triage  # (queue, show, mark, history, triage, export)
 import sourcewatch.cli.workspace  # noqa: F401  (where)
 from sourcewatch.cli.app import app
+from sourcewatch.cli.common import storage_errors
 
 
 def main() -> None:
-    app()
+    with storage_errors():
+        app()

@@ -16,6 +16,7 @@ from sourcewatch.cli.common import (
     JsonOption,
     cli_errors,
     console,
+    database_errors,
     fail,
     print_json,
     safe,
@@ -32,17 +33,8 @@ app.add_typer(alerts_app, name="alerts")
 
 @contextmanager
 def _database() -> Iterator[None]:
-    import sqlalchemy as sa
-
-    with cli_errors():
-        try:
-            yield
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-            fail(
-                "database not reachable, not initialised or out of date (run `sourcewatch init`): "
-                f"{exc.orig or exc}",
-                EXIT_USAGE,
-            )
+    with cli_errors(), database_errors():
+        yield
 
 
 def _time(value: object) -> str:

@@ -42,7 +42,8 @@ app = typer.Typer(
         "Monitor Telegram channels, X accounts, news sites and jihadology.net; archive every "
         "capture with its SHA-256; match watchlists; triage what matters.\n\n"
         "Exit codes: 0 success, 1 a problem was found (verify, check, failed source), "
-        "2 bad usage, config or input."
+        "2 bad usage, config or input, 74 the disk is full, read-only or over a size "
+        "limit, 75 the database is busy (try again)."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from rich.console import Console
 
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.text.redact import redact
 from sourcewatch.text.sanitize import terminal_safe
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # verify found damage, check found errors, a source failed
 EXIT_USAGE = 2  # bad arguments, config or input file
+EXIT_STORAGE = 74  # the disk is full, read-only or over a size limit (EX_IOERR)
+EXIT_BUSY = 75  # the database is busy (another writer holds it): try again (EX_TEMPFAIL)
 
 ConfigOption = Annotated[
     Path | None,
@@ -54,17 +58,17 @@ def settings_for(config: Path | None) -> Settings:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"error: {terminal_safe(message)}", markup=False)
+    err_console.print(f"error: {terminal_safe(redact(message))}", markup=False)
     raise typer.Exit(code)
 
 
 def print_json(obj: Any) -> None:
     """One JSON document on one line. ensure_ascii keeps escape bytes out of terminals."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=True, default=str) + "\n")
+    sys.stdout.write(redact(json.dumps(obj, ensure_ascii=True, default=str)) + "\n")
 
 
 def safe(text: str | None) -> str:
-    return terminal_safe(text)
+    return terminal_safe(redact(text) if text else text)
 
 
 @contextmanager
@@ -78,6 +82,61 @@ def cli_errors() -> Iterator[None]:
         yield
     except SourcewatchError as exc:
         fail(str(exc), exc.exit_code)
+
+
+# What the machine refuses, not what the command did wrong: a clean message, exit 74.
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "a file would exceed the file-size limit",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Any command: a full disk, a read-only data dir or a file-size limit is a clean
+    error (exit 74) naming the file, not a traceback. The database transaction of the
+    failed write was not committed; re-running the command after freeing space converges
+    (ingest is idempotent)."""
+    try:
+        yield
+    except OSError as exc:
+        why = _STORAGE_ERRNOS.get(exc.errno or 0)
+        if why is None:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        err_console.print(
+            f"error: cannot write{terminal_safe(redact(where))}: {why} [{exc.strerror}]",
+            markup=False,
+        )
+        raise SystemExit(EXIT_STORAGE) from None
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Database errors as a clean message: busy (exit 75, try again) apart from not
+    reachable / not initialised (exit 2, run `sourcewatch init`)."""
+    import sqlalchemy as sa
+
+    from sourcewatch.store.busy import is_busy
+
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        if is_busy(exc):
+            fail(
+                "database is busy (another process is writing: an import, the daemon, "
+                f"another analyst); nothing was changed, try again: {exc.orig or exc}",
+                EXIT_BUSY,
+            )
+        fail(
+            "database not reachable, not initialised or out of date (run `sourcewatch init`): "
+            f"{exc.orig or exc}",
+            EXIT_USAGE,
+        )
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from sourcewatch.cli.common import (
     JsonOption,
     cli_errors,
     console,
+    database_errors,
     err_console,
     fail,
     print_json,
@@ -232,7 +233,7 @@ def import_command(
                 )
             _print_skipped(parse_ctx.skipped)
             return
-        with Workspace.open(settings) as ws:
+        with database_errors(), Workspace.open(settings) as ws:
             report = import_file(ws, file, source_config, format, url=url)
     if json:
         print_json(report.to_json())
@@ -330,13 +331,13 @@ def sources_check(
     json: JsonOption = False,
 ) -> None:
     """Validate the watch list; name every error with its file and line. Exit 1 on errors."""
-    from sourcewatch.sources.config import check_sources
+    from sourcewatch.collectors.validate import check_watch_list
 
     settings = settings_for(config)
     path = file or settings.sources_file
     if not path.is_file():  # bad input (exit 2), not a watch list with problems (exit 1)
         fail(f"{path}: no such file (`sourcewatch where` shows the configured one)", EXIT_USAGE)
-    sources, problems = check_sources(path)
+    sources, problems = check_watch_list(path)
     if json:
         print_json(
             {

@@ -66,6 +66,9 @@ def bundle(
             exists=True,
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -75,7 +78,7 @@ def bundle(
 
     settings = settings_for(config)
     with cli_errors(), Workspace.open(settings) as ws:
-        report = build_bundle(ws, list(item_ids or []), out, manifest=manifest)
+        report = build_bundle(ws, list(item_ids or []), out, manifest=manifest, overwrite=force)
     if as_json:
         print_json(report.to_json())
         return

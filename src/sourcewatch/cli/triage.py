@@ -8,8 +8,6 @@ commands so that ``sourcewatch --help`` and unrelated commands do not pay for th
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,6 +21,7 @@ from sourcewatch.cli.common import (
     ConfigOption,
     JsonOption,
     console,
+    database_errors,
     err_console,
     fail,
     print_json,
@@ -69,20 +68,6 @@ def _read(ws: Workspace) -> sa.Connection:
     from sourcewatch.store.db import read_connection
 
     return read_connection(ws.engine)
-
-
-@contextmanager
-def _database_errors() -> Iterator[None]:
-    import sqlalchemy as sa
-
-    try:
-        yield
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-        fail(
-            f"database not reachable, not initialised or out of date (run `sourcewatch init`): "
-            f"{exc.orig or exc}",
-            EXIT_USAGE,
-        )
 
 
 def _since(value: str | None) -> datetime | None:
@@ -161,7 +146,7 @@ def queue(
     from sourcewatch.triage.queue import list_queue
 
     ws = _workspace(settings)
-    with _database_errors(), ws, _read(ws) as conn:
+    with database_errors(), ws, _read(ws) as conn:
         rows = list_queue(conn, where)
     if json:
         for row in rows:
@@ -195,7 +180,7 @@ def show(
     settings = settings_for(config)
     ws = _workspace(settings)
     try:
-        with _database_errors(), ws, _read(ws) as conn:
+        with database_errors(), ws, _read(ws) as conn:
             detail = item_detail(conn, item_id)
     except ItemNotFoundError as exc:
         fail(str(exc), EXIT_PROBLEM)
@@ -254,7 +239,7 @@ def mark(
         fail(str(exc), EXIT_USAGE)
     who = resolve_analyst(analyst, settings)
     problems = 0
-    with _database_errors(), _workspace(settings) as ws:
+    with database_errors(), _workspace(settings) as ws:
         for item_id in item_ids:
             try:
                 with ws.engine.begin() as conn:
@@ -285,7 +270,7 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
 
     ws = _workspace(settings_for(config))
     try:
-        with _database_errors(), ws, _read(ws) as conn:
+        with database_errors(), ws, _read(ws) as conn:
             events = entry_history(conn, item_id)
     except TriageError as exc:
         fail(str(exc), EXIT_PROBLEM)
@@ -324,7 +309,7 @@ def triage(
     )
     from sourcewatch.triage.analyst import resolve_analyst
 
-    with _database_errors(), _workspace(settings) as ws:
+    with database_errors(), _workspace(settings) as ws:
         run_loop(ws, where, resolve_analyst(analyst, settings), sys.stdin, console)
 
 
@@ -358,7 +343,7 @@ def export(
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     ws = _workspace(settings_for(config))
-    with _database_errors(), ws, _read(ws) as conn:
+    with database_errors(), ws, _read(ws) as conn:
         rows = export_rows(conn, where)
     chunks = render(rows, fmt)
     if output is None:

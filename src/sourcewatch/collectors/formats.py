@@ -90,6 +90,8 @@ def parse_jsonl(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ImportFileError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
+        except RecursionError:  # hostile nesting: [[[[... a hundred thousand deep
+            raise ImportFileError(f"{where}: JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise ImportFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
         item = _jsonl_item(record, where)
@@ -138,4 +140,7 @@ def _parse_time(value: Any, where: str) -> datetime | None:
         raise ImportFileError(f"{where}: published_at {value!r} is not ISO 8601") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:  # an offset can push a date at the calendar's edge beyond it (9999-12-31-23:59)
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ImportFileError(f"{where}: published_at {value!r} is out of range in UTC") from None

@@ -61,9 +61,13 @@ class Daemon:
         metrics: DaemonMetrics | None = None,
         replica: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        reclaim_own_leases: bool = False,
     ) -> None:
         self.ws = ws
         self.clock = clock
+        # Set only when ``replica`` is held exclusively (daemon/identity.py): its leases in
+        # the database then belong to a dead previous run and are released at start.
+        self.reclaim_own_leases = reclaim_own_leases
         self.policy = ws.settings.scheduler
         self.once = once
         self.replica = replica or heartbeat.new_replica_id()
@@ -88,6 +92,13 @@ class Daemon:
     async def serve(self) -> RunSummary:
         self.watch = await self.db(load_watch_config, self.ws)
         self._log_sync("watch list loaded")
+        if self.reclaim_own_leases:
+            reclaimed = await self.db(leases.release_all, self.ws.engine, self.replica)
+            if reclaimed:
+                log.info(
+                    "took back the leases of this replica's previous run",
+                    extra={"replica": self.replica, "sources": reclaimed},
+                )
         await asyncio.to_thread(self.watchlists.start)
         self._install_signal_handlers()
         cpu = CpuPool(self.policy.parse_processes)

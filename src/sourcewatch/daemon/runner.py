@@ -7,6 +7,7 @@ import logging
 from contextlib import ExitStack
 
 from sourcewatch.config import Settings
+from sourcewatch.daemon.identity import take_identity
 from sourcewatch.daemon.lockfile import DaemonLock
 from sourcewatch.daemon.loop import Daemon, RunSummary
 from sourcewatch.daemon.metrics import DaemonMetrics
@@ -25,8 +26,12 @@ def run_daemon(
     with ExitStack() as stack:
         if settings.resolved_database_url.startswith("sqlite"):
             stack.enter_context(DaemonLock(settings.data_dir))
+        identity = take_identity(settings.data_dir, settings.scheduler.replica_name)
+        stack.push(identity.__exit__)
+        name = identity.name
         ws = stack.enter_context(Workspace.open(settings))
-        daemon = Daemon(ws, once=once)
+        # The name is ours alone now: leases under it are a dead previous life's.
+        daemon = Daemon(ws, once=once, replica=name, reclaim_own_leases=True)
         port = metrics_port if metrics_port is not None else settings.scheduler.metrics_port
         if port is not None and not once:
             daemon.metrics = DaemonMetrics(daemon.replica)

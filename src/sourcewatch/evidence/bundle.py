@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,8 +76,17 @@ class BundleReport:
 
 
 def build_bundle(
-    ws: Workspace, item_ids: list[int], out: Path, *, manifest: Path | None = None
+    ws: Workspace,
+    item_ids: list[int],
+    out: Path,
+    *,
+    manifest: Path | None = None,
+    overwrite: bool = False,
 ) -> BundleReport:
+    """Write the bundle to ``out``; an existing file is replaced only with ``overwrite``
+    (a bundle already handed over is evidence too: never clobbered by a typo)."""
+    if not overwrite and (out.exists() or out.is_symlink()):
+        raise EvidenceError(f"{out} already exists; use --force to replace it")
     manifest_bytes = None
     capture_ids: list[int] = []
     if manifest is not None:
@@ -106,7 +116,8 @@ def build_bundle(
         files[CA_PATH] = ca_file.read_bytes()
     if manifest_bytes is not None:
         files[MANIFEST_PATH] = manifest_bytes
-    _write_wacz(out, files, title=f"sourcewatch evidence: {len(evidence.items)} item(s)")
+    title = f"sourcewatch evidence: {len(evidence.items)} item(s)"
+    _write_wacz(out, files, title=title, overwrite=overwrite)
     return BundleReport(
         out,
         len(evidence.items),
@@ -215,7 +226,7 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
 
 
-def _write_wacz(out: Path, files: dict[str, bytes], *, title: str) -> None:
+def _write_wacz(out: Path, files: dict[str, bytes], *, title: str, overwrite: bool) -> None:
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     resources = [
         {
@@ -244,4 +255,12 @@ def _write_wacz(out: Path, files: dict[str, bytes], *, title: str) -> None:
             wacz.writestr(path, data)
         wacz.writestr(DATAPACKAGE, package_bytes)
         wacz.writestr(DIGEST, json.dumps(digest, indent=2).encode("utf-8"))
-    tmp.replace(out)
+    if overwrite:
+        tmp.replace(out)
+        return
+    try:  # a hard link fails if ``out`` appeared meanwhile: no check-then-write race
+        os.link(tmp, out)
+    except FileExistsError:
+        raise EvidenceError(f"{out} already exists; use --force to replace it") from None
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -10,14 +10,19 @@ every step is an upsert keyed by (source, external_id) or (sha256, url).
 batches the polls that finish while the database is busy): one WARC append, one
 capture-log append and one commit for all of them, and a few statements per batch
 instead of a dozen per poll. A poll whose data the database refuses does not sink
-the others: the batch is rolled back and stored again one poll at a time.
+the others: the batch is rolled back and stored again one poll at a time. Within a
+poll, one item the database still refuses (every value was first made storable, see
+:mod:`sourcewatch.ingest.storable`) does not sink the rest: the poll is stored again
+item by item, the refused item goes to the ``quarantine`` table with its reason, and
+the cursor advances only after every other item is stored.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,18 +31,24 @@ import sqlalchemy as sa
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.ingest.items import ItemCounts, SourceItems, store_items
 from sourcewatch.ingest.matches import ItemContent, match_and_queue
+from sourcewatch.ingest.storable import storable_item, storable_text
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.sources.sync import ensure_sources
 from sourcewatch.store import capturelog, warc
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, chunked, insert_ignore, update_by_id
-from sourcewatch.store.tables import CAPTURE, SOURCE
+from sourcewatch.store.tables import CAPTURE, QUARANTINE, SOURCE
 from sourcewatch.workspace import Workspace
 
 _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sourcewatch.matching import Matcher
+
+log = logging.getLogger(__name__)
+
+# A refusal's text as stored: database errors can quote a whole statement.
+_MAX_REASON = 2000
 
 
 class IngestError(SourcewatchError):
@@ -57,6 +68,22 @@ class IngestReport:
     queued: int = 0
     changed: list[ItemContent] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # PollResult.skipped, passed on
+    # "external_id: reason" of each item the database refused (see the quarantine table)
+    quarantined: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestReport) -> None:
+        """Count ``other`` (a part of the same store: a chunk, an item) in this report."""
+        self.new += other.new
+        self.edited += other.edited
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+        self.captures_new += other.captures_new
+        self.objects_new += other.objects_new
+        self.matches += other.matches
+        self.queued += other.queued
+        self.changed.extend(other.changed)
+        self.quarantined.extend(other.quarantined)
+        self.skipped.extend(other.skipped)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +97,7 @@ class IngestReport:
             "matches": self.matches,
             "queued": self.queued,
             "skipped": self.skipped,
+            "quarantined": self.quarantined,
         }
 
 
@@ -127,7 +155,9 @@ def ingest_many(
             raise
         except Exception as exc:
             if len(group) == 1:
-                outcomes[group[0].index] = exc
+                outcomes[group[0].index] = _write_item_by_item(
+                    ws, group[0], exchanges, matcher, now, exc
+                )
                 continue
             for poll in group:  # find the poll the database refused; store the others
                 try:
@@ -135,7 +165,9 @@ def ingest_many(
                 except TRANSIENT_DB_ERRORS:
                     raise
                 except Exception as poll_exc:
-                    outcomes[poll.index] = poll_exc
+                    outcomes[poll.index] = _write_item_by_item(
+                        ws, poll, exchanges, matcher, now, poll_exc
+                    )
     return [outcomes[index] for index in range(len(polls))]
 
 
@@ -166,8 +198,67 @@ class _Poll:
     objects_new: int = 0
 
 
+def _write_item_by_item(
+    ws: Workspace,
+    poll: _Poll,
+    exchanges: Sequence[warc.WrittenExchange],
+    matcher: Matcher,
+    now: datetime,
+    refusal: Exception,
+) -> IngestReport | Exception:
+    """Store a poll the database refused as a whole, one item per transaction; the
+    items still refused are quarantined. The cursor and validators are stored last,
+    with no item, so a crash in between re-polls what was not stored yet."""
+    held = replace(poll.result, cursor=None, etag=None, last_modified=None)
+    total = IngestReport(source=poll.source.name, objects_new=poll.objects_new)
+    try:  # the captures alone: if they are refused, the poll's error stands
+        _write(ws, [replace(poll, items=[], result=held)], exchanges, matcher, now)
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception:
+        return refusal
+    for item in poll.items:
+        one = replace(poll, items=[item], result=held)
+        try:
+            report = _write(ws, [one], exchanges, matcher, now)[poll.index]
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as exc:
+            reason = _quarantine(ws, poll.source, item, exc, now)
+            total.quarantined.append(f"{item.external_id}: {reason}")
+            continue
+        total.add(report)
+    total.add(_write(ws, [replace(poll, items=[])], exchanges, matcher, now)[poll.index])
+    return total
+
+
+def _quarantine(
+    ws: Workspace, source: SourceConfig, item: ParsedItem, exc: Exception, now: datetime
+) -> str:
+    """Keep a refused item with its reason; the reason."""
+    reason = storable_text(f"{type(exc).__name__}: {exc}")[:_MAX_REASON]
+    log.warning("%s: item %s quarantined: %s", source.name, item.external_id[:200], reason)
+    # ensure_ascii: every character escaped, so the text is storable whatever it holds
+    document = json.dumps(item.to_json(), ensure_ascii=True, default=repr)
+    with ws.engine.begin() as conn:
+        source_id = ensure_sources(conn, [source], now)[source.name]
+        conn.execute(
+            insert_ignore(conn, QUARANTINE),
+            [
+                {
+                    "source_id": source_id,
+                    "external_id": item.external_id,
+                    "reason": reason,
+                    "item": document,
+                    "quarantined_at": now,
+                }
+            ],
+        )
+    return reason
+
+
 def _prepare(index: int, source: SourceConfig, result: PollResult) -> _Poll:
-    items = _dedupe_items(source, result.items)
+    items = _dedupe_items(source, [storable_item(item) for item in result.items])
     _check_capture_refs(source, items, result.captures)
     return _Poll(index, source, result, items)
 
@@ -176,7 +267,8 @@ def _distinct_sources(polls: list[_Poll]) -> Iterator[list[_Poll]]:
     """Groups in which each source appears once (its rows are keyed by source)."""
     while polls:
         seen: set[str] = set()
-        group, rest = [], []
+        group: list[_Poll] = []
+        rest: list[_Poll] = []
         for poll in polls:
             (rest if poll.source.name in seen else group).append(poll)
             seen.add(poll.source.name)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sourcewatch.text.redact import redact
+
 
 @dataclass(frozen=True)
 class PollRecord:
@@ -24,7 +26,7 @@ def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object
     failures = 0 if record.ok else failures_before + 1
     values: dict[str, object] = {
         "last_polled_at": record.at,
-        "last_error": None if record.ok else (record.error or "failed")[:2000],
+        "last_error": None if record.ok else redact(record.error or "failed")[:2000],
         "consecutive_failures": failures,
     }
     if record.ok:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from sourcewatch.store.tables import SOURCE_KINDS
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# The longest interval accepted: beyond it, "next poll" times overflow (an interval of
+# 1e12 s once crashed the daemon's outcome recording) and no analyst means it.
+MAX_INTERVAL = 366 * 86400.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 
 
@@ -82,7 +86,10 @@ class SourceConfig(BaseModel):
     @field_validator("interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+        seconds = parse_duration(value)
+        if not seconds <= MAX_INTERVAL:  # also NaN
+            raise ValueError(f"interval {value!r} is longer than a year (366d)")
+        return seconds
 
     @field_validator("areas", mode="before")
     @classmethod
@@ -118,7 +125,14 @@ def load_sources(path: Path) -> list[SourceConfig]:
     return sources
 
 
-def check_sources(path: Path) -> tuple[list[SourceConfig], list[SourceProblem]]:
+# More checks on a valid entry, by a layer that knows more (the collectors' options,
+# targets, proxies): (key, message) for each problem.
+ExtraCheck = Callable[[SourceConfig], list[tuple[str, str]]]
+
+
+def check_sources(
+    path: Path, *, extra_checks: ExtraCheck | None = None
+) -> tuple[list[SourceConfig], list[SourceProblem]]:
     """Validate the watch list, returning the good entries and every problem found."""
     try:
         raw_text = path.read_text(encoding="utf-8")
@@ -173,7 +187,12 @@ def check_sources(path: Path) -> tuple[list[SourceConfig], list[SourceProblem]]:
                 message = error["msg"].removeprefix("Value error, ")
                 problems.append(SourceProblem(path, line, name, f"{key}: {message}"))
             continue
-        sources.append(source)
+        extra = extra_checks(source) if extra_checks is not None else []
+        for key, message in extra:
+            line = _key_line(lines, key, start, end)
+            problems.append(SourceProblem(path, line, name, f"{key}: {message}"))
+        if not extra:
+            sources.append(source)
     return sources, problems
 
 

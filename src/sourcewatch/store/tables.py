@@ -443,3 +443,19 @@ TIMESTAMP_TOKEN = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     comment="An RFC 3161 timestamp token over a SHA-256 digest (``evidence.tsa``).",
 )
+
+
+# Quarantine: an item that the database refused even after its values were made
+# storable (ingest/storable.py). The rest of its poll is stored; the item is kept here,
+# as JSON text with every character escaped, with the reason, for an analyst to see.
+QUARANTINE = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("source_id", sa.Integer(), sa.ForeignKey("source.id"), nullable=False),
+    sa.Column("external_id", sa.String(), nullable=False),
+    sa.Column("reason", sa.String(), nullable=False),
+    sa.Column("item", sa.Text(), nullable=False),
+    sa.Column("quarantined_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("source_id", "external_id"),
+)

@@ -8,14 +8,16 @@ article, archive its HTML and extract it. The cursor remembers each entry's
 fingerprint (bounded), so unchanged entries are not fetched again.
 
 Options (``[sources.options]``): ``fetch_articles`` (true), ``max_articles_per_poll``
-(20; the rest wait for the next poll), ``lenient_xml`` (false), ``max_age_days``
+(20; the rest are stored from the feed's text at once and their articles fetched by
+later polls, see :mod:`sourcewatch.collectors.news.pending`), ``article_retry_after``
+(300 s, doubled at each failure), ``lenient_xml`` (false), ``max_age_days``
 (7; sitemap entries older than this are ignored), ``max_seen`` (2000).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
 from sourcewatch.collectors.cpupool import ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.news import pending
 from sourcewatch.collectors.news.article import Article, ArticleError, extract_article
 from sourcewatch.collectors.news.dates import first_plausible, plausible_or_none, url_date
 from sourcewatch.collectors.news.discovery import discover
@@ -36,7 +39,6 @@ from sourcewatch.sources.config import SourceConfig
 
 # Article answers that will not change by asking again: use the feed's own text.
 _PERMANENT_STATUSES = frozenset({401, 402, 403, 404, 410, 451})
-_MAX_ARTICLE_TRIES = 3
 # Fetch failures of an article link that asking again will not cure.
 _PERMANENT_FAILURES = (ResponseTooLarge, BlockedAddress, TooManyRedirects)
 
@@ -52,6 +54,7 @@ class FeedOptions:
     lenient_xml: bool = False
     max_age_days: float = 7.0
     max_seen: int = 2000
+    article_retry_after: float = pending.DEFAULT_RETRY_AFTER
 
 
 class FeedGone(CollectorError):
@@ -116,14 +119,15 @@ async def poll_feed(
         # A web source's discovered feed on another host came from fetched content.
         from_content=_host(url) != _host(source.target),
     )
+    now = utcnow()
     if fetched.not_modified:
-        return PollResult(not_modified=True)
+        return await _retry_pending(source, ctx, cursor, options, now, [], {})
     if fetched.status in (404, 410):
         raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
     require_ok(source, fetched, "feed")
     validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
     if fetched.capture.sha256 == state.body_sha256:  # same bytes, whatever the validators say
-        return PollResult(not_modified=True, **validators)
+        return await _retry_pending(source, ctx, cursor, options, now, [], validators)
     captures = [fetched.capture]
     feed = await _parse(source, ctx, fetched, options)
     cursor["sitemap_index"] = feed.kind == "sitemapindex"
@@ -133,14 +137,14 @@ async def poll_feed(
         child = await fetch_for(source, ctx, feed.sitemaps[0], what="sitemap", from_content=True)
         require_ok(source, child, "sitemap")
         if child.capture.sha256 == state.body_sha256:
-            return PollResult(not_modified=True)
+            return await _retry_pending(source, ctx, cursor, options, now, [], {})
         captures.append(child.capture)
         feed = await _parse(source, ctx, child, options)
     feed_sha = captures[-1].sha256
     entries = _select(source, feed, options)
 
     seen: dict[str, str] = dict(cursor.get("seen") or {})
-    failures: dict[str, int] = dict(cursor.get("article_failures") or {})
+    waiting = pending.load(cursor)
     budget = options.max_articles_per_poll
     items: list[ParsedItem] = []
     for entry in entries:
@@ -150,37 +154,93 @@ async def poll_feed(
         article: Article | None = None
         note: str | None = None
         shas = [feed_sha]
+        owed = False  # the article is still to come: stored from the feed, kept pending
+        waiting.pop(entry.key, None)  # a changed entry starts afresh
         if options.fetch_articles and entry.link:
-            if budget <= 0:
-                continue  # not marked seen: the next poll picks it up
-            budget -= 1
-            article, article_capture, note, permanent = await _fetch_article(source, ctx, entry)
-            if article_capture is not None:
-                captures.append(article_capture)
-                shas.append(article_capture.sha256)
-            if article is None and not permanent:
-                failures[entry.key] = failures.get(entry.key, 0) + 1
-                if failures[entry.key] < _MAX_ARTICLE_TRIES:
-                    continue  # try again next poll before settling for the feed's text
-        failures.pop(entry.key, None)
+            if budget > 0:
+                budget -= 1
+                article, capture, note, permanent = await _fetch_article(source, ctx, entry.link)
+                if capture is not None:
+                    captures.append(capture)
+                    shas.append(capture.sha256)
+                owed = article is None and not permanent
+            else:
+                owed = True
         item = entry_item(entry, article, source.language)
         item.capture_sha256s = shas
-        if note:
+        if note and not owed:
             item.extra["article_error"] = note
         items.append(item)
+        if owed:
+            record = pending.PendingArticle(
+                item=entry_item(entry, None, source.language), tries=0, due=now
+            )
+            if note is not None:
+                pending.failed(record, now, options.article_retry_after)
+            waiting[entry.key] = record
         seen.pop(entry.key, None)
         seen[entry.key] = fingerprint  # re-insert: most recent last
     keep = list(seen.items())[-options.max_seen :]
-    current = {e.key for e in entries}
-    failures = {key: n for key, n in failures.items() if key in current}
-    cursor.update(seen=dict(keep), article_failures=failures, body_sha256=feed_sha)
+    cursor.update(seen=dict(keep), body_sha256=feed_sha)
+    cursor.pop("article_failures", None)  # the older, feed-bound retry count
+    result = await _retry_pending(
+        source, ctx, cursor, options, now, items, validators, captures, waiting, budget
+    )
+    result.skipped.extend(feed.skipped)  # entries left out, each with its reason
+    return result
+
+
+async def _retry_pending(
+    source: SourceConfig,
+    ctx: CollectContext,
+    cursor: Cursor,
+    options: FeedOptions,
+    now: datetime,
+    items: list[ParsedItem],
+    validators: dict[str, str | None],
+    captures: list[RawCapture] | None = None,
+    waiting: dict[str, pending.PendingArticle] | None = None,
+    budget: int | None = None,
+) -> PollResult:
+    """Fetch the due pending articles (within what is left of the budget) and finish the
+    poll's result. Runs whether or not the feed changed: entries scroll off a feed long
+    before it stops changing, and an unchanged feed says nothing about its articles."""
+    captures = captures if captures is not None else []
+    waiting = waiting if waiting is not None else pending.load(cursor)
+    budget = options.max_articles_per_poll if budget is None else budget
+    fresh = {item.external_id for item in items}
+    for key in pending.due(waiting, now):
+        if budget <= 0 or not options.fetch_articles:
+            break
+        record = waiting[key]
+        if key in fresh or not record.item.url:
+            continue
+        budget -= 1
+        article, capture, note, permanent = await _fetch_article(source, ctx, record.item.url)
+        if capture is not None:
+            captures.append(capture)
+        if article is not None:
+            item = with_article(record.item, article)
+            item.capture_sha256s = [capture.sha256] if capture is not None else []
+            items.append(item)
+            del waiting[key]
+        elif permanent or not pending.failed(record, now, options.article_retry_after):
+            log.warning(
+                "%s: article for %s not fetched, the feed's text stands: %s", source.name, key, note
+            )
+            del waiting[key]
+    had = bool(cursor.get("pending_articles"))
+    etag, last_modified = validators.get("etag"), validators.get("last_modified")
+    if not waiting and not had and not items and not captures:
+        return PollResult(not_modified=True, etag=etag, last_modified=last_modified)
+    cursor["pending_articles"] = pending.dump(waiting, options.max_seen)
     return PollResult(
         captures=captures,
         items=items,
         cursor=cursor,
-        etag=validators["etag"],
-        last_modified=validators["last_modified"],
-        skipped=feed.skipped,
+        not_modified=not items,
+        etag=etag,
+        last_modified=last_modified,
     )
 
 
@@ -225,12 +285,11 @@ def _select(source: SourceConfig, feed: ParsedFeed, options: FeedOptions) -> lis
 
 
 async def _fetch_article(
-    source: SourceConfig, ctx: CollectContext, entry: FeedEntry
+    source: SourceConfig, ctx: CollectContext, link: str
 ) -> tuple[Article | None, RawCapture | None, str | None, bool]:
-    """(article, capture, problem, problem_is_permanent) for the entry's link."""
-    assert entry.link is not None
+    """(article, capture, problem, problem_is_permanent) for an entry's link."""
     try:
-        fetched = await fetch_for(source, ctx, entry.link, what="article", from_content=True)
+        fetched = await fetch_for(source, ctx, link, what="article", from_content=True)
     except CollectorError as exc:
         return None, None, exc.problem, isinstance(exc.__cause__, _PERMANENT_FAILURES)
     if not fetched.ok:
@@ -253,26 +312,52 @@ def entry_item(
     extra: dict[str, Any] = {}
     if entry.categories:
         extra["categories"] = entry.categories
-    if article is not None and article.url != entry.link:
-        extra["canonical_url"] = article.url
-    lang = (article.lang if article else None) or entry.lang or default_lang
-    published_at, published_from = entry_published(entry, article)
+    lang = entry.lang or default_lang
+    published_at, published_from = entry_published(entry, None)
     if published_from:
         extra["published_from"] = published_from
-    return ParsedItem(
+    item = ParsedItem(
         external_id=entry.key,
         url=entry.link,
-        author=entry.author or (article.author if article else None),
+        author=entry.author,
         published_at=published_at,
-        text=article.text if article is not None else entry.text,
-        title=(article.title if article else None) or entry.title,
-        lang=lang.replace("_", "-").split("-")[0].lower() if lang else None,
+        text=entry.text,
+        title=entry.title,
+        lang=_short_lang(lang),
         media=entry.media,
         edited_at=plausible_or_none(entry.updated_at, utcnow())
         if entry.updated_at != entry.published_at
         else None,
         extra=extra,
     )
+    return with_article(item, article) if article is not None else item
+
+
+def with_article(item: ParsedItem, article: Article) -> ParsedItem:
+    """The feed item completed by its article: the article's title, text and language
+    win, and its own plausible date (see :func:`entry_published`); the feed's author
+    wins over the page's."""
+    extra = dict(item.extra)
+    if article.url != item.url:
+        extra["canonical_url"] = article.url
+    published_at = item.published_at
+    if article.published_at is not None:
+        published_at = article.published_at
+        extra["published_from"] = article.published_from
+    return replace(
+        item,
+        author=item.author or article.author,
+        published_at=published_at,
+        text=article.text,
+        title=article.title or item.title,
+        lang=_short_lang(article.lang) or item.lang,
+        extra=extra,
+        capture_sha256s=list(item.capture_sha256s),
+    )
+
+
+def _short_lang(lang: str | None) -> str | None:
+    return lang.replace("_", "-").split("-")[0].lower() if lang else None
 
 
 def entry_published(
