@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -319,7 +320,9 @@ def test_import_formats_share_the_parsers() -> None:
     assert len(items) == 12 and items[0].url == "https://t.me/topwar_official/70989"
 
     dump = (FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes()
-    source = SourceConfig(name="chp", kind="telegram", target="chp_chechnya")
+    source = SourceConfig(
+        name="chp", kind="telegram", target="chp_chechnya", options={"channel_id": 1088459257}
+    )
     json_ctx = ImportContext(source=source, url=None, filename="dump.json")
     items = get_format("telethon-json")(dump, json_ctx)
     assert [i.external_id for i in items] == ["2011", "2012", "2015", "2016"]
@@ -337,6 +340,57 @@ def test_import_refuses_another_channel_and_broken_files() -> None:
         get_format("telethon-json")(b"[{", ctx)
     with pytest.raises(ImportFileError, match="element 0 is not a Telethon message"):
         get_format("telethon-json")(b'[{"_": "User", "id": 1}]', ctx)
+
+
+UKRAINE_DUMP = FIXTURES / "telethon_ditirodt_Ukraine_channel_messages.json"
+
+
+def test_telethon_dump_of_another_channel_is_refused() -> None:
+    """Like a t.me/s page of another channel: the ids would collide with the source's."""
+    dump = UKRAINE_DUMP.read_bytes()  # channel id 1746611944
+    chp = SourceConfig(
+        name="chp", kind="telegram", target="chp_chechnya", options={"channel_id": 1088459257}
+    )
+    ctx = ImportContext(source=chp, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"channel id 1746611944, but source 'chp' watches"):
+        get_format("telethon-json")(dump, ctx)
+
+
+def test_telethon_dump_for_a_source_of_unknown_channel_id_is_refused_with_the_fix() -> None:
+    dump = UKRAINE_DUMP.read_bytes()
+    source = SourceConfig(name="ua", kind="telegram", target="uahelpinfo")
+    ctx = ImportContext(source=source, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"set options\.channel_id = 1746611944"):
+        get_format("telethon-json")(dump, ctx)
+    known = source.model_copy(update={"options": {"channel_id": 1746611944}})
+    items = get_format("telethon-json")(dump, ImportContext(known, None, "dump.json"))
+    assert len(items) == 44  # 45 messages, one a service message
+
+
+def test_telethon_dump_mixing_channels_is_refused() -> None:
+    mixed = json.loads(UKRAINE_DUMP.read_bytes())[:2]
+    chechnya = json.loads((FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes())
+    data = json.dumps(mixed + chechnya[:1]).encode()
+    ctx = ImportContext(source=None, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"messages of 2 channels"):
+        get_format("telethon-json")(data, ctx)
+
+
+def test_telethon_dump_is_checked_against_the_id_a_poll_resolved(
+    workspace: Any, tmp_path: Path
+) -> None:
+    from sourcewatch.ingest.imports import import_file
+    from sourcewatch.ingest.writer import ingest
+
+    source = SourceConfig(name="chp", kind="telegram", target="chp_chechnya", backend="telethon")
+    entity = {"channel_id": 1088459257, "access_hash": 42}
+    ingest(workspace, source, PollResult(cursor={"last_id": 1, "entity": entity}))
+    path = tmp_path / "dump.json"
+    path.write_bytes(UKRAINE_DUMP.read_bytes())
+    with pytest.raises(ImportFileError, match=r"watches channel id 1088459257"):
+        import_file(workspace, path, source, "telethon-json")
+    path.write_bytes((FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes())
+    assert import_file(workspace, path, source, "telethon-json").new == 4
 
 
 def test_poll_ingest_twice_stores_each_post_once(server: HTTPServer, workspace: Any) -> None:

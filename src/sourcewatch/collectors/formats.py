@@ -20,6 +20,7 @@ from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem
 
 if TYPE_CHECKING:
+    from sourcewatch.collectors.base import SourceState
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -34,6 +35,9 @@ class ImportContext:
     source: SourceConfig | None
     url: str | None
     filename: str
+    # What the database remembers of the source (its cursor), when the import has a
+    # workspace: lets a parser check the file against what polling already learned.
+    state: SourceState | None = None
 
 
 ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from sourcewatch.collectors.base import SourceState
 from sourcewatch.collectors.formats import ImportContext, parse_file
 from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.records import PollResult, RawCapture
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.sources.sync import ensure_source
+from sourcewatch.sources.sync import source_state as state_of_row
+from sourcewatch.store.tables import SOURCE
 from sourcewatch.workspace import Workspace
 
 
@@ -25,7 +31,7 @@ def import_file(
     url: str | None = None,
 ) -> IngestReport:
     """Parse ``path`` and ingest it into ``source``; the file itself is archived too."""
-    ctx = ImportContext(source=source, url=url, filename=path.name)
+    ctx = ImportContext(source=source, url=url, filename=path.name, state=source_state(ws, source))
     data, items = parse_file(path, fmt, ctx)
     capture = RawCapture(
         url=url or path.resolve().as_uri(),
@@ -37,6 +43,14 @@ def import_file(
         if capture.sha256 not in item.capture_sha256s:
             item.capture_sha256s.append(capture.sha256)
     return ingest(ws, source, PollResult(captures=[capture], items=items))
+
+
+def source_state(ws: Workspace, source: SourceConfig) -> SourceState:
+    """What polling learned of ``source`` (e.g. a Telegram channel's numeric id)."""
+    with ws.engine.begin() as conn:
+        source_id = ensure_source(conn, source)
+        row = conn.execute(sa.select(SOURCE).where(SOURCE.c.id == source_id)).one()
+        return state_of_row(row)
 
 
 _FORMAT_MEDIA_TYPES = {

@@ -35,6 +35,22 @@ class TelethonDumpError(ValueError):
 
 def items_from_dump(data: bytes, channel: str | None) -> list[ParsedItem]:
     """Parse a JSON list of ``Message.to_dict()`` objects (``--format telethon-json``)."""
+    return messages_to_items(load_dump(data), channel)
+
+
+def dump_channel_ids(messages: list[Message]) -> set[int]:
+    """The channel ids the messages' ``peer_id`` name (one, for a dump of one channel)."""
+    ids: set[int] = set()
+    for message in messages:
+        peer = message.get("peer_id")
+        channel_id = peer.get("channel_id") if isinstance(peer, dict) else None
+        if isinstance(channel_id, int):
+            ids.add(channel_id)
+    return ids
+
+
+def load_dump(data: bytes) -> list[Message]:
+    """The dump's messages, each checked to be a Telethon message with an integer id."""
     try:
         messages = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -47,7 +63,7 @@ def items_from_dump(data: bytes, channel: str | None) -> list[ParsedItem]:
             raise TelethonDumpError(f"element {index} is not a Telethon message ({kind!r})")
         if not isinstance(message.get("id"), int):
             raise TelethonDumpError(f"element {index} has no integer id")
-    return messages_to_items(messages, channel)
+    return messages
 
 
 KNOWN_TYPES = ("Message", "MessageService", "MessageEmpty")
