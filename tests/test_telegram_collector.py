@@ -235,6 +235,26 @@ def test_channel_without_public_preview_is_an_error(server: HTTPServer) -> None:
         poll(topwar_source(server), settings_for())
 
 
+def test_mirror_with_a_path_prefix_is_polled_not_called_a_redirect(server: HTTPServer) -> None:
+    server.expect_request("/tg/s/topwar_official").respond_with_data(
+        TOPWAR, content_type="text/html; charset=utf-8"
+    )
+    source = topwar_source(server).model_copy(update={"base_url": server.url_for("/tg")})
+    result = poll(source, settings_for(), {"last_id": 70989})
+
+    assert [int(i.external_id) for i in result.items][-1] == 71008
+
+
+def test_mirror_redirect_out_of_its_preview_path_is_still_an_error(server: HTTPServer) -> None:
+    server.expect_request("/tg/s/topwar_official").respond_with_response(
+        Response(status=302, headers={"Location": "/tg/topwar_official"})
+    )
+    server.expect_request("/tg/topwar_official").respond_with_data("<html>join</html>")
+    source = topwar_source(server).model_copy(update={"base_url": server.url_for("/tg")})
+    with pytest.raises(CollectorError, match="no public web preview"):
+        poll(source, settings_for())
+
+
 def test_no_messages_found_page_is_an_error_not_an_empty_channel(server: HTTPServer) -> None:
     doc = TOPWAR.decode()
     start = doc.index('<div class="tgme_widget_message_wrap')

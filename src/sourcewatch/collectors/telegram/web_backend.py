@@ -6,7 +6,7 @@ poll, ``telegram.backfill_pages`` pages. If a burst of posts is deeper than
 ``options.max_pages`` (default 20) pages, the unread id range is kept in
 ``cursor["gaps"]`` and read on the following polls, so a busy hour never loses posts.
 
-A page that redirects away from ``/s/`` (the channel has no public preview, or does not
+A page that redirects away from ``<base path>/s/`` (the channel has no public preview, or does not
 exist), a ``tme_no_messages_found`` page (Telegram serves it under load) or a page with
 no posts at all is a :class:`CollectorError`, never "0 new posts".
 """
@@ -58,6 +58,9 @@ class TelegramWebBackend:
             raise CollectorError(source.name, str(exc)) from None
         base = source.base_url or ctx.settings.telegram.web_base_url
         self.base = base.rstrip("/")
+        # A mirror may serve t.me under a path ("http://mirror/tg"): a channel page is
+        # then at /tg/s/<channel>, and only leaving that prefix is a redirect away.
+        self.preview_path = f"{urlsplit(self.base).path}/s/"
         self.max_pages = int(source.options.get("max_pages", DEFAULT_MAX_PAGES))
         self.download_media = bool(source.options.get("download_media", True))
 
@@ -136,7 +139,7 @@ class TelegramWebBackend:
         url = f"{self.base}/s/{self.channel}" + (f"?before={before}" if before else "")
         fetched = await self._fetch(url)
         where = f"{url} (HTTP {fetched.status})"
-        if not urlsplit(fetched.url).path.startswith("/s/"):
+        if not urlsplit(fetched.url).path.startswith(self.preview_path):
             raise CollectorError(
                 self.source.name,
                 f"{url} redirected to {fetched.url}: the channel has no public web preview "
