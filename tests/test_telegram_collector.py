@@ -113,6 +113,11 @@ def topwar_source(server: HTTPServer, **options: Any) -> SourceConfig:
     )
 
 
+def fresh(items: list[Any]) -> list[Any]:
+    """The posts a poll found new (the known ones it saw again are ``text_only``)."""
+    return [item for item in items if not item.text_only]
+
+
 def poll(source: SourceConfig, settings: Settings, cursor: dict[str, Any] | None = None) -> Any:
     async def run() -> PollResult:
         async with Http(settings.net) as http:
@@ -174,7 +179,8 @@ def test_second_poll_then_recheck_finds_new_edited_and_deleted(server: HTTPServe
 
     serve_pages(server, {"": build_page(NEWEST, new_post=71009)})
     second = poll(topwar_source(server), settings, first.cursor)
-    assert [i.external_id for i in second.items] == ["71009"]
+    assert [i.external_id for i in fresh(second.items)] == ["71009"]
+    assert all(i.text_only for i in second.items if i.external_id != "71009")
     assert second.cursor == {"last_id": 71009}
 
     server.expect_request(
@@ -207,7 +213,7 @@ def test_unchanged_page_is_the_same_capture(server: HTTPServer) -> None:
     one = poll(topwar_source(server), settings, {"last_id": 71008})
     two = poll(topwar_source(server), settings, {"last_id": 71008})
 
-    assert one.items == [] and two.items == []
+    assert fresh(one.items) == [] and fresh(two.items) == []
     assert one.captures[0].sha256 == two.captures[0].sha256
     assert one.cursor == {"last_id": 71008}
 
@@ -221,7 +227,7 @@ def test_a_burst_deeper_than_max_pages_is_kept_as_a_gap(server: HTTPServer) -> N
     assert first.cursor == {"last_id": 71008, "gaps": [[70990, 71000]]}
 
     second = poll(topwar_source(server, max_pages=2), settings, first.cursor)
-    assert [i.external_id for i in second.items] == ["70996", "70997", "70998", "70999"]
+    assert [i.external_id for i in fresh(second.items)] == ["70996", "70997", "70998", "70999"]
     assert second.cursor == {"last_id": 71008, "gaps": [[70990, 70996]]}
 
 
@@ -299,7 +305,7 @@ def test_terminal_escape_sequences_are_kept_as_data(server: HTTPServer) -> None:
     serve_pages(server, {"": page})
 
     result = poll(topwar_source(server), settings_for(), {"last_id": 71007})
-    (item,) = result.items
+    (item,) = fresh(result.items)
     assert item.text == hostile
     assert terminal_safe(item.text) == "ALERT"
 
@@ -411,6 +417,57 @@ def test_telethon_dump_is_checked_against_the_id_a_poll_resolved(
         import_file(workspace, path, source, "telethon-json")
     path.write_bytes((FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes())
     assert import_file(workspace, path, source, "telethon-json").new == 4
+
+
+def test_an_edit_shown_by_a_poll_page_is_a_revision_outside_the_recheck_window(
+    server: HTTPServer, workspace: Any
+) -> None:
+    """A post from 2023 edited today: the poll page shows it with new text and the
+    "edited" mark; no re-check would look at it (the window is 48 hours)."""
+    from sourcewatch.polling.pipeline import poll_source
+
+    workspace.settings.net.per_host_interval = 0.0
+    workspace.settings.telegram.backfill_pages = 1
+    source = topwar_source(server, download_media=True)
+    cdn = server.url_for("/cdn").encode()
+    serve_pages(server, {"": build_page(NEWEST).replace(b"https://cdn4.telegram-cdn.org", cdn)})
+    server.expect_request(re.compile(r"^/cdn/file/")).respond_with_data(b"media bytes")
+
+    async def run() -> Any:
+        async with Http(workspace.settings.net) as http:
+            return await poll_source(workspace, source, http)
+
+    assert asyncio.run(run()).new == 4
+    with workspace.engine.connect() as conn:
+        media_before = conn.execute(
+            sa.text("SELECT media FROM item WHERE external_id = '71000'")
+        ).scalar()
+    server.clear()
+    edited = build_page(NEWEST, text="Исправленный текст")  # 71008, the newest, edited
+    doc = lxml.html.document_fromstring(edited)
+    for meta in doc.find_class("tgme_widget_message_meta"):
+        if "71008" in lxml.html.tostring(meta, encoding="unicode"):
+            meta.text = "edited "
+    serve_pages(server, {"": lxml.html.tostring(doc, encoding="utf-8")})
+    second = asyncio.run(run())
+    third = asyncio.run(run())
+
+    assert (second.new, second.edited, second.unchanged) == (0, 1, 3)
+    assert (third.new, third.edited) == (0, 0)
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.revision, r.text FROM item_revision r JOIN item i ON i.id = r.item_id "
+                "WHERE i.external_id = '71008' ORDER BY r.revision"
+            )
+        ).all()
+        media_after = conn.execute(
+            sa.text("SELECT media FROM item WHERE external_id = '71000'")
+        ).scalar()
+    assert [r[0] for r in rows] == [1, 2] and rows[1][1] == "Исправленный текст"
+    assert media_after == media_before  # the album's archived photos are kept
+    photos = json.loads(media_after) if isinstance(media_after, str) else media_after
+    assert photos and all(m.get("sha256") for m in photos if m["kind"] == "photo")
 
 
 def test_poll_ingest_twice_stores_each_post_once(server: HTTPServer, workspace: Any) -> None:

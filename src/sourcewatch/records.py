@@ -100,6 +100,10 @@ class ParsedItem:
     deleted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # views, reactions, tags, ...
     capture_sha256s: list[str] = field(default_factory=list)
+    # Seen in passing (a known post on a page fetched for newer ones): its media were not
+    # downloaded, so only its title and text are compared with the stored item; when they
+    # differ it is a new revision that keeps the stored media.
+    text_only: bool = False
 
     def content_hash(self) -> str:
         """Hash of what an analyst would call the content: an edit changes it.

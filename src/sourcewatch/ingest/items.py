@@ -8,6 +8,7 @@ transaction), keyed by (source id, external id). Each item is counted on the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.ingest.matches import ItemContent
-from sourcewatch.records import ParsedItem
+from sourcewatch.records import MediaRef, ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.text.urls import canonical_url
@@ -65,6 +66,11 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
                 else:
                     poll.counts.unchanged += 1
             else:
+                if item.text_only:
+                    if (item.title, item.text) == (row.title, row.text):
+                        poll.counts.unchanged += 1
+                        continue
+                    item = _with_stored_media(item, row.media)
                 content_hash = item.content_hash()
                 if content_hash != row.content_hash:
                     edits.append((row, poll, item, content_hash))
@@ -97,9 +103,26 @@ def _existing_rows(
             ITEM.c.content_hash,
             ITEM.c.revision,
             ITEM.c.deleted_at,
+            *_text_only_columns(chunk),
         ).where(_item_keys(keys))
     )
     return {(row.source_id, row.external_id): row for row in rows}
+
+
+def _text_only_columns(chunk: Sequence[tuple[SourceItems, ParsedItem]]) -> list[Any]:
+    """Title, text and media, read only when an item seen in passing needs comparing."""
+    if any(item.text_only for _, item in chunk):
+        return [ITEM.c.title, ITEM.c.text, ITEM.c.media]
+    return [sa.null().label("title"), sa.null().label("text"), sa.null().label("media")]
+
+
+def _with_stored_media(item: ParsedItem, media: list[dict[str, Any]] | None) -> ParsedItem:
+    """The item with the media already stored for it (its own were not downloaded)."""
+    stored = [MediaRef(**{k: v for k, v in m.items() if k in _MEDIA_FIELDS}) for m in media or []]
+    return dataclasses.replace(item, media=stored, text_only=False)
+
+
+_MEDIA_FIELDS = frozenset(f.name for f in dataclasses.fields(MediaRef))
 
 
 def _item_keys(keys: Sequence[tuple[int, str]]) -> sa.ColumnElement[bool]:

@@ -9,6 +9,10 @@ poll, ``telegram.backfill_pages`` pages. If a burst of posts is deeper than
 A page that redirects away from ``<base path>/s/`` (the channel has no public preview, or does not
 exist), a ``tme_no_messages_found`` page (Telegram serves it under load) or a page with
 no posts at all is a :class:`CollectorError`, never "0 new posts".
+
+Posts already stored that a fetched page shows again are returned too, marked
+``text_only``: ingest records a new revision when their text differs, so an edit is
+seen whenever a page shows it, not only within the re-check window.
 """
 
 from __future__ import annotations
@@ -118,9 +122,15 @@ class TelegramWebBackend:
             pages += 1
             result.captures.append(capture)
             for post in page.posts:
-                if (after is None or post.post_id > after) and post.post_id not in posts:
-                    post.item.capture_sha256s.append(capture.sha256)
-                    posts[post.post_id] = (post, capture.sha256)
+                if post.post_id in posts:
+                    continue
+                if after is not None and post.post_id <= after:
+                    # Known already, but shown: its text may have changed (an edit made
+                    # after the re-check window). Compared as text; media not re-fetched.
+                    post.item.text_only = True
+                    post.files.clear()
+                post.item.capture_sha256s.append(capture.sha256)
+                posts[post.post_id] = (post, capture.sha256)
             newest = max(filter(None, [newest, page.max_id]), default=None)
             oldest = page.min_id or oldest
             if after is not None and oldest <= after + 1:
