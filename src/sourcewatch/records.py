@@ -92,6 +92,8 @@ class ParsedItem:
     text: str = ""
     title: str | None = None
     lang: str | None = None
+    # How ``lang`` was decided (source, platform, detected, undetermined); set by ingest.
+    lang_method: str | None = None
     media: list[MediaRef] = field(default_factory=list)
     forwarded_from: str | None = None
     reply_to: str | None = None
@@ -126,6 +128,7 @@ class ParsedItem:
             "title": self.title,
             "text": self.text,
             "lang": self.lang,
+            **({"lang_method": self.lang_method} if self.lang_method else {}),
             "media": [m.to_dict() for m in self.media],
             "forwarded_from": self.forwarded_from,
             "reply_to": self.reply_to,

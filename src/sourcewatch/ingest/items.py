@@ -20,6 +20,7 @@ from sourcewatch.ingest.matches import ItemContent
 from sourcewatch.records import MediaRef, ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.text.language import item_language
 from sourcewatch.text.urls import canonical_url
 
 # Items looked up per SELECT; the IN lists stay far below SQLite's variable limit.
@@ -59,6 +60,10 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             row = existing.get((poll.source_id, item.external_id))
             if row is None:
                 if not item.deleted:  # a tombstone for something never seen: nothing to keep
+                    if item.lang_method is None:
+                        item.lang, item.lang_method = item_language(
+                            item.lang, None, item.title, item.text
+                        )
                     new_items.append((poll, item))
             elif item.deleted:
                 if row.deleted_at is None:
@@ -117,9 +122,13 @@ def _text_only_columns(chunk: Sequence[tuple[SourceItems, ParsedItem]]) -> list[
 
 
 def _with_stored_media(item: ParsedItem, media: list[dict[str, Any]] | None) -> ParsedItem:
-    """The item with the media already stored for it (its own were not downloaded)."""
+    """The item with the media already stored for it (its own were not downloaded), and
+    its language decided if the writer left that until it proved to be an edit."""
     stored = [MediaRef(**{k: v for k, v in m.items() if k in _MEDIA_FIELDS}) for m in media or []]
-    return dataclasses.replace(item, media=stored, text_only=False)
+    edited = dataclasses.replace(item, media=stored, text_only=False)
+    if edited.lang_method is None:
+        edited.lang, edited.lang_method = item_language(edited.lang, None, item.title, item.text)
+    return edited
 
 
 _MEDIA_FIELDS = frozenset(f.name for f in dataclasses.fields(MediaRef))
@@ -151,6 +160,7 @@ def _item_values(item: ParsedItem, now: datetime) -> dict[str, Any]:
         "title": item.title,
         "text": item.text,
         "language": item.lang,
+        "language_method": item.lang_method,
         "published_at": item.published_at,
         "updated_at": now,
         "edited_at": item.edited_at,
