@@ -120,3 +120,29 @@ def test_link_text_rules() -> None:
         )
         == "x [y] (https://a.example/) z"
     )
+
+
+NEWSGRABER_MORE = FIXTURES / "telethon_newsgraber_messages_910_1034.json"
+
+
+def test_hidden_link_preview_keeps_its_url_apart_from_the_text() -> None:
+    """A zero-width-space label (the hidden link-preview trick) is not a word."""
+    items = {i.external_id: i for i in items_from_dump(NEWSGRABER_MORE.read_bytes(), None)}
+    text = items["1034"].text
+
+    assert text.startswith("(https://telegra.ph/file/3fefcd73b4f5fcf7c8636.jpg) \u200b")
+    assert "📚 Министерство науки" in text
+
+
+def test_a_text_link_labelled_like_a_hashtag_keeps_its_url() -> None:
+    items = {i.external_id: i for i in items_from_dump(NEWSGRABER_MORE.read_bytes(), None)}
+
+    assert "#ПолитехПетра на связи (СПбПУ) (https://tgstat.ru/channel/@polytech_petra)" in (
+        items["910"].text
+    )
+
+
+def test_mentions_and_tags_that_say_where_they_go_stay_bare() -> None:
+    assert link_text("@rybar", "https://t.me/rybar") == "@rybar"
+    assert link_text("@rybar", "https://evil.example/") == "@rybar (https://evil.example/)"
+    assert link_text("#tag", "https://t.me/s/chan?q=%23tag") == "#tag"
