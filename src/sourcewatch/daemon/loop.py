@@ -38,6 +38,7 @@ from sourcewatch.daemon.worker import RunSummary, SourceWorker
 from sourcewatch.net import Http
 from sourcewatch.records import utcnow
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, short_error
+from sourcewatch.text import language
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class Daemon:
     async def serve(self) -> RunSummary:
         self.watch = await self.db(load_watch_config, self.ws)
         self._log_sync("watch list loaded")
+        # The language detector's models load before any poll's deadline starts.
+        await asyncio.to_thread(language.warm_up)
         self._install_signal_handlers()
         cpu = CpuPool(self.policy.parse_processes)
         async with Http(self.ws.settings.net) as http:

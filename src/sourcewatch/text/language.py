@@ -2,9 +2,10 @@
 source says which language it is in.
 
 Uses lingua-language-detector (its models ship inside the package; no network). It is
-built in *low accuracy* mode over all its 75 languages: the high accuracy mode loads
-about 1 GB of models and took 86 s to warm up on this project's machine, against 81 MB
-and 7 s here (docs/fidelity-social.md has the figures). Texts with fewer than
+built in *low accuracy* mode over all its 75 languages, models preloaded: the high
+accuracy mode loads about 1 GB of models and took 86 s to warm up on this project's
+machine, against about 90 MB and 5 s here (docs/fidelity-social.md has the figures).
+Texts with fewer than
 :data:`MIN_LETTERS` letters are not guessed: "ok" came out as Zulu.
 
 :func:`item_language` is the rule every stored item goes through, with the method
@@ -26,8 +27,8 @@ from typing import Any
 
 MIN_LETTERS = 12
 # Detection reads this much text: a language shows within a few sentences, and a long
-# article would cost time for nothing.
-MAX_CHARS = 1000
+# article would cost time for nothing (a 10,000-line import pays it 10,000 times).
+MAX_CHARS = 400
 
 SOURCE, PLATFORM, DETECTED, UNDETERMINED = "source", "platform", "detected", "undetermined"
 # Links say nothing of the language and outweigh it in link lists: a Ukrainian post of
@@ -68,9 +69,17 @@ def _tag(value: str | None) -> str | None:
     return value.strip().replace("_", "-").lower()
 
 
+def warm_up() -> None:
+    """Load the detector's models now (about 5 s, 90 MB), so that the first poll that
+    needs a detection is not the one charged for it. The daemon calls this at start."""
+    _detector()
+
+
 @cache
 def _detector() -> Any:
-    # Imported and built on first use: most CLI commands never detect anything.
+    # Imported and built on first use: most CLI commands never detect anything. All
+    # models are loaded at once: loaded lazily, a poll's deadline paid for them.
     from lingua import LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
+    builder = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
