@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,11 @@ def topwar_source(server: HTTPServer, **options: Any) -> SourceConfig:
     )
 
 
+def fresh(items: list[Any]) -> list[Any]:
+    """The posts a poll found new (the known ones it saw again are ``text_only``)."""
+    return [item for item in items if not item.text_only]
+
+
 def poll(source: SourceConfig, settings: Settings, cursor: dict[str, Any] | None = None) -> Any:
     async def run() -> PollResult:
         async with Http(settings.net) as http:
@@ -173,7 +179,8 @@ def test_second_poll_then_recheck_finds_new_edited_and_deleted(server: HTTPServe
 
     serve_pages(server, {"": build_page(NEWEST, new_post=71009)})
     second = poll(topwar_source(server), settings, first.cursor)
-    assert [i.external_id for i in second.items] == ["71009"]
+    assert [i.external_id for i in fresh(second.items)] == ["71009"]
+    assert all(i.text_only for i in second.items if i.external_id != "71009")
     assert second.cursor == {"last_id": 71009}
 
     server.expect_request(
@@ -206,7 +213,7 @@ def test_unchanged_page_is_the_same_capture(server: HTTPServer) -> None:
     one = poll(topwar_source(server), settings, {"last_id": 71008})
     two = poll(topwar_source(server), settings, {"last_id": 71008})
 
-    assert one.items == [] and two.items == []
+    assert fresh(one.items) == [] and fresh(two.items) == []
     assert one.captures[0].sha256 == two.captures[0].sha256
     assert one.cursor == {"last_id": 71008}
 
@@ -220,7 +227,7 @@ def test_a_burst_deeper_than_max_pages_is_kept_as_a_gap(server: HTTPServer) -> N
     assert first.cursor == {"last_id": 71008, "gaps": [[70990, 71000]]}
 
     second = poll(topwar_source(server, max_pages=2), settings, first.cursor)
-    assert [i.external_id for i in second.items] == ["70996", "70997", "70998", "70999"]
+    assert [i.external_id for i in fresh(second.items)] == ["70996", "70997", "70998", "70999"]
     assert second.cursor == {"last_id": 71008, "gaps": [[70990, 70996]]}
 
 
@@ -232,6 +239,26 @@ def test_channel_without_public_preview_is_an_error(server: HTTPServer) -> None:
 
     with pytest.raises(CollectorError, match="no public web preview"):
         poll(topwar_source(server), settings_for())
+
+
+def test_mirror_with_a_path_prefix_is_polled_not_called_a_redirect(server: HTTPServer) -> None:
+    server.expect_request("/tg/s/topwar_official").respond_with_data(
+        TOPWAR, content_type="text/html; charset=utf-8"
+    )
+    source = topwar_source(server).model_copy(update={"base_url": server.url_for("/tg")})
+    result = poll(source, settings_for(), {"last_id": 70989})
+
+    assert [int(i.external_id) for i in result.items][-1] == 71008
+
+
+def test_mirror_redirect_out_of_its_preview_path_is_still_an_error(server: HTTPServer) -> None:
+    server.expect_request("/tg/s/topwar_official").respond_with_response(
+        Response(status=302, headers={"Location": "/tg/topwar_official"})
+    )
+    server.expect_request("/tg/topwar_official").respond_with_data("<html>join</html>")
+    source = topwar_source(server).model_copy(update={"base_url": server.url_for("/tg")})
+    with pytest.raises(CollectorError, match="no public web preview"):
+        poll(source, settings_for())
 
 
 def test_no_messages_found_page_is_an_error_not_an_empty_channel(server: HTTPServer) -> None:
@@ -278,7 +305,7 @@ def test_terminal_escape_sequences_are_kept_as_data(server: HTTPServer) -> None:
     serve_pages(server, {"": page})
 
     result = poll(topwar_source(server), settings_for(), {"last_id": 71007})
-    (item,) = result.items
+    (item,) = fresh(result.items)
     assert item.text == hostile
     assert terminal_safe(item.text) == "ALERT"
 
@@ -319,7 +346,9 @@ def test_import_formats_share_the_parsers() -> None:
     assert len(items) == 12 and items[0].url == "https://t.me/topwar_official/70989"
 
     dump = (FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes()
-    source = SourceConfig(name="chp", kind="telegram", target="chp_chechnya")
+    source = SourceConfig(
+        name="chp", kind="telegram", target="chp_chechnya", options={"channel_id": 1088459257}
+    )
     json_ctx = ImportContext(source=source, url=None, filename="dump.json")
     items = get_format("telethon-json")(dump, json_ctx)
     assert [i.external_id for i in items] == ["2011", "2012", "2015", "2016"]
@@ -337,6 +366,108 @@ def test_import_refuses_another_channel_and_broken_files() -> None:
         get_format("telethon-json")(b"[{", ctx)
     with pytest.raises(ImportFileError, match="element 0 is not a Telethon message"):
         get_format("telethon-json")(b'[{"_": "User", "id": 1}]', ctx)
+
+
+UKRAINE_DUMP = FIXTURES / "telethon_ditirodt_Ukraine_channel_messages.json"
+
+
+def test_telethon_dump_of_another_channel_is_refused() -> None:
+    """Like a t.me/s page of another channel: the ids would collide with the source's."""
+    dump = UKRAINE_DUMP.read_bytes()  # channel id 1746611944
+    chp = SourceConfig(
+        name="chp", kind="telegram", target="chp_chechnya", options={"channel_id": 1088459257}
+    )
+    ctx = ImportContext(source=chp, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"channel id 1746611944, but source 'chp' watches"):
+        get_format("telethon-json")(dump, ctx)
+
+
+def test_telethon_dump_for_a_source_of_unknown_channel_id_is_refused_with_the_fix() -> None:
+    dump = UKRAINE_DUMP.read_bytes()
+    source = SourceConfig(name="ua", kind="telegram", target="uahelpinfo")
+    ctx = ImportContext(source=source, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"set options\.channel_id = 1746611944"):
+        get_format("telethon-json")(dump, ctx)
+    known = source.model_copy(update={"options": {"channel_id": 1746611944}})
+    items = get_format("telethon-json")(dump, ImportContext(known, None, "dump.json"))
+    assert len(items) == 44  # 45 messages, one a service message
+
+
+def test_telethon_dump_mixing_channels_is_refused() -> None:
+    mixed = json.loads(UKRAINE_DUMP.read_bytes())[:2]
+    chechnya = json.loads((FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes())
+    data = json.dumps(mixed + chechnya[:1]).encode()
+    ctx = ImportContext(source=None, url=None, filename="dump.json")
+    with pytest.raises(ImportFileError, match=r"messages of 2 channels"):
+        get_format("telethon-json")(data, ctx)
+
+
+def test_telethon_dump_is_checked_against_the_id_a_poll_resolved(
+    workspace: Any, tmp_path: Path
+) -> None:
+    from sourcewatch.ingest.imports import import_file
+    from sourcewatch.ingest.writer import ingest
+
+    source = SourceConfig(name="chp", kind="telegram", target="chp_chechnya", backend="telethon")
+    entity = {"channel_id": 1088459257, "access_hash": 42}
+    ingest(workspace, source, PollResult(cursor={"last_id": 1, "entity": entity}))
+    path = tmp_path / "dump.json"
+    path.write_bytes(UKRAINE_DUMP.read_bytes())
+    with pytest.raises(ImportFileError, match=r"watches channel id 1088459257"):
+        import_file(workspace, path, source, "telethon-json")
+    path.write_bytes((FIXTURES / "telethon_chp_chechnya_channel_messages.json").read_bytes())
+    assert import_file(workspace, path, source, "telethon-json").new == 4
+
+
+def test_an_edit_shown_by_a_poll_page_is_a_revision_outside_the_recheck_window(
+    server: HTTPServer, workspace: Any
+) -> None:
+    """A post from 2023 edited today: the poll page shows it with new text and the
+    "edited" mark; no re-check would look at it (the window is 48 hours)."""
+    from sourcewatch.polling.pipeline import poll_source
+
+    workspace.settings.net.per_host_interval = 0.0
+    workspace.settings.telegram.backfill_pages = 1
+    source = topwar_source(server, download_media=True)
+    cdn = server.url_for("/cdn").encode()
+    serve_pages(server, {"": build_page(NEWEST).replace(b"https://cdn4.telegram-cdn.org", cdn)})
+    server.expect_request(re.compile(r"^/cdn/file/")).respond_with_data(b"media bytes")
+
+    async def run() -> Any:
+        async with Http(workspace.settings.net) as http:
+            return await poll_source(workspace, source, http)
+
+    assert asyncio.run(run()).new == 4
+    with workspace.engine.connect() as conn:
+        media_before = conn.execute(
+            sa.text("SELECT media FROM item WHERE external_id = '71000'")
+        ).scalar()
+    server.clear()
+    edited = build_page(NEWEST, text="Исправленный текст")  # 71008, the newest, edited
+    doc = lxml.html.document_fromstring(edited)
+    for meta in doc.find_class("tgme_widget_message_meta"):
+        if "71008" in lxml.html.tostring(meta, encoding="unicode"):
+            meta.text = "edited "
+    serve_pages(server, {"": lxml.html.tostring(doc, encoding="utf-8")})
+    second = asyncio.run(run())
+    third = asyncio.run(run())
+
+    assert (second.new, second.edited, second.unchanged) == (0, 1, 3)
+    assert (third.new, third.edited) == (0, 0)
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.revision, r.text FROM item_revision r JOIN item i ON i.id = r.item_id "
+                "WHERE i.external_id = '71008' ORDER BY r.revision"
+            )
+        ).all()
+        media_after = conn.execute(
+            sa.text("SELECT media FROM item WHERE external_id = '71000'")
+        ).scalar()
+    assert [r[0] for r in rows] == [1, 2] and rows[1][1] == "Исправленный текст"
+    assert media_after == media_before  # the album's archived photos are kept
+    photos = json.loads(media_after) if isinstance(media_after, str) else media_after
+    assert photos and all(m.get("sha256") for m in photos if m["kind"] == "photo")
 
 
 def test_poll_ingest_twice_stores_each_post_once(server: HTTPServer, workspace: Any) -> None:

@@ -204,10 +204,27 @@ def test_hostile_field_types_are_ignored_not_trusted() -> None:
 
 
 def test_snowflake_time() -> None:
-    assert snowflake_time("1558553189766631429") == datetime(
-        2022, 8, 13, 20, 36, 51, 615000, tzinfo=UTC
-    )  # the recorded created_at is 20:36:51.000 (X rounds it down to the second)
+    # The id says 20:36:51.615; the recorded created_at is 20:36:51.000: whole seconds.
+    assert snowflake_time("1558553189766631429") == datetime(2022, 8, 13, 20, 36, 51, tzinfo=UTC)
     assert snowflake_time("20") is None  # 2006: ids were not snowflakes yet
+
+
+def test_the_same_post_edited_or_not_has_one_published_at() -> None:
+    """The recorded post, and the same payload as X serves it after one edit (its
+    history gains the edit's id and ``created_at`` becomes the edit's time)."""
+    payload = recorded_json("twarc-csv__media_tweet.jsonl")
+    (unedited,) = parse_v2_response(payload)
+    edit_id = str(int("1558553189766631429") + (90_000 << 22))  # 90 s later
+    tweet = payload["data"][0] if isinstance(payload["data"], list) else payload["data"]
+    tweet["edit_history_tweet_ids"] = ["1558553189766631429", edit_id]
+    tweet["id"] = edit_id
+    tweet["created_at"] = "2022-08-13T20:38:21.000Z"
+    (edited,) = parse_v2_response(payload)
+
+    assert edited.edited and edited.external_id == unedited.external_id
+    assert edited.published_at == unedited.published_at
+    assert edited.published_at is not None and edited.published_at.microsecond == 0
+    assert edited.edited_at == datetime(2022, 8, 13, 20, 38, 21, tzinfo=UTC)
 
 
 def test_a_partial_referenced_post_is_not_fatal() -> None:

@@ -92,6 +92,8 @@ class ParsedItem:
     text: str = ""
     title: str | None = None
     lang: str | None = None
+    # How ``lang`` was decided (source, platform, detected, undetermined); set by ingest.
+    lang_method: str | None = None
     media: list[MediaRef] = field(default_factory=list)
     forwarded_from: str | None = None
     reply_to: str | None = None
@@ -100,6 +102,10 @@ class ParsedItem:
     deleted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # views, reactions, tags, ...
     capture_sha256s: list[str] = field(default_factory=list)
+    # Seen in passing (a known post on a page fetched for newer ones): its media were not
+    # downloaded, so only its title and text are compared with the stored item; when they
+    # differ it is a new revision that keeps the stored media.
+    text_only: bool = False
 
     def content_hash(self) -> str:
         """Hash of what an analyst would call the content: an edit changes it.
@@ -122,6 +128,7 @@ class ParsedItem:
             "title": self.title,
             "text": self.text,
             "lang": self.lang,
+            **({"lang_method": self.lang_method} if self.lang_method else {}),
             "media": [m.to_dict() for m in self.media],
             "forwarded_from": self.forwarded_from,
             "reply_to": self.reply_to,

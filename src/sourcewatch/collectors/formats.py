@@ -21,6 +21,7 @@ from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem
 
 if TYPE_CHECKING:
+    from sourcewatch.collectors.base import SourceState
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -38,6 +39,9 @@ class ImportContext:
     # A parser appends here what the file holds that did not become an item, with the
     # reason ("entry #3: ..."); the import reports it instead of dropping it in silence.
     skipped: list[str] = field(default_factory=list)
+    # What the database remembers of the source (its cursor), when the import has a
+    # workspace: lets a parser check the file against what polling already learned.
+    state: SourceState | None = None
 
 
 ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]

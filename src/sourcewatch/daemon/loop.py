@@ -42,6 +42,7 @@ from sourcewatch.daemon.stats import gather_stats
 from sourcewatch.daemon.worker import RunSummary, SourceWorker
 from sourcewatch.net import Http
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, short_error
+from sourcewatch.text import language
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class Daemon:
                     extra={"replica": self.replica, "sources": reclaimed},
                 )
         await asyncio.to_thread(self.watchlists.start)
+        # The language detector's models load before any poll's deadline starts.
+        await asyncio.to_thread(language.warm_up)
         self._install_signal_handlers()
         cpu = CpuPool(self.policy.parse_processes)
         async with Http(self.ws.settings.net) as http:

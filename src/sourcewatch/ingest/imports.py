@@ -20,10 +20,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from sourcewatch.collectors.base import SourceState
 from sourcewatch.collectors.formats import ImportContext, parse_file
 from sourcewatch.ingest.writer import IngestReport, ingest
 from sourcewatch.records import PollResult, RawCapture
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.sources.sync import ensure_source
+from sourcewatch.sources.sync import source_state as state_of_row
+from sourcewatch.store.tables import SOURCE
 from sourcewatch.workspace import Workspace
 
 # Items per transaction: each chunk's write is short next to the 30 s another writer
@@ -41,7 +47,7 @@ def import_file(
     chunk_items: int = CHUNK_ITEMS,
 ) -> IngestReport:
     """Parse ``path`` and ingest it into ``source``; the file itself is archived too."""
-    ctx = ImportContext(source=source, url=url, filename=path.name)
+    ctx = ImportContext(source=source, url=url, filename=path.name, state=source_state(ws, source))
     data, items = parse_file(path, fmt, ctx)
     capture = RawCapture(
         url=url or import_urn(data),
@@ -63,6 +69,14 @@ def import_file(
 def import_urn(data: bytes) -> str:
     """The URL of an imported file's capture: its content, not where it lay."""
     return f"urn:sourcewatch:import:sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def source_state(ws: Workspace, source: SourceConfig) -> SourceState:
+    """What polling learned of ``source`` (e.g. a Telegram channel's numeric id)."""
+    with ws.engine.begin() as conn:
+        source_id = ensure_source(conn, source)
+        row = conn.execute(sa.select(SOURCE).where(SOURCE.c.id == source_id)).one()
+        return state_of_row(row)
 
 
 _FORMAT_MEDIA_TYPES = {

@@ -8,6 +8,7 @@ transaction), keyed by (source id, external id). Each item is counted on the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.ingest.matches import ItemContent
-from sourcewatch.records import ParsedItem
+from sourcewatch.records import MediaRef, ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.text.language import item_language
 from sourcewatch.text.urls import canonical_url
 from sourcewatch.triage.sourcechange import flag_deleted
 
@@ -70,6 +72,10 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             row = existing.get((poll.source_id, item.external_id))
             if row is None:
                 if not item.deleted:  # a tombstone for something never seen: nothing to keep
+                    if item.lang_method is None:
+                        item.lang, item.lang_method = item_language(
+                            item.lang, None, item.title, item.text
+                        )
                     new_items.append((poll, item))
             elif item.deleted:
                 if row.deleted_at is None:
@@ -77,6 +83,11 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
                 else:
                     poll.counts.unchanged += 1
             else:
+                if item.text_only:
+                    if (item.title, item.text) == (row.title, row.text):
+                        poll.counts.unchanged += 1
+                        continue
+                    item = _with_stored_media(item, row.media)
                 content_hash = item.content_hash()
                 if content_hash != row.content_hash:
                     edits.append(ItemEdit(row.id, row.revision, poll, item, content_hash))
@@ -110,9 +121,30 @@ def _existing_rows(
             ITEM.c.content_hash,
             ITEM.c.revision,
             ITEM.c.deleted_at,
+            *_text_only_columns(chunk),
         ).where(_item_keys(keys))
     )
     return {(row.source_id, row.external_id): row for row in rows}
+
+
+def _text_only_columns(chunk: Sequence[tuple[SourceItems, ParsedItem]]) -> list[Any]:
+    """Title, text and media, read only when an item seen in passing needs comparing."""
+    if any(item.text_only for _, item in chunk):
+        return [ITEM.c.title, ITEM.c.text, ITEM.c.media]
+    return [sa.null().label("title"), sa.null().label("text"), sa.null().label("media")]
+
+
+def _with_stored_media(item: ParsedItem, media: list[dict[str, Any]] | None) -> ParsedItem:
+    """The item with the media already stored for it (its own were not downloaded), and
+    its language decided if the writer left that until it proved to be an edit."""
+    stored = [MediaRef(**{k: v for k, v in m.items() if k in _MEDIA_FIELDS}) for m in media or []]
+    edited = dataclasses.replace(item, media=stored, text_only=False)
+    if edited.lang_method is None:
+        edited.lang, edited.lang_method = item_language(edited.lang, None, item.title, item.text)
+    return edited
+
+
+_MEDIA_FIELDS = frozenset(f.name for f in dataclasses.fields(MediaRef))
 
 
 def _item_keys(keys: Sequence[tuple[int, str]]) -> sa.ColumnElement[bool]:
@@ -141,6 +173,7 @@ def _item_values(item: ParsedItem, now: datetime) -> dict[str, Any]:
         "title": item.title,
         "text": item.text,
         "language": item.lang,
+        "language_method": item.lang_method,
         "published_at": item.published_at,
         "updated_at": now,
         "edited_at": item.edited_at,

@@ -38,6 +38,7 @@ from sourcewatch.sources.sync import ensure_sources
 from sourcewatch.store import capturelog, warc
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, chunked, insert_ignore, update_by_id
 from sourcewatch.store.tables import CAPTURE, QUARANTINE, SOURCE
+from sourcewatch.text.language import item_language
 from sourcewatch.workspace import Workspace
 
 _log = logging.getLogger(__name__)
@@ -260,6 +261,12 @@ def _quarantine(
 def _prepare(index: int, source: SourceConfig, result: PollResult) -> _Poll:
     items = _dedupe_items(source, [storable_item(item) for item in result.items])
     _check_capture_refs(source, items, result.captures)
+    for item in items:  # outside the transaction: detection is CPU work
+        if item.deleted or (item.text_only and not (item.lang or source.language)):
+            continue  # a post seen in passing is detected only if it proves to be an edit
+        item.lang, item.lang_method = item_language(
+            item.lang, source.language, item.title, item.text
+        )
     return _Poll(index, source, result, items)
 
 

@@ -98,6 +98,8 @@ ITEM = sa.Table(
     sa.Column("title", sa.String()),
     sa.Column("text", sa.String(), nullable=False, default=""),
     sa.Column("language", sa.String(20)),
+    # how the language was decided: source, platform, detected, undetermined (text/language)
+    sa.Column("language_method", sa.String(20)),
     sa.Column("published_at", UTCDateTime(), index=True),
     sa.Column("collected_at", UTCDateTime(), nullable=False, index=True),
     sa.Column("updated_at", UTCDateTime(), nullable=False),

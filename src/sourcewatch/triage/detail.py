@@ -77,6 +77,7 @@ class ItemDetail:
     title: str | None
     text: str
     language: str | None
+    language_method: str | None  # source, platform, detected, undetermined
     published_at: datetime | None
     collected_at: datetime
     edited_at: datetime | None
@@ -104,6 +105,7 @@ class ItemDetail:
             "title": self.title,
             "text": self.text,
             "language": self.language,
+            "language_method": self.language_method,
             "published_at": iso_utc(self.published_at),
             "collected_at": iso_utc(self.collected_at),
             "edited_at": iso_utc(self.edited_at),
@@ -171,6 +173,7 @@ def item_detail(conn: sa.Connection, item_id: int) -> ItemDetail:
         title=item.title,
         text=item.text,
         language=item.language,
+        language_method=item.language_method,
         published_at=item.published_at,
         collected_at=item.collected_at,
         edited_at=item.edited_at,

@@ -75,16 +75,68 @@ def parse_telethon_json(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
     from sourcewatch.collectors.formats import ImportFileError
     from sourcewatch.collectors.telegram.telethon_items import (
         TelethonDumpError,
-        items_from_dump,
+        dump_channel_ids,
+        load_dump,
+        messages_to_items,
     )
 
     channel = None
     if ctx.source is not None and ctx.source.kind == "telegram":
         channel = _try_channel(ctx.source.target)
     try:
-        return items_from_dump(data, channel)
+        messages = load_dump(data)
+        _check_dump_channel(ctx, dump_channel_ids(messages))
+        return messages_to_items(messages, channel)
     except TelethonDumpError as exc:
         raise ImportFileError(f"{ctx.filename}: {exc}") from exc
+
+
+def _check_dump_channel(ctx: ImportContext, channel_ids: set[int]) -> None:
+    """A dump names its channel only by numeric id: it must be the source's channel.
+
+    The source's id is ``options.channel_id`` in the watch list, else the id the
+    telethon backend resolved on a poll (kept in the cursor). When neither is known
+    the dump is refused rather than guessed: ids of two channels would collide.
+    """
+    from sourcewatch.collectors.formats import ImportFileError
+    from sourcewatch.collectors.telegram.telethon_items import TelethonDumpError
+
+    if len(channel_ids) > 1:
+        raise TelethonDumpError(
+            f"messages of {len(channel_ids)} channels (ids {sorted(channel_ids)}); "
+            "a source is one channel"
+        )
+    if ctx.source is None or ctx.source.kind != "telegram":
+        return
+    expected = known_channel_id(ctx)
+    if not channel_ids:
+        raise TelethonDumpError("no message names its channel (peer_id.channel_id)")
+    (found,) = channel_ids
+    if expected is None:
+        raise ImportFileError(
+            f"{ctx.filename}: messages of channel id {found}, and source "
+            f"{ctx.source.name!r} (@{_try_channel(ctx.source.target)}) has no known channel "
+            f"id to check it against; set options.channel_id = {found} on the source if "
+            "that is its channel, or poll it once with the telethon backend"
+        )
+    if expected != found:
+        raise ImportFileError(
+            f"{ctx.filename}: messages of channel id {found}, but source "
+            f"{ctx.source.name!r} watches channel id {expected}; message ids would collide"
+        )
+
+
+def known_channel_id(ctx: ImportContext) -> int | None:
+    """The source's channel id: ``options.channel_id``, else the telethon cursor's."""
+    assert ctx.source is not None
+    configured = ctx.source.options.get("channel_id")
+    if isinstance(configured, int) and not isinstance(configured, bool):
+        return configured
+    if isinstance(configured, str) and configured.strip().isdigit():
+        return int(configured)
+    entity = (ctx.state.cursor.get("entity") if ctx.state else None) or {}
+    resolved = entity.get("channel_id") if isinstance(entity, dict) else None
+    return resolved if isinstance(resolved, int) else None
 
 
 def _check_channel(ctx: ImportContext, channel: str | None) -> None:

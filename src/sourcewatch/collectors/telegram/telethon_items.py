@@ -10,7 +10,10 @@ as the web preview:
   t.me shows, with the members in ``extra["album"]``;
 - ``edited`` is set when ``edit_date`` is (also when the client hides the mark:
   ``extra["edit_hide"]``); service messages (pins, photo changes) are not items;
-- text links (``MessageEntityTextUrl``) are kept as ``label (url)`` like on the web.
+- text links (``MessageEntityTextUrl``) are kept as ``label (url)`` like on the web,
+  with the same rules (:func:`sourcewatch.collectors.telegram.text.link_text`): a label of
+  whitespace only keeps its URL, a label ending in a line break keeps its URL before
+  the break; offsets are UTF-16 code units.
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from telethon.helpers import add_surrogate, del_surrogate
-
-from sourcewatch.collectors.telegram.text import link_text, tidy_text
+from sourcewatch.collectors.telegram.text import link_text, tidy_text, utf16_spans
 from sourcewatch.collectors.telegram.webpage import CANONICAL_BASE
 from sourcewatch.records import MediaRef, ParsedItem
 
@@ -34,6 +35,22 @@ class TelethonDumpError(ValueError):
 
 def items_from_dump(data: bytes, channel: str | None) -> list[ParsedItem]:
     """Parse a JSON list of ``Message.to_dict()`` objects (``--format telethon-json``)."""
+    return messages_to_items(load_dump(data), channel)
+
+
+def dump_channel_ids(messages: list[Message]) -> set[int]:
+    """The channel ids the messages' ``peer_id`` name (one, for a dump of one channel)."""
+    ids: set[int] = set()
+    for message in messages:
+        peer = message.get("peer_id")
+        channel_id = peer.get("channel_id") if isinstance(peer, dict) else None
+        if isinstance(channel_id, int):
+            ids.add(channel_id)
+    return ids
+
+
+def load_dump(data: bytes) -> list[Message]:
+    """The dump's messages, each checked to be a Telethon message with an integer id."""
     try:
         messages = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -46,7 +63,7 @@ def items_from_dump(data: bytes, channel: str | None) -> list[ParsedItem]:
             raise TelethonDumpError(f"element {index} is not a Telethon message ({kind!r})")
         if not isinstance(message.get("id"), int):
             raise TelethonDumpError(f"element {index} has no integer id")
-    return messages_to_items(messages, channel)
+    return messages
 
 
 KNOWN_TYPES = ("Message", "MessageService", "MessageEmpty")
@@ -69,7 +86,7 @@ def message_to_item(message: Message, channel: str | None) -> ParsedItem:
     channel_id = (message.get("peer_id") or {}).get("channel_id")
     item.url = _post_url(channel, channel_id, message["id"])
     item.published_at = _utc(message.get("date"))
-    item.text = render_text(message.get("message") or "", message.get("entities") or [])
+    item.text, unplaced = render_links(message.get("message") or "", message.get("entities") or [])
     signature = message.get("post_author")
     item.author = signature or (f"@{channel}" if channel else None)
     edit_date = _utc(message.get("edit_date"))
@@ -80,6 +97,8 @@ def message_to_item(message: Message, channel: str | None) -> ParsedItem:
     }
     if signature:
         extra["signature"] = signature
+    if unplaced:
+        extra["links_outside_text"] = unplaced
     for key in ("views", "forwards"):
         if isinstance(message.get(key), int):
             extra[key] = message[key]
@@ -124,17 +143,36 @@ def _album_item(members: list[Message], channel: str | None) -> ParsedItem:
 
 def render_text(text: str, entities: list[dict[str, Any]]) -> str:
     """Message text with each text link kept as ``label (url)``."""
-    # Entity offsets count UTF-16 code units; add_surrogate makes str indexes match them.
-    wide = add_surrogate(text)
-    links = [e for e in entities if e.get("_") == "MessageEntityTextUrl" and e.get("url")]
-    for entity in sorted(links, key=lambda e: e["offset"], reverse=True):
-        start, end = entity["offset"], entity["offset"] + entity["length"]
-        if not 0 <= start < end <= len(wide):
+    return render_links(text, entities)[0]
+
+
+def render_links(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The text with its text links rendered, and the URLs of links that could not be
+    placed (a span outside the text, splitting an emoji, or overlapping another link):
+    those are returned rather than dropped, the text around them left as it is."""
+    links = [
+        e
+        for e in entities
+        if e.get("_") == "MessageEntityTextUrl"
+        and isinstance(e.get("url"), str)
+        and isinstance(e.get("offset"), int)
+        and isinstance(e.get("length"), int)
+    ]
+    links.sort(key=lambda e: e["offset"])
+    spans = utf16_spans(text, [(e["offset"], e["length"]) for e in links])
+    parts: list[str] = []
+    unplaced: list[str] = []
+    position = 0
+    for entity, span in zip(links, spans, strict=True):
+        if span is None or span[0] < position:
+            unplaced.append(entity["url"])
             continue
-        label = del_surrogate(wide[start:end]).strip()
-        if link_text(label, entity["url"]) != label:
-            wide = f"{wide[:end]}{add_surrogate(' (' + entity['url'] + ')')}{wide[end:]}"
-    return tidy_text(del_surrogate(wide))
+        start, end = span
+        parts.append(text[position:start])
+        parts.append(link_text(text[start:end], entity["url"]))
+        position = end
+    parts.append(text[position:])
+    return tidy_text("".join(parts)), unplaced
 
 
 def media_ref(media: dict[str, Any], url: str) -> MediaRef:

@@ -6,9 +6,13 @@ poll, ``telegram.backfill_pages`` pages. If a burst of posts is deeper than
 ``options.max_pages`` (default 20) pages, the unread id range is kept in
 ``cursor["gaps"]`` and read on the following polls, so a busy hour never loses posts.
 
-A page that redirects away from ``/s/`` (the channel has no public preview, or does not
+A page that redirects away from ``<base path>/s/`` (the channel has no public preview, or does not
 exist), a ``tme_no_messages_found`` page (Telegram serves it under load) or a page with
 no posts at all is a :class:`CollectorError`, never "0 new posts".
+
+Posts already stored that a fetched page shows again are returned too, marked
+``text_only``: ingest records a new revision when their text differs, so an edit is
+seen whenever a page shows it, not only within the re-check window.
 """
 
 from __future__ import annotations
@@ -58,6 +62,9 @@ class TelegramWebBackend:
             raise CollectorError(source.name, str(exc)) from None
         base = source.base_url or ctx.settings.telegram.web_base_url
         self.base = base.rstrip("/")
+        # A mirror may serve t.me under a path ("http://mirror/tg"): a channel page is
+        # then at /tg/s/<channel>, and only leaving that prefix is a redirect away.
+        self.preview_path = f"{urlsplit(self.base).path}/s/"
         self.max_pages = int(source.options.get("max_pages", DEFAULT_MAX_PAGES))
         self.download_media = bool(source.options.get("download_media", True))
 
@@ -115,9 +122,15 @@ class TelegramWebBackend:
             pages += 1
             result.captures.append(capture)
             for post in page.posts:
-                if (after is None or post.post_id > after) and post.post_id not in posts:
-                    post.item.capture_sha256s.append(capture.sha256)
-                    posts[post.post_id] = (post, capture.sha256)
+                if post.post_id in posts:
+                    continue
+                if after is not None and post.post_id <= after:
+                    # Known already, but shown: its text may have changed (an edit made
+                    # after the re-check window). Compared as text; media not re-fetched.
+                    post.item.text_only = True
+                    post.files.clear()
+                post.item.capture_sha256s.append(capture.sha256)
+                posts[post.post_id] = (post, capture.sha256)
             newest = max(filter(None, [newest, page.max_id]), default=None)
             oldest = page.min_id or oldest
             if after is not None and oldest <= after + 1:
@@ -136,7 +149,7 @@ class TelegramWebBackend:
         url = f"{self.base}/s/{self.channel}" + (f"?before={before}" if before else "")
         fetched = await self._fetch(url)
         where = f"{url} (HTTP {fetched.status})"
-        if not urlsplit(fetched.url).path.startswith("/s/"):
+        if not urlsplit(fetched.url).path.startswith(self.preview_path):
             raise CollectorError(
                 self.source.name,
                 f"{url} redirected to {fetched.url}: the channel has no public web preview "

@@ -243,12 +243,18 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def snowflake_time(post_id: str) -> datetime | None:
-    """When a post was created, read from its snowflake id (millisecond precision)."""
+    """When a post was created, read from its snowflake id, in whole seconds.
+
+    The id holds milliseconds, but X's own ``created_at`` for the same post is whole
+    seconds (``...:30.000Z`` for an id that says ``...:30.644``): the same post must
+    get the same ``published_at`` whether it is read edited (time from the original's
+    id) or not (time from ``created_at``), so the milliseconds are dropped.
+    """
     number = int(post_id)
     if number < _FIRST_SNOWFLAKE:
         return None
-    milliseconds = (number >> 22) + _TWITTER_EPOCH_MS
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=milliseconds)
+    seconds = ((number >> 22) + _TWITTER_EPOCH_MS) // 1000
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
 
 
 def _references(tweet: Mapping[str, Any]) -> dict[str, str]:

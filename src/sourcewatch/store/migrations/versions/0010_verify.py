@@ -1,7 +1,7 @@
 """verify: the capture log also covers item revisions (kind, revision_id)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 
 Existing entries keep ``kind`` NULL (= capture) and their hashes: nothing is rewritten.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
