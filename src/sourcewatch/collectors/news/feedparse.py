@@ -266,7 +266,7 @@ def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC)
+        return datetime(*value[:6]).replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 
@@ -284,7 +284,7 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
     if lxml.etree.QName(root).localname == "sitemapindex":
         dated = [
             (_first(el, "sm:loc"), _w3c_time(_first(el, "sm:lastmod")))
-            for el in root.xpath("sm:sitemap", namespaces=_SITEMAP_NS)
+            for el in _elements(root, "sm:sitemap")
         ]
         # Google News sitemaps first, then the most recently modified.
         dated.sort(key=lambda d: d[1] or _EPOCH, reverse=True)
@@ -292,7 +292,7 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
         locations = [loc for loc, _ in dated if loc]
         return ParsedFeed("sitemapindex", [], sitemaps=[u for u in locations if u])
     entries: list[FeedEntry] = []
-    for url_el in root.xpath("sm:url", namespaces=_SITEMAP_NS):
+    for url_el in _elements(root, "sm:url"):
         loc = _first(url_el, "sm:loc")
         if not loc:
             continue
@@ -310,6 +310,13 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
             )
         )
     return ParsedFeed("sitemap", entries)
+
+
+def _elements(root: lxml.etree._Element, path: str) -> list[lxml.etree._Element]:
+    """The elements an element-only XPath selects (xpath() is typed for any result)."""
+    found = root.xpath(path, namespaces=_SITEMAP_NS)
+    assert isinstance(found, list)
+    return [element for element in found if isinstance(element, lxml.etree._Element)]
 
 
 def _first(element: Any, path: str) -> str | None:
