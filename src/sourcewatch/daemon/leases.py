@@ -19,8 +19,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors.base import SourceState
 from sourcewatch.polling.health import PollRecord, outcome_values
+from sourcewatch.records import SourceState
 from sourcewatch.sources.sync import source_state
 from sourcewatch.store.db import is_sqlite, read_connection
 from sourcewatch.store.sql import lock_in_id_order, update_by_id

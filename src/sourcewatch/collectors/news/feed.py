@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.cpupool import ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news.article import Article, ArticleError, extract_article
@@ -30,7 +30,7 @@ from sourcewatch.collectors.options import read_options
 from sourcewatch.collectors.reread import recheck_articles
 from sourcewatch.collectors.webfetch import fetch_for, require_ok
 from sourcewatch.net import BlockedAddress, Fetched, ResponseTooLarge, TooManyRedirects
-from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, utcnow
+from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
 
 # Article answers that will not change by asking again: use the feed's own text.
@@ -120,9 +120,9 @@ async def poll_feed(
     if fetched.status in (404, 410):
         raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
     require_ok(source, fetched, "feed")
-    validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    etag, last_modified = fetched.etag, fetched.last_modified
     if fetched.capture.sha256 == state.body_sha256:  # same bytes, whatever the validators say
-        return PollResult(not_modified=True, **validators)
+        return PollResult(not_modified=True, etag=etag, last_modified=last_modified)
     captures = [fetched.capture]
     feed = await _parse(source, ctx, fetched, options)
     cursor["sitemap_index"] = feed.kind == "sitemapindex"
@@ -173,7 +173,9 @@ async def poll_feed(
     current = {e.key for e in entries}
     failures = {key: n for key, n in failures.items() if key in current}
     cursor.update(seen=dict(keep), article_failures=failures, body_sha256=feed_sha)
-    return PollResult(captures=captures, items=items, cursor=cursor, **validators)
+    return PollResult(
+        captures=captures, items=items, cursor=cursor, etag=etag, last_modified=last_modified
+    )
 
 
 async def _parse(

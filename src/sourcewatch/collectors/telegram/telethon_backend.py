@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 from telethon.errors import FloodWaitError, RPCError
 from telethon.tl.types import InputPeerChannel
 
-from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectorError, ItemRef
 from sourcewatch.collectors.telegram.telethon_items import media_ref, messages_to_items
 from sourcewatch.collectors.telegram.web_backend import channel_name
-from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.records import ParsedItem, PollResult, RawCapture, SourceState
 
 if TYPE_CHECKING:
     from sourcewatch.collectors.base import CollectContext
