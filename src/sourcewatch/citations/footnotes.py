@@ -181,7 +181,9 @@ def _html_text(element: lxml_html.HtmlElement) -> str:
     return str(element.text_content())
 
 
-def _xml(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str) -> etree._Element | None:
+def _xml(
+    archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str
+) -> etree._Element | None:
     info = parts.get(name)
     if info is None:
         return None
@@ -193,7 +195,9 @@ def _xml(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str,
         raise ReportError(f"{report}: {name} is corrupt: {exc}") from exc
 
 
-def _relationships(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str) -> dict[str, str]:
+def _relationships(
+    archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str
+) -> dict[str, str]:
     xml = _xml(archive, parts, name, report)
     if xml is None:
         return {}
