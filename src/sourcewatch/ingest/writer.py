@@ -171,7 +171,8 @@ def _distinct_sources(polls: list[_Poll]) -> Iterator[list[_Poll]]:
     """Groups in which each source appears once (its rows are keyed by source)."""
     while polls:
         seen: set[str] = set()
-        group, rest = [], []
+        group: list[_Poll] = []
+        rest: list[_Poll] = []
         for poll in polls:
             (rest if poll.source.name in seen else group).append(poll)
             seen.add(poll.source.name)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from sourcewatch.store.sql import AnyRow
 from sourcewatch.store.tables import CAPTURE_LOG
 
 GENESIS = "0" * 64
@@ -82,7 +83,7 @@ class ChainProblem:
         return f"capture log entry {self.seq}: {self.message}"
 
 
-def walk(connection: sa.Connection, *, batch: int = 5000) -> Iterator[ChainProblem | tuple]:
+def walk(connection: sa.Connection, *, batch: int = 5000) -> Iterator[ChainProblem | AnyRow]:
     """Yield a ChainProblem for every broken link, and each entry row (for object checks)."""
     expected_prev = GENESIS
     last_seq = 0
