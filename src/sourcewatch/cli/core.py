@@ -28,6 +28,7 @@ from sourcewatch.cli.common import (
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
+    from sourcewatch.ingest.writer import IngestReport
     from sourcewatch.records import ParsedItem
     from sourcewatch.sources.config import SourceConfig
 
@@ -278,7 +279,7 @@ def poll(
         except LookupError as exc:
             fail(str(exc), EXIT_USAGE)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> IngestReport:
         async with Http(settings.net) as http:
             with Workspace.open(settings) as ws:
                 return await poll_source(ws, source, http)
