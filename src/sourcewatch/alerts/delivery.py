@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 import sqlalchemy as sa
 
@@ -37,6 +38,9 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(minutes=10)
 RATE_WINDOW = timedelta(minutes=1)
 MAX_DIGEST_ROWS = 5000  # one digest message; the rest go in the next
+
+# A pending delivery that is due: DELIVERY.c.id, .outbox_id, .attempts.
+DueRow: TypeAlias = sa.Row[int, int, int]
 
 
 @dataclass
@@ -69,7 +73,8 @@ class DeliveryReport:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(RETRY_BASE * factor, RETRY_CAP)
 
 
 def deliver(
@@ -97,7 +102,7 @@ def deliver(
     return report
 
 
-def _ready(conn: sa.Connection, name: str, now: datetime) -> list[sa.Row]:
+def _ready(conn: sa.Connection, name: str, now: datetime) -> Sequence[DueRow]:
     return conn.execute(
         sa.select(DELIVERY.c.id, DELIVERY.c.outbox_id, DELIVERY.c.attempts)
         .join(OUTBOX, OUTBOX.c.id == DELIVERY.c.outbox_id)
@@ -202,7 +207,7 @@ def _send(
     now: datetime,
     send: Sender,
     run: ChannelRun,
-    rows: Sequence[sa.Row],
+    rows: Sequence[DueRow],
     *,
     digest: str | None,
 ) -> bool:
@@ -238,7 +243,7 @@ def _send(
 
 
 def _failed(
-    engine: sa.Engine, name: str, rows: Sequence[sa.Row], now: datetime, error: str
+    engine: sa.Engine, name: str, rows: Sequence[DueRow], now: datetime, error: str
 ) -> None:
     with engine.begin() as conn:
         for row in rows:

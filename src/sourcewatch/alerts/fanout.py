@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sourcewatch.alerts.channels import Candidate, wants
 from sourcewatch.alerts.outbox import OUTBOX
 from sourcewatch.config import AlertSettings
-from sourcewatch.store.sql import chunked
+from sourcewatch.store.sql import AnyRow, chunked
 from sourcewatch.store.tables import ALERT_CHANNEL, ALERT_DELIVERY
 
 CHANNEL = ALERT_CHANNEL
@@ -74,12 +74,12 @@ def release(engine: sa.Engine, name: str, owner: str) -> None:
         )
 
 
-def _candidate(row: sa.Row) -> Candidate:
+def _candidate(row: AnyRow) -> Candidate:
     return Candidate(row.source, row.priority, row.areas, row.entities, row.rules)
 
 
 def _insert_missing(
-    conn: sa.Connection, alert: AlertSettings, rows: Iterable[sa.Row], now: datetime
+    conn: sa.Connection, alert: AlertSettings, rows: Iterable[AnyRow], now: datetime
 ) -> int:
     wanted = [row for row in rows if wants(alert, _candidate(row))]
     if not wanted:

@@ -60,13 +60,13 @@ def record(
         )
         for row in rows:
             queued[row.item_id] = (row.id, row.revision, row.priority, list(row.areas))
-        for row in conn.execute(
+        for sent in conn.execute(
             sa.select(OUTBOX.c.item_id, OUTBOX.c.revision, OUTBOX.c.match_key).where(
                 OUTBOX.c.item_id.in_(chunk)
             )
         ):
-            if row.item_id not in last_key or row.revision > last_key[row.item_id][0]:
-                last_key[row.item_id] = (row.revision, row.match_key)
+            if sent.item_id not in last_key or sent.revision > last_key[sent.item_id][0]:
+                last_key[sent.item_id] = (sent.revision, sent.match_key)
 
     rows_out = []
     for item_id, revision, result in hits:

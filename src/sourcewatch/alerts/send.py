@@ -49,7 +49,10 @@ def send_apprise(alert: AlertSettings, message: Message) -> None:
         raise AlertSendError(str(exc)) from None
     secrets = secrets_of(alert)
     _quiet_apprise()
-    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+    # apprise's LogCapture.__init__ has no annotations (its package says py.typed).
+    with apprise.LogCapture(  # type: ignore[no-untyped-call]
+        level=logging.WARNING, fmt="%(message)s"
+    ) as captured:
         notifier = apprise.Apprise()
         if not notifier.add(url):
             raise AlertSendError(

@@ -96,10 +96,10 @@ def footnotes_from_html(data: bytes) -> list[Footnote]:
         root = lxml_html.fromstring(data)
     except (etree.ParserError, ValueError) as exc:
         raise ReportError(f"not an HTML document: {exc}") from exc
-    for bad in root.xpath("//script|//style"):
+    for bad in _html_elements(root, "//script|//style"):
         bad.drop_tree()
     notes = []
-    for element in root.xpath("//*[@id]"):
+    for element in _html_elements(root, "//*[@id]"):
         match = _HTML_NOTE_ID.match(element.get("id") or "")
         if match and element.tag in ("li", "div", "p", "aside", "section"):
             text = _html_text(element).strip()
@@ -164,6 +164,13 @@ def _squash(text: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
 
 
+def _html_elements(root: lxml_html.HtmlElement, path: str) -> list[lxml_html.HtmlElement]:
+    """The elements an element-only XPath selects (xpath() is typed for any result)."""
+    found = root.xpath(path)
+    assert isinstance(found, list)
+    return [element for element in found if isinstance(element, lxml_html.HtmlElement)]
+
+
 def _html_text(element: lxml_html.HtmlElement) -> str:
     for anchor in element.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -171,10 +178,12 @@ def _html_text(element: lxml_html.HtmlElement) -> str:
             anchor.tail = f" <{href}>" + (anchor.tail or "")
     for block in element.iter("p", "div", "li", "br", "tr", "h1", "h2", "h3", "h4"):
         block.tail = "\n" + (block.tail or "")
-    return element.text_content()
+    return str(element.text_content())
 
 
-def _xml(archive: zipfile.ZipFile, parts: dict, name: str, report: str) -> etree._Element | None:
+def _xml(
+    archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str
+) -> etree._Element | None:
     info = parts.get(name)
     if info is None:
         return None
@@ -186,7 +195,9 @@ def _xml(archive: zipfile.ZipFile, parts: dict, name: str, report: str) -> etree
         raise ReportError(f"{report}: {name} is corrupt: {exc}") from exc
 
 
-def _relationships(archive: zipfile.ZipFile, parts: dict, name: str, report: str) -> dict[str, str]:
+def _relationships(
+    archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, report: str
+) -> dict[str, str]:
     xml = _xml(archive, parts, name, report)
     if xml is None:
         return {}

@@ -205,7 +205,8 @@ def _dead(done: Captured, canonical: str, why: str) -> Captured:
 
 def _attachment_links(html: str, base_url: str) -> list[str]:
     try:
-        tree = lxml_html.document_fromstring(html)
+        # An HtmlElement (lxml-stubs types document_fromstring's result as a bare _Element).
+        tree: lxml_html.HtmlElement = lxml_html.document_fromstring(html)
     except (ValueError, lxml_html.etree.ParserError):
         return []
     tree.make_links_absolute(base_url, resolve_base_href=True)

@@ -28,6 +28,7 @@ from sourcewatch.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from sourcewatch.citations.recheck import RecheckReport
     from sourcewatch.citations.snapshot import Snapshot
     from sourcewatch.config import Settings
 
@@ -211,7 +212,7 @@ def recheck(
         fail(f"{manifest}: cannot read the manifest: {exc}", EXIT_USAGE)
     settings = _settings(config, allow_private)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> RecheckReport:
         async with Http(settings.net) as http:
             with Workspace.open(settings) as ws:
                 return await recheck_manifest(ws, http, settings, document, concurrency=concurrency)

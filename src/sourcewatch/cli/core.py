@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from sourcewatch.config import Settings
+    from sourcewatch.ingest.writer import IngestReport
     from sourcewatch.records import ParsedItem
     from sourcewatch.sources.config import SourceConfig
     from sourcewatch.sources.status import SourceStatus
@@ -384,7 +385,7 @@ def poll(
             EXIT_USAGE,
         )
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> IngestReport:
         async with Http(settings.net) as http:
             with Workspace.open(settings) as ws:
                 return await poll_source(ws, source, http)

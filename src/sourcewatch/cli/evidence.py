@@ -7,9 +7,8 @@ the group runs ``bundle`` when its first word is not a sub-command.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,11 +25,15 @@ from sourcewatch.cli.common import (
     settings_for,
 )
 
+if TYPE_CHECKING:
+    # typer vendors click (typer._click): its groups take that Context, not click's.
+    from typer import _click
+
 
 class _BundleByDefault(TyperGroup):
     """``evidence 12 13 --out x.wacz`` means ``evidence bundle 12 13 --out x.wacz``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["bundle", *args]
         return super().parse_args(ctx, args)

@@ -46,7 +46,8 @@ def get_collector(kind: str) -> Collector:
         spec = COLLECTORS[kind]
     except KeyError:
         raise CollectorError(kind, f"no collector for source kind {kind!r} yet") from None
-    return _load(spec)()
+    collector: Collector = _load(spec)()
+    return collector
 
 
 def get_format(name: str) -> Callable[..., Any]:
@@ -55,7 +56,8 @@ def get_format(name: str) -> Callable[..., Any]:
     except KeyError:
         known = ", ".join(sorted(FORMATS))
         raise InvalidInput(f"unknown import format {name!r}; known: {known}") from None
-    return _load(spec)
+    parse: Callable[..., Any] = _load(spec)
+    return parse
 
 
 __all__ = ["COLLECTORS", "FORMATS", "Collector", "CollectorError", "get_collector", "get_format"]

@@ -19,8 +19,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors.base import SourceState
 from sourcewatch.polling.health import PollRecord, outcome_values
+from sourcewatch.records import SourceState
 from sourcewatch.sources.sync import source_state
 from sourcewatch.store.db import is_sqlite, read_connection
 from sourcewatch.store.sql import lock_in_id_order, update_by_id
@@ -219,8 +219,9 @@ def finish_polls(engine: sa.Engine, owner: str, finishes: Sequence[PollFinish]) 
                 continue
             values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
             if finish.record is not None:
-                values.update(outcome_values(finish.record, failures))
-                failures = values["consecutive_failures"]  # type: ignore[assignment]
+                health = outcome_values(finish.record, failures)
+                values.update(health)
+                failures = health["consecutive_failures"]
             values["next_poll_at"] = finish.next_poll_at(failures)
             updates.append({"_id": finish.source_id, **values})
         update_by_id(conn, SOURCE, updates)

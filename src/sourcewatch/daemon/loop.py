@@ -22,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -424,8 +425,8 @@ class Daemon:
 
     # --- one source ------------------------------------------------------------------------
 
-    def _start(self, claim: leases.Claim, work: object) -> None:
-        task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    def _start(self, claim: leases.Claim, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self.inflight[claim.source_id] = task
         self.fetching.add(claim.source_id)
 

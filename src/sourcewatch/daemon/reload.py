@@ -38,7 +38,8 @@ def load_watch_config(ws: Workspace) -> WatchConfig:
 
 def _explicit_sources_file(settings: Settings) -> bool:
     # A watch list named explicitly must exist; the default one may be absent (as in the CLI).
-    return settings.sources_file != Settings.model_fields["sources_file"].default
+    default: Path = Settings.model_fields["sources_file"].default
+    return settings.sources_file != default
 
 
 # How often the daemon looks at the watchlist files (a hash of their bytes).

@@ -9,8 +9,9 @@ from contextlib import ExitStack
 from sourcewatch.config import Settings
 from sourcewatch.daemon.identity import take_identity
 from sourcewatch.daemon.lockfile import DaemonLock
-from sourcewatch.daemon.loop import Daemon, RunSummary
+from sourcewatch.daemon.loop import Daemon
 from sourcewatch.daemon.metrics import DaemonMetrics
+from sourcewatch.daemon.worker import RunSummary
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ def gather_stats(engine: sa.Engine, now: datetime, stale_seconds: float) -> Daem
                 .label("queue"),
             )
         ).one()
-        by_owner = dict(
+        by_owner: dict[str, int] = dict(
             conn.execute(
                 sa.select(SOURCE.c.lease_owner, sa.func.count())
                 .where(live_lease)

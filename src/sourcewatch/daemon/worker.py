@@ -18,6 +18,7 @@ from sourcewatch.daemon.heartbeat import Counters
 from sourcewatch.daemon.metrics import DaemonMetrics
 from sourcewatch.ingest.writer import IngestReport, ingest_many
 from sourcewatch.net import Http
+from sourcewatch.polling.health import PollRecord
 from sourcewatch.polling.pipeline import PollContext, PollOutcome, run_poll
 from sourcewatch.polling.reread import recheck_source
 from sourcewatch.records import PollResult, utcnow
@@ -96,7 +97,7 @@ class SourceWorker:
         started_at = utcnow()
         outcome = await run_poll(self.context, source, claim.state, fetched)
         self._account(claim, outcome)
-        await self._finish(claim, outcome, leases.PollRecord(started_at, outcome.ok, outcome.error))
+        await self._finish(claim, outcome, PollRecord(started_at, outcome.ok, outcome.error))
 
     def _account(self, claim: leases.Claim, outcome: PollOutcome) -> None:
         self.counters.polls += 1
@@ -136,7 +137,7 @@ class SourceWorker:
             )
 
     async def _finish(
-        self, claim: leases.Claim, outcome: PollOutcome | None, record: leases.PollRecord | None
+        self, claim: leases.Claim, outcome: PollOutcome | None, record: PollRecord | None
     ) -> None:
         """Record the outcome, schedule the next poll (backoff on failure), free the lease."""
         now = utcnow()

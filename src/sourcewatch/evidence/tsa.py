@@ -184,20 +184,21 @@ def timestamp_digest(ws: Workspace, subject: str, ref: str, digest: str) -> Time
         timeout=evidence.tsa_timeout_seconds,
         user_agent=ws.settings.net.user_agent,
     )
+    tsa_url, created_at = evidence.tsa_url, utcnow()
     row = {
         "subject": subject,
         "ref": ref,
         "digest": digest,
         "token": token,
-        "tsa_url": evidence.tsa_url,
+        "tsa_url": tsa_url,
         "gen_time": gen_time,
-        "created_at": utcnow(),
+        "created_at": created_at,
     }
     with ws.engine.begin() as conn:
-        row["id"] = conn.execute(
+        token_id: int = conn.execute(
             sa.insert(TIMESTAMP_TOKEN).returning(TIMESTAMP_TOKEN.c.id), row
         ).scalar_one()
-    return TimestampToken(**row)
+    return TimestampToken(token_id, subject, ref, digest, token, tsa_url, gen_time, created_at)
 
 
 def timestamp_log_head(ws: Workspace) -> TimestampToken | None:

@@ -232,13 +232,13 @@ def _check_chain(
             previous = entry["entry_hash"]
             by_capture[entry["capture_id"]] = entry
         for capture in captures:
-            entry = by_capture.get(capture["id"])
+            logged = by_capture.get(capture["id"])
             fields = ("sha256", "url", "fetched_at", "status")
-            if entry is None:
+            if logged is None:
                 problems.append(f"capture {capture['id']} has no entry in the segment")
-            elif any(entry[f] != capture[f] for f in fields):
+            elif any(logged[f] != capture[f] for f in fields):
                 problems.append(
-                    f"capture {capture['id']} differs from its log entry {entry['seq']}"
+                    f"capture {capture['id']} differs from its log entry {logged['seq']}"
                 )
     except (KeyError, TypeError) as exc:
         problems.append(f"malformed entry: {exc}")

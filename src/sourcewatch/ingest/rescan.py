@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sourcewatch.ingest.matches import ItemContent, match_and_queue
 from sourcewatch.records import utcnow
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.sql import AnyRow, AnySelect
 from sourcewatch.store.tables import ITEM, MATCH, SOURCE
 from sourcewatch.workspace import Workspace
 
@@ -79,11 +80,11 @@ def _in_window(cutoff: datetime | None) -> list[sa.ColumnElement[bool]]:
     return [sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at) >= cutoff]
 
 
-def _count_query(cutoff: datetime | None) -> sa.Select:
+def _count_query(cutoff: datetime | None) -> sa.Select[int]:
     return sa.select(sa.func.count()).select_from(ITEM).where(*_in_window(cutoff))
 
 
-def _batch_query(cutoff: datetime | None, after_id: int, limit: int) -> sa.Select:
+def _batch_query(cutoff: datetime | None, after_id: int, limit: int) -> AnySelect:
     return (
         sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.revision, ITEM.c.title, ITEM.c.text)
         .where(ITEM.c.id > after_id, *_in_window(cutoff))
@@ -92,7 +93,7 @@ def _batch_query(cutoff: datetime | None, after_id: int, limit: int) -> sa.Selec
     )
 
 
-def _matched_query(cutoff: datetime | None) -> sa.Select:
+def _matched_query(cutoff: datetime | None) -> sa.Select[int]:
     current = sa.and_(MATCH.c.item_id == ITEM.c.id, MATCH.c.revision == ITEM.c.revision)
     return (
         sa.select(sa.func.count())
@@ -101,7 +102,7 @@ def _matched_query(cutoff: datetime | None) -> sa.Select:
     )
 
 
-def _source_config(row: sa.Row) -> SourceConfig:
+def _source_config(row: AnyRow) -> SourceConfig:
     # The Source row mirrors the watch list, so it serves for removed sources too.
     return SourceConfig(
         name=row.name,

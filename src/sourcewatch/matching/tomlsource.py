@@ -32,8 +32,8 @@ class TomlSource:
             problems.append(f"{path}:1: not UTF-8 ({exc.reason} at byte {exc.start})")
             return None
         except tomllib.TOMLDecodeError as exc:
-            line = re.search(r"line (\d+)", str(exc))
-            problems.append(f"{path}:{line.group(1) if line else 1}: invalid TOML: {exc}")
+            where = re.search(r"line (\d+)", str(exc))
+            problems.append(f"{path}:{where.group(1) if where else 1}: invalid TOML: {exc}")
             return None
         lines = text.splitlines()
         headers: dict[str, list[int]] = {"entities": [], "rules": []}

@@ -8,6 +8,7 @@ chunk.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable
 
@@ -111,7 +112,7 @@ class CappedDecoder:
 
     def finish(self) -> bytes:
         for index, stage in enumerate(self._stages):
-            stage.finish(lambda out, i=index: self._run(i + 1, out))
+            stage.finish(functools.partial(self._run, index + 1))
         return b"".join(self._parts)
 
     def _run(self, index: int, data: bytes) -> None:

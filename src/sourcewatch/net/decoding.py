@@ -92,11 +92,11 @@ def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
         (header_charset(content_type), "header"),
         (document_charset(body), "document"),
     ):
-        encoding = _codec(label)
-        if encoding is None:
+        codec = _codec(label)
+        if codec is None:
             continue
         try:
-            return DecodedText(body.decode(encoding), encoding, evidence)
+            return DecodedText(body.decode(codec), codec, evidence)
         except UnicodeDecodeError:
             continue
     try:

@@ -12,7 +12,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     """Delay before retry number ``attempt`` (0-based): base * 2**attempt, capped, then
     scaled by a random factor in [0.5, 1) so that many clients do not retry in step."""
-    ceiling = min(cap, base * (2**attempt))
+    ceiling = min(cap, base * 2.0**attempt)
     return ceiling * (0.5 + rng.random() / 2)
 
 

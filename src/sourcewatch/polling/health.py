@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NotRequired, TypedDict
 
 from sourcewatch.text.redact import redact
 
@@ -21,10 +22,19 @@ class PollRecord:
     error: str | None = None
 
 
-def outcome_values(record: PollRecord, failures_before: int) -> dict[str, object]:
+class HealthValues(TypedDict):
+    """SOURCE columns: how the last poll went."""
+
+    last_polled_at: datetime
+    last_error: str | None
+    consecutive_failures: int
+    last_success_at: NotRequired[datetime]  # only when the poll succeeded
+
+
+def outcome_values(record: PollRecord, failures_before: int) -> HealthValues:
     """The health columns a finished poll writes on its source row."""
     failures = 0 if record.ok else failures_before + 1
-    values: dict[str, object] = {
+    values: HealthValues = {
         "last_polled_at": record.at,
         "last_error": None if record.ok else redact(record.error or "failed")[:2000],
         "consecutive_failures": failures,

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors.base import CollectContext, CollectorError, SourceState
+from sourcewatch.collectors.base import CollectContext, CollectorError
 from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.collectors.registry import get_collector
 from sourcewatch.ingest.writer import IngestReport, ingest, store_blobs
 from sourcewatch.net import FetchError, Http
 from sourcewatch.polling.health import PollRecord, outcome_values
-from sourcewatch.records import PollResult, utcnow
+from sourcewatch.records import PollResult, SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.sources.sync import ensure_source, source_state
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, retry_transient, short_error

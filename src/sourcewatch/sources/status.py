@@ -57,7 +57,7 @@ def source_statuses(ws: Workspace, configured: list[SourceConfig]) -> list[Sourc
     """Every source in the watch list, plus removed ones that still hold items."""
     with read_connection(ws.engine) as conn:
         rows = {row.name: row for row in conn.execute(sa.select(SOURCE))}
-        counts = dict(
+        counts: dict[int, int] = dict(
             conn.execute(
                 sa.select(ITEM.c.source_id, sa.func.count()).group_by(ITEM.c.source_id)
             ).all()

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 
 from sourcewatch.records import SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store.sql import AnyRow
 from sourcewatch.store.tables import SOURCE
 
 
-def source_state(row: sa.Row) -> SourceState:
+def source_state(row: AnyRow) -> SourceState:
     """What a collector gets to know of its source from the source's row."""
     cursor = dict(row.cursor or {})
     return SourceState(

@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.sql import chunked
+from sourcewatch.store.sql import AnyRow, chunked
 from sourcewatch.store.tables import CAPTURE_LOG, ITEM_REVISION
 
 GENESIS = "0" * 64
@@ -266,7 +266,7 @@ class ChainProblem:
         return f"capture log entry {self.seq}: {self.message}"
 
 
-def walk(connection: sa.Connection, *, batch: int = 5000) -> Iterator[ChainProblem | Any]:
+def walk(connection: sa.Connection, *, batch: int = 5000) -> Iterator[ChainProblem | AnyRow]:
     """Yield a ChainProblem for every broken link, and each entry row (for object checks)."""
     expected_prev = GENESIS
     last_seq = 0

@@ -6,11 +6,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import sqlalchemy as sa
 
 T = TypeVar("T")
+
+# A result row / a query of any columns (``sa.Row[Any]`` would be a row of one column).
+AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
+AnySelect: TypeAlias = sa.Select[*tuple[Any, ...]]
 
 log = logging.getLogger(__name__)
 

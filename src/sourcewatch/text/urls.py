@@ -250,9 +250,9 @@ def _canonical_telegram(path: str, query: str, fragment: str) -> str:
     channel = _TG_CHANNEL.match(path)
     if channel and channel.group("channel").lower() not in {"s", "c"}:
         name = channel.group("channel").lower()
-        kept = _strip_tracking(query)
+        preview = _strip_tracking(query)
         # A preview page with ?before=/?q= is a different page of the channel: keep it.
-        return f"https://t.me/s/{name}?{kept}" if kept else f"https://t.me/{name}"
+        return f"https://t.me/s/{name}?{preview}" if preview else f"https://t.me/{name}"
     fragment = _drop_text_directive(fragment)
     return urlunsplit(("https", "t.me", path or "/", _strip_tracking(query), fragment))
 

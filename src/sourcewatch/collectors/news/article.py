@@ -94,6 +94,7 @@ def extract_article(html: str, url: str, *, now: datetime | None = None) -> Arti
         include_tables=True,
         favor_precision=True,
     )
+    assert not isinstance(document, dict)  # as_dict=False: a Document or None
     text = (document.text if document is not None else "") or ""
     if not text.strip():
         raise ArticleError("no article text found on the page")
@@ -209,7 +210,7 @@ def _parse_time(value: object) -> datetime | None:
 
 
 def _language(tree: lxml.html.HtmlElement) -> str | None:
-    candidates = [tree.get("lang"), tree.get("xml:lang")]
+    candidates: list[str | None] = [tree.get("lang"), tree.get("xml:lang")]
     for meta in tree.iter("meta"):
         key = (meta.get("http-equiv") or meta.get("property") or "").lower()
         if key in ("content-language", "og:locale"):
@@ -222,7 +223,7 @@ def _language(tree: lxml.html.HtmlElement) -> str | None:
 
 def _canonical(tree: lxml.html.HtmlElement, url: str) -> str:
     for link in tree.xpath("//link[@rel='canonical'][@href]")[:1]:
-        href = link.get("href", "").strip()
+        href: str = link.get("href", "").strip()
         if href.startswith(("http://", "https://")):
             return href
     return url

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.cpupool import ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news import pending
@@ -34,7 +34,7 @@ from sourcewatch.collectors.options import read_options
 from sourcewatch.collectors.reread import recheck_articles
 from sourcewatch.collectors.webfetch import fetch_for, require_ok
 from sourcewatch.net import BlockedAddress, Fetched, ResponseTooLarge, TooManyRedirects
-from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, utcnow
+from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
 
 # Article answers that will not change by asking again: use the feed's own text.
@@ -125,7 +125,7 @@ async def poll_feed(
     if fetched.status in (404, 410):
         raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
     require_ok(source, fetched, "feed")
-    validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    etag, last_modified = fetched.etag, fetched.last_modified
     if fetched.capture.sha256 == state.body_sha256:  # same bytes, whatever the validators say
         return await _retry_pending(source, ctx, cursor, options, now, [], validators)
     captures = [fetched.capture]

@@ -297,7 +297,7 @@ def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC)
+        return datetime(*value[:6]).replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 
@@ -315,7 +315,7 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
     if lxml.etree.QName(root).localname == "sitemapindex":
         dated = [
             (_first(el, "sm:loc"), _w3c_time(_first(el, "sm:lastmod")))
-            for el in root.xpath("sm:sitemap", namespaces=_SITEMAP_NS)
+            for el in _elements(root, "sm:sitemap")
         ]
         # Google News sitemaps first, then the most recently modified.
         dated.sort(key=lambda d: d[1] or _EPOCH, reverse=True)
@@ -343,6 +343,13 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
             )
         )
     return ParsedFeed("sitemap", entries, skipped=skipped)
+
+
+def _elements(root: lxml.etree._Element, path: str) -> list[lxml.etree._Element]:
+    """The elements an element-only XPath selects (xpath() is typed for any result)."""
+    found = root.xpath(path, namespaces=_SITEMAP_NS)
+    assert isinstance(found, list)
+    return [element for element in found if isinstance(element, lxml.etree._Element)]
 
 
 def _first(element: Any, path: str) -> str | None:

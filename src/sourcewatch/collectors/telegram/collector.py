@@ -19,10 +19,10 @@ from sourcewatch.collectors.telegram.web_backend import TelegramWebBackend, chan
 from sourcewatch.collectors.telegram.webpage import TelegramPageError, parse_page
 
 if TYPE_CHECKING:
-    from sourcewatch.collectors.base import CollectContext, ItemRef, SourceState
+    from sourcewatch.collectors.base import CollectContext, ItemRef
     from sourcewatch.collectors.formats import ImportContext
     from sourcewatch.collectors.telegram.telethon_backend import TelethonBackend
-    from sourcewatch.records import ParsedItem, PollResult
+    from sourcewatch.records import ParsedItem, PollResult, SourceState
     from sourcewatch.sources.config import SourceConfig
 
 BACKENDS = ("web", "telethon")

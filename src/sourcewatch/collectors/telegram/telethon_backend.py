@@ -19,16 +19,17 @@ The client comes from :func:`make_client` (``client_factory`` in tests): only
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from telethon.errors import FloodWaitError, RPCError
 from telethon.tl.types import InputPeerChannel
 
-from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectorError, ItemRef
 from sourcewatch.collectors.telegram.telethon_items import media_ref, messages_to_items
 from sourcewatch.collectors.telegram.web_backend import channel_name
-from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.records import ParsedItem, PollResult, RawCapture, SourceState
 
 if TYPE_CHECKING:
     from sourcewatch.collectors.base import CollectContext
@@ -133,7 +134,7 @@ class TelethonBackend:
                 if getattr(message, "grouped_id", None):
                     span = list(range(message.id, message.id + ALBUM_LOOKAHEAD))
                     around = await self._call(
-                        lambda span=span: client.get_messages(entity, ids=span)
+                        functools.partial(client.get_messages, entity, ids=span)
                     )
                     members = [m for m in around if m and m.grouped_id == message.grouped_id]
                 for item in await self._items(client, members, result):
@@ -151,8 +152,9 @@ class TelethonBackend:
         for message in messages:
             data = message.to_dict()
             forward_chat = getattr(getattr(message, "forward", None), "chat", None)
-            if data.get("fwd_from") and getattr(forward_chat, "username", None):
-                data["fwd_from"]["from_username"] = forward_chat.username
+            forward_username = getattr(forward_chat, "username", None)
+            if data.get("fwd_from") and forward_username:
+                data["fwd_from"]["from_username"] = forward_username
             dicts.append(data)
         items = messages_to_items(dicts, self.channel)
         by_id = {m.id: m for m in messages}

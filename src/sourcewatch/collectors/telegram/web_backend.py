@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectorError, ItemRef
 from sourcewatch.collectors.telegram.webpage import (
     TelegramPage,
     TelegramPageError,
@@ -30,7 +30,7 @@ from sourcewatch.collectors.telegram.webpage import (
     parse_page,
 )
 from sourcewatch.net import FetchError, ResponseTooLarge
-from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.records import ParsedItem, PollResult, RawCapture, SourceState
 
 if TYPE_CHECKING:
     from sourcewatch.collectors.base import CollectContext

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from sourcewatch.collectors.attachments import Candidate, download, media_kind
-from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.news.feedparse import FeedFormatError, parse_feed
 from sourcewatch.collectors.options import read_options
 from sourcewatch.collectors.reread import recheck_articles
@@ -38,7 +38,7 @@ from sourcewatch.collectors.wordpress.posts import (
     rss_post,
 )
 from sourcewatch.net import Fetched
-from sourcewatch.records import Cursor, MediaRef, PollResult, RawCapture
+from sourcewatch.records import Cursor, MediaRef, PollResult, RawCapture, SourceState
 from sourcewatch.sources.config import SourceConfig
 
 _API_CLOSED = frozenset({401, 403, 404, 410})
@@ -177,9 +177,11 @@ async def _poll_rss(
     if fetched.not_modified:
         return PollResult(captures=captures, not_modified=True)
     require_ok(source, fetched, "feed (API closed)")
-    validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    etag, last_modified = fetched.etag, fetched.last_modified
     if fetched.capture.sha256 == state.body_sha256:
-        return PollResult(captures=captures, not_modified=True, **validators)
+        return PollResult(
+            captures=captures, not_modified=True, etag=etag, last_modified=last_modified
+        )
     captures.append(fetched.capture)
     try:
         feed = parse_feed(

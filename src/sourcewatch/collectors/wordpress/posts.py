@@ -105,10 +105,10 @@ def parse_post(post: dict[str, Any], index: int = 0) -> WpPost:
     post_id = post.get("id")
     if not isinstance(post_id, int) or isinstance(post_id, bool):
         raise PostFormatError(f"post #{index + 1} has no integer id")
-    link = post.get("link") if isinstance(post.get("link"), str) else None
+    link = _text(post.get("link"))
     body_html = _rendered(post, "content")
     title = html_to_text(_rendered(post, "title")) or None
-    modified = post.get("modified_gmt") if isinstance(post.get("modified_gmt"), str) else ""
+    modified = _text(post.get("modified_gmt")) or ""
     # A scheduled post's date is in the future, a draft's is 0000-00-00: no publication date.
     published = plausible_or_none(_gmt(post.get("date_gmt")), utcnow())
     edited_at = _gmt(modified)
@@ -155,7 +155,7 @@ def media_candidates(data: Any) -> list[Candidate]:
             )
         if not isinstance(media, dict) or not isinstance(media.get("source_url"), str):
             continue
-        details = media.get("media_details") if isinstance(media.get("media_details"), dict) else {}
+        details = _object(media.get("media_details"))
         size = details.get("filesize")
         found.append(
             Candidate(
@@ -229,12 +229,21 @@ def _gmt(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _ids(value: Any) -> list[int]:
     return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
 
 
 def _embedded_terms(post: dict[str, Any]) -> dict[str, list[str]]:
-    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+    embedded = _object(post.get("_embedded"))
     names: dict[str, list[str]] = {}
     for group in embedded.get("wp:term") or []:
         for term in group if isinstance(group, list) else []:
@@ -245,7 +254,7 @@ def _embedded_terms(post: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _embedded_author(post: dict[str, Any]) -> str | None:
-    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+    embedded = _object(post.get("_embedded"))
     authors = embedded.get("author")
     if isinstance(authors, list) and authors and isinstance(authors[0], dict):
         name = authors[0].get("name")

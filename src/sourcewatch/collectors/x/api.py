@@ -50,8 +50,9 @@ from sourcewatch.records import ParsedItem, PollResult
 from sourcewatch.text.urls import x_post_url
 
 if TYPE_CHECKING:
-    from sourcewatch.collectors.base import CollectContext, SourceState
+    from sourcewatch.collectors.base import CollectContext
     from sourcewatch.config import XSettings
+    from sourcewatch.records import SourceState
     from sourcewatch.sources.config import SourceConfig
 
 log = logging.getLogger(__name__)

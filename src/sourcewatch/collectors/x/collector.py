@@ -27,8 +27,9 @@ from sourcewatch.records import ParsedItem, PollResult
 from sourcewatch.text.urls import x_status_id
 
 if TYPE_CHECKING:
-    from sourcewatch.collectors.base import CollectContext, ItemRef, SourceState
+    from sourcewatch.collectors.base import CollectContext, ItemRef
     from sourcewatch.collectors.formats import ImportContext
+    from sourcewatch.records import SourceState
     from sourcewatch.sources.config import SourceConfig
 
 log = logging.getLogger(__name__)

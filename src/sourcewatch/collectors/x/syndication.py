@@ -30,6 +30,7 @@ from sourcewatch.collectors.x.oembed import parse_oembed
 from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.collectors.x.v2 import (
     XPayloadError,
+    as_mapping,
     expand_links,
     language_tag,
     load_json,
@@ -75,7 +76,7 @@ def parse_tweet_result(payload: Any, *, requested_id: str | None = None) -> Pars
         raise XPayloadError("tweet-result without a numeric id_str")
     edit_ids = _edit_ids(payload)
     original_id = min([post_id, *edit_ids], key=int)
-    user = payload.get("user") if isinstance(payload.get("user"), Mapping) else {}
+    user = as_mapping(payload.get("user"))
     screen_name = _screen_name(user)
     text = _syndication_text(payload, post_id)
     created_at = parse_time(payload.get("created_at"))
@@ -95,7 +96,7 @@ def parse_tweet_result(payload: Any, *, requested_id: str | None = None) -> Pars
     quoted = payload.get("quoted_tweet")
     if isinstance(quoted, Mapping) and isinstance(quoted.get("id_str"), str):
         quoted_id = quoted["id_str"]
-        quoted_user = quoted.get("user") if isinstance(quoted.get("user"), Mapping) else {}
+        quoted_user = as_mapping(quoted.get("user"))
         quoted_handle = _screen_name(quoted_user)
         extra["quoted_id"] = quoted_id
         extra["quoted"] = {
@@ -264,7 +265,7 @@ def _syndication_text(payload: Mapping[str, Any], post_id: str) -> str:
     raw = payload.get("text")
     if not isinstance(raw, str):
         raise XPayloadError(f"post {post_id} has no text")
-    entities = payload.get("entities") if isinstance(payload.get("entities"), Mapping) else {}
+    entities = as_mapping(payload.get("entities"))
     text = expand_links(raw, entities.get("urls"), post_id)
     media_entities = entities.get("media")
     for media in media_entities if isinstance(media_entities, list) else []:
@@ -287,7 +288,7 @@ def _media(details: Any) -> list[MediaRef]:
                 MediaRef(kind="photo", url=url if isinstance(url, str) else None, name=name)
             )
         elif kind in ("video", "animated_gif"):
-            info = entry.get("video_info") if isinstance(entry.get("video_info"), Mapping) else {}
+            info = as_mapping(entry.get("video_info"))
             refs.append(video_ref(info.get("variants"), url, name))
     return refs
 

@@ -137,7 +137,7 @@ def parse_v2_tweet(
         text=text,
         lang=language_tag(tweet.get("lang")),
         media=media_refs(
-            _str_list(_mapping(source_tweet.get("attachments")).get("media_keys")), media
+            _str_list(as_mapping(source_tweet.get("attachments")).get("media_keys")), media
         ),
         forwarded_from=forwarded_from,
         reply_to=refs.get("replied_to"),
@@ -159,11 +159,11 @@ def _referenced_text(tweet: Mapping[str, Any] | None) -> str | None:
 
 def full_text(tweet: Mapping[str, Any], post_id: str) -> str:
     """The post's whole text with links expanded (``note_tweet`` holds long posts)."""
-    note = _mapping(tweet.get("note_tweet"))
+    note = as_mapping(tweet.get("note_tweet"))
     if isinstance(note.get("text"), str):
-        raw, entities = note["text"], _mapping(note.get("entities"))
+        raw, entities = note["text"], as_mapping(note.get("entities"))
     else:
-        raw, entities = tweet.get("text"), _mapping(tweet.get("entities"))
+        raw, entities = tweet.get("text"), as_mapping(tweet.get("entities"))
     if not isinstance(raw, str):
         raise XPayloadError(f"post {post_id} has no text")
     return expand_links(raw, entities.get("urls"), post_id)
@@ -306,7 +306,8 @@ def _metrics(value: Any) -> dict[str, int] | None:
     return {str(k): v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
     return value if isinstance(value, Mapping) else {}
 
 
