@@ -21,7 +21,7 @@ from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem
 
 if TYPE_CHECKING:
-    from sourcewatch.collectors.base import SourceState
+    from sourcewatch.records import SourceState
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from sourcewatch.collectors.base import SourceState
 from sourcewatch.collectors.formats import ImportContext, parse_file
 from sourcewatch.ingest.writer import IngestReport, ingest
-from sourcewatch.records import PollResult, RawCapture
+from sourcewatch.records import PollResult, RawCapture, SourceState
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.sources.sync import ensure_source
 from sourcewatch.sources.sync import source_state as state_of_row

@@ -125,7 +125,10 @@ async def poll_feed(
     if fetched.status in (404, 410):
         raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
     require_ok(source, fetched, "feed")
-    etag, last_modified = fetched.etag, fetched.last_modified
+    validators: dict[str, str | None] = {
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
+    }
     if fetched.capture.sha256 == state.body_sha256:  # same bytes, whatever the validators say
         return await _retry_pending(source, ctx, cursor, options, now, [], validators)
     captures = [fetched.capture]

@@ -324,7 +324,7 @@ def _parse_sitemap(data: bytes) -> ParsedFeed:
         return ParsedFeed("sitemapindex", [], sitemaps=[u for u in locations if u])
     entries: list[FeedEntry] = []
     skipped: list[str] = []
-    for number, url_el in enumerate(root.xpath("sm:url", namespaces=_SITEMAP_NS), start=1):
+    for number, url_el in enumerate(_elements(root, "sm:url"), start=1):
         loc = _first(url_el, "sm:loc")
         if not loc:
             skipped.append(f"url #{number}: no <loc>")

@@ -196,7 +196,7 @@ async def _poll_rss(
     result = await _changed_items(source, ctx, options, cursor, posts, captures, api=False)
     cursor.update(mode="rss", body_sha256=fetched.capture.sha256)
     result.cursor = cursor
-    result.etag, result.last_modified = validators["etag"], validators["last_modified"]
+    result.etag, result.last_modified = etag, last_modified
     result.skipped = feed.skipped  # entries the feed listed that are not items, with why
     return result
 
