@@ -51,13 +51,13 @@ def poll(
     return asyncio.run(go())
 
 
-def recheck(src: SourceConfig, refs: list[ItemRef], settings: Settings | None = None) -> PollResult:
+def reread(src: SourceConfig, refs: list[ItemRef], settings: Settings | None = None) -> PollResult:
     settings = settings or news_settings()
 
     async def go() -> PollResult:
         async with Http(settings.net) as http:
             collector = get_collector(src.kind)
-            return await collector.recheck(src, refs, CollectContext(settings, http))
+            return await collector.reread(src, refs, CollectContext(settings, http))
 
     return asyncio.run(go())
 

@@ -313,7 +313,7 @@ def test_faulty_sources_are_bounded_reported_and_do_not_stall_the_others(
     assert all(r.lease_owner is None for r in rows.values())
 
 
-def test_the_daemon_rechecks_recent_items_and_records_deletions(
+def test_the_daemon_rereads_recent_items_and_records_deletions(
     settings: Settings, feeds: FeedServer, tmp_path: Path
 ) -> None:
     feeds.items["alpha"] = 3

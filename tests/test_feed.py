@@ -22,7 +22,7 @@ from news_support import (
     news_settings,
     next_state,
     poll,
-    recheck,
+    reread,
     rss,
     source,
 )
@@ -385,7 +385,7 @@ def test_recheck_marks_removed_articles_deleted(httpserver: HTTPServer) -> None:
         ItemRef("a", httpserver.url_for("/still"), "h1", None),
         ItemRef("b", httpserver.url_for("/removed"), "h2", None),
     ]
-    result = recheck(source("feed", "http://unused.example/feed"), refs)
+    result = reread(source("feed", "http://unused.example/feed"), refs)
     assert [(i.external_id, i.deleted) for i in result.items] == [("b", True)]
 
 

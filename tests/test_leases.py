@@ -126,7 +126,7 @@ def test_recheck_claims_follow_last_recheck_not_next_poll(workspace: Workspace) 
             .values(last_recheck_at=now - timedelta(minutes=5))
         )
     claimed = leases.claim_due_sources(
-        workspace.engine, "a", now, 10, 60, purpose="recheck", recheck_every=3600
+        workspace.engine, "a", now, 10, 60, purpose="reread", recheck_every=3600
     )
     assert [c.name for c in claimed] == [names[0]]  # never re-checked; [2] never polled
     leases.release_lease(workspace.engine, "a", claimed[0].source_id, last_recheck_at=now)

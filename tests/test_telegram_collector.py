@@ -127,11 +127,11 @@ def poll(source: SourceConfig, settings: Settings, cursor: dict[str, Any] | None
     return asyncio.run(run())
 
 
-def recheck(source: SourceConfig, settings: Settings, refs: list[ItemRef]) -> PollResult:
+def reread(source: SourceConfig, settings: Settings, refs: list[ItemRef]) -> PollResult:
     async def run() -> PollResult:
         async with Http(settings.net) as http:
             ctx = CollectContext(settings, http)
-            return await get_collector("telegram").recheck(source, refs, ctx)
+            return await get_collector("telegram").reread(source, refs, ctx)
 
     return asyncio.run(run())
 
@@ -169,7 +169,7 @@ def test_first_poll_backfills_three_pages(server: HTTPServer) -> None:
     assert "before=70989" not in str(server.log)  # the back-fill depth is respected
 
 
-def test_second_poll_then_recheck_finds_new_edited_and_deleted(server: HTTPServer) -> None:
+def test_second_poll_then_reread_finds_new_edited_and_deleted(server: HTTPServer) -> None:
     settings = settings_for()
     serve_pages(server, {"": build_page(NEWEST)})
     first = poll(topwar_source(server), settings, {"last_id": 70999})
@@ -198,7 +198,7 @@ def test_second_poll_then_recheck_finds_new_edited_and_deleted(server: HTTPServe
         ItemRef(i, stored[i].url, stored[i].content_hash(), stored[i].published_at)
         for i in ("71006", "71007", "71008")
     ]
-    checked = recheck(topwar_source(server), settings, refs)
+    checked = reread(topwar_source(server), settings, refs)
 
     changed = {item.external_id: item for item in checked.items}
     assert sorted(changed) == ["71006", "71007"]  # 71008 is unchanged
@@ -517,7 +517,7 @@ def test_recheck_of_an_unchanged_album_with_media_is_not_an_edit(server: HTTPSer
     album = polled["71000"]
     ref = ItemRef("71000", album.url, album.content_hash(), album.published_at)
 
-    assert recheck(source, settings, [ref]).items == []
+    assert reread(source, settings, [ref]).items == []
 
 
 def test_a_page_without_an_older_link_is_the_channels_start(server: HTTPServer) -> None:
@@ -562,7 +562,7 @@ def test_recheck_results_ingest_as_revision_and_tombstone(
         for i in ("71006", "71007")
     ]
 
-    report = ingest(workspace, source, recheck(source, settings, refs))
+    report = ingest(workspace, source, reread(source, settings, refs))
 
     assert (report.edited, report.deleted, report.new) == (1, 1, 0)
     with workspace.engine.connect() as conn:

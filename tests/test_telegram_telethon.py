@@ -236,13 +236,13 @@ def test_recheck_finds_deleted_and_edited_messages() -> None:
         ItemRef(i, stored[i].url, stored[i].content_hash(), stored[i].published_at)
         for i in ("100", "101", "103", "106")
     ]
-    result = asyncio.run(backend(client).recheck(refs))
+    result = asyncio.run(backend(client).reread(refs))
 
     changed = {item.external_id: item for item in result.items}
     assert sorted(changed) == ["100", "106"]  # 101 never edited, album 103 unchanged
     assert changed["100"].deleted
     assert changed["106"].text == "ответ (исправлено)" and changed["106"].edited
-    assert client.resolved == ["chp_chechnya"]  # the recheck reused the poll's resolution
+    assert client.resolved == ["chp_chechnya"]  # the re-read reused the poll's resolution
 
 
 def test_missing_credentials_are_named() -> None:

@@ -54,10 +54,10 @@ def poll(ws: Workspace) -> IngestReport:
     return asyncio.run(run())
 
 
-def recheck(ws: Workspace, refs: list[ItemRef]) -> PollResult:
+def reread(ws: Workspace, refs: list[ItemRef]) -> PollResult:
     async def run() -> PollResult:
         async with Http(ws.settings.net) as http:
-            return await XCollector().recheck(SOURCE, refs, CollectContext(ws.settings, http))
+            return await XCollector().reread(SOURCE, refs, CollectContext(ws.settings, http))
 
     return asyncio.run(run())
 
@@ -130,7 +130,7 @@ def test_recheck_finds_edits_and_deletions_through_syndication(ws: Workspace, fa
         ItemRef(kept["id_str"], f"https://x.com/xdevelopers/status/{kept['id_str']}", "", None),
         ItemRef(deleted_id, None, "", None),
     ]
-    result = recheck(ws, refs)
+    result = reread(ws, refs)
     report = ingest(ws, SOURCE, result)
 
     assert (report.edited, report.deleted) == (1, 1)
@@ -143,5 +143,5 @@ def test_recheck_raises_only_when_no_post_could_be_read(ws: Workspace, fake: Fak
     fake.fail_next(500, b"down")
     fake.fail_next(500, b"down")
     with pytest.raises(CollectorError) as caught:
-        recheck(ws, [ItemRef("1578516068309794817", None, "", None)])
+        reread(ws, [ItemRef("1578516068309794817", None, "", None)])
     assert "HTTP 500" in str(caught.value)

@@ -8,6 +8,7 @@ Collectors never touch the database: they return a :class:`PollResult` made of
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -16,6 +17,8 @@ from typing import Any
 # A collector's position in its source, stored as JSON on the Source row.
 # Each collector owns the keys of its own cursor (e.g. {"last_id": 71008}).
 Cursor = dict[str, Any]
+# How long work reports how far it got: (done, total).
+Progress = Callable[[int, int], None]
 
 CAPTURE_KINDS = ("page", "media", "attachment", "snapshot", "import", "api")
 
@@ -142,7 +145,7 @@ class ParsedItem:
 
 @dataclass
 class PollResult:
-    """What one poll (or recheck, or import) of a source produced."""
+    """What one poll (or re-read, or import) of a source produced."""
 
     captures: list[RawCapture] = field(default_factory=list)
     items: list[ParsedItem] = field(default_factory=list)

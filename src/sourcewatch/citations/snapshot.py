@@ -44,12 +44,12 @@ if TYPE_CHECKING:
     from sourcewatch.net import Http
     from sourcewatch.workspace import Workspace
 
-__all__ = ["SNAPSHOT_STATUSES", "Snapshot", "StoredObject", "snapshot_source", "snapshot_url"]
+__all__ = ["SNAPSHOT_STATUSES", "Snapshot", "SnapshotObject", "snapshot_source", "snapshot_url"]
 _SOURCE_KINDS = {"telegram": "telegram", "x": "x", "jihadology": "wordpress", "web": "web"}
 
 
 @dataclass(frozen=True)
-class StoredObject:
+class SnapshotObject:
     role: str  # response, warc, media, attachment, api
     sha256: str
     size: int
@@ -70,7 +70,7 @@ class Snapshot:
     capture_id: int | None = None  # the archive id: the Capture row of the response
     sha256: str | None = None  # of the response body
     http_status: int | None = None
-    objects: list[StoredObject] = field(default_factory=list)
+    objects: list[SnapshotObject] = field(default_factory=list)
     content_sha256: str | None = None  # the post's/article's content hash (edits change it)
     reused: bool = False  # captured within --max-age: not fetched again
     reason: str | None = None  # the raw reason when not live (status line, resolver words)
@@ -183,10 +183,12 @@ def _store_serially(
         return store.capture_ids(ws, result.captures)
 
 
-def _stored(capture: RawCapture, role: str | None, ids: dict[tuple[str, str], int]) -> StoredObject:
+def _stored(
+    capture: RawCapture, role: str | None, ids: dict[tuple[str, str], int]
+) -> SnapshotObject:
     if role is None:
         role = "warc" if capture.media_type == "application/warc" else capture.kind
-    return StoredObject(
+    return SnapshotObject(
         role=role,
         sha256=capture.sha256,
         size=capture.size,

@@ -38,7 +38,7 @@ class CollectorError(SourcewatchError):
 
 @dataclass(frozen=True)
 class ItemRef:
-    """A stored item a recheck should revisit (for edits and deletions)."""
+    """A stored item a re-read should revisit (for edits and deletions)."""
 
     external_id: str
     url: str | None
@@ -60,6 +60,6 @@ class Collector(Protocol):
         self, source: SourceConfig, state: SourceState, ctx: CollectContext
     ) -> PollResult: ...
 
-    async def recheck(
+    async def reread(
         self, source: SourceConfig, items: list[ItemRef], ctx: CollectContext
     ) -> PollResult: ...

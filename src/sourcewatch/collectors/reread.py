@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 _MAX_RECHECKS = 50  # pages per call; the scheduler calls again for the rest
 
 
-async def recheck_articles(
+async def reread_articles(
     source: SourceConfig, items: list[ItemRef], ctx: CollectContext
 ) -> PollResult:
     """Look again at stored articles: a 404/410 page becomes a deletion.
@@ -26,7 +26,7 @@ async def recheck_articles(
     for ref in [r for r in items if r.url][:_MAX_RECHECKS]:
         assert ref.url is not None
         try:
-            fetched = await fetch_for(source, ctx, ref.url, what="recheck", from_content=True)
+            fetched = await fetch_for(source, ctx, ref.url, what="re-read", from_content=True)
         except CollectorError as exc:  # one unreachable page must not stop the others
             log.warning("%s", exc)
             continue

@@ -26,7 +26,7 @@ from sourcewatch.store.db import is_sqlite, read_connection
 from sourcewatch.store.sql import lock_in_id_order, update_by_id
 from sourcewatch.store.tables import SOURCE
 
-Purpose = Literal["poll", "recheck"]
+Purpose = Literal["poll", "reread"]
 
 
 @dataclass(frozen=True)

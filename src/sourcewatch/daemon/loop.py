@@ -196,7 +196,7 @@ class Daemon:
             **common,
         )
         scheduler.add_job(
-            self.recheck_tick,
+            self.reread_tick,
             "interval",
             seconds=min(p.recheck_every_seconds, 60),
             id="recheck",
@@ -360,7 +360,7 @@ class Daemon:
 
         return fetched
 
-    async def recheck_tick(self) -> None:
+    async def reread_tick(self) -> None:
         if self.stopping.is_set():
             return
         p = self.policy
@@ -372,14 +372,14 @@ class Daemon:
                 self.clock.now(),
                 min(self._free_slots(), 10),
                 p.lease_seconds,
-                purpose="recheck",
+                purpose="reread",
                 recheck_every=p.recheck_every_seconds,
             )
         except TRANSIENT_DB_ERRORS as exc:
             log.error("database unavailable; re-check skipped", extra={"error": short_error(exc)})
             return
         for claim in claims:
-            self._start(claim, self.worker.recheck(claim))
+            self._start(claim, self.worker.reread(claim))
 
     async def beat(self) -> None:
         now = self.clock.now()

@@ -20,7 +20,7 @@ from sourcewatch.ingest.writer import IngestReport, ingest_many
 from sourcewatch.net import Http
 from sourcewatch.polling.health import PollRecord
 from sourcewatch.polling.pipeline import PollContext, PollOutcome, run_poll
-from sourcewatch.polling.reread import recheck_source
+from sourcewatch.polling.reread import reread_source
 from sourcewatch.records import PollResult, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, retry_transient, short_error
@@ -170,13 +170,13 @@ class SourceWorker:
         if not kept:
             log.warning("lease was lost before the poll finished", extra={"source": claim.name})
 
-    async def recheck(self, claim: leases.Claim) -> None:
+    async def reread(self, claim: leases.Claim) -> None:
         source = self.sources().get(claim.name)
         window = timedelta(hours=self.policy.recheck_window_hours)
         if source is not None:
             try:
                 async with asyncio.timeout(self.policy.poll_timeout_seconds):
-                    report = await recheck_source(self.ws, source, self.http, window)
+                    report = await reread_source(self.ws, source, self.http, window)
             except Exception as exc:  # one source's re-check failing must not stop the rest
                 log.warning("re-check failed", extra={"source": claim.name, "error": str(exc)})
             else:

@@ -42,7 +42,7 @@ class Check:
 
 
 @dataclass
-class VerifyReport:
+class BundleReport:
     path: Path
     checks: list[Check] = field(default_factory=list)
 
@@ -61,8 +61,8 @@ class VerifyReport:
         }
 
 
-def verify_bundle(path: Path, *, tsa_ca: Path | None = None) -> VerifyReport:
-    report = VerifyReport(path)
+def verify_bundle(path: Path, *, tsa_ca: Path | None = None) -> BundleReport:
+    report = BundleReport(path)
     try:
         with zipfile.ZipFile(path) as wacz:
             files = _read_all(wacz, report)
@@ -86,7 +86,7 @@ def verify_bundle(path: Path, *, tsa_ca: Path | None = None) -> VerifyReport:
     return report
 
 
-def _read_all(wacz: zipfile.ZipFile, report: VerifyReport) -> dict[str, bytes]:
+def _read_all(wacz: zipfile.ZipFile, report: BundleReport) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for info in wacz.infolist():
         if info.file_size > _MAX_MEMBER_BYTES:  # a hostile bundle must not exhaust memory
@@ -103,7 +103,7 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _check_package(files: dict[str, bytes], report: VerifyReport) -> bool:
+def _check_package(files: dict[str, bytes], report: BundleReport) -> bool:
     package_bytes = files.get(layout.DATAPACKAGE)
     digest_bytes = files.get(layout.DIGEST)
     if package_bytes is None or digest_bytes is None:
@@ -138,7 +138,7 @@ def _check_package(files: dict[str, bytes], report: VerifyReport) -> bool:
     return True
 
 
-def _load(files: dict[str, bytes], name: str, key: str, report: VerifyReport) -> Any:
+def _load(files: dict[str, bytes], name: str, key: str, report: BundleReport) -> Any:
     try:
         value = json.loads(files[name])[key]
     except KeyError:
@@ -153,7 +153,7 @@ def _load(files: dict[str, bytes], name: str, key: str, report: VerifyReport) ->
     return value
 
 
-def _load_segment(files: dict[str, bytes], report: VerifyReport) -> list[dict[str, Any]] | None:
+def _load_segment(files: dict[str, bytes], report: BundleReport) -> list[dict[str, Any]] | None:
     try:
         return [json.loads(line) for line in files[layout.LOG_PATH].splitlines() if line.strip()]
     except KeyError:
@@ -163,7 +163,7 @@ def _load_segment(files: dict[str, bytes], report: VerifyReport) -> list[dict[st
     return None
 
 
-def _check_captures(warc: bytes, captures: list[dict[str, Any]], report: VerifyReport) -> None:
+def _check_captures(warc: bytes, captures: list[dict[str, Any]], report: BundleReport) -> None:
     for capture in captures:
         name = f"capture {capture.get('id')}"
         try:
@@ -183,7 +183,7 @@ def _check_captures(warc: bytes, captures: list[dict[str, Any]], report: VerifyR
             report.add(name, True, f"{capture['url']} at {capture['fetched_at']}: bytes match")
 
 
-def _check_items(items: list[dict[str, Any]], capture_ids: set[int], report: VerifyReport) -> None:
+def _check_items(items: list[dict[str, Any]], capture_ids: set[int], report: BundleReport) -> None:
     for item in items:
         name = f"item {item.get('id')}"
         try:
@@ -217,7 +217,7 @@ def _content_hash(revision: dict[str, Any]) -> str:
 
 
 def _check_chain(
-    segment: list[dict[str, Any]], captures: list[dict[str, Any]], report: VerifyReport
+    segment: list[dict[str, Any]], captures: list[dict[str, Any]], report: BundleReport
 ) -> None:
     problems: list[str] = []
     previous: str | None = None
@@ -256,7 +256,7 @@ def _check_tokens(
     segment: list[dict[str, Any]],
     files: dict[str, bytes],
     tsa_ca: Path | None,
-    report: VerifyReport,
+    report: BundleReport,
 ) -> None:
     if not tokens:
         report.add("timestamps", True, "none in this bundle (no TSA configured when it was made)")

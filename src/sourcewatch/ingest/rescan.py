@@ -7,20 +7,17 @@ again, its stored matches replaced, and items that now match are queued.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from sourcewatch.ingest.matches import ItemContent, match_and_queue
-from sourcewatch.records import utcnow
+from sourcewatch.records import Progress, utcnow
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import AnyRow, AnySelect
 from sourcewatch.store.tables import ITEM, MATCH, SOURCE
 from sourcewatch.workspace import Workspace
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass

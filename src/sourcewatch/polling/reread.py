@@ -2,7 +2,7 @@
 
 Posts are edited and deleted after we first see them, and the deletion is often
 the news. For items younger than the window this asks the source's collector
-to look at them again (:meth:`Collector.recheck`) and ingests what it says:
+to look at them again (:meth:`Collector.reread`) and ingests what it says:
 changed text becomes a new revision, a tombstone sets ``deleted_at``.
 """
 
@@ -48,7 +48,7 @@ def recent_item_refs(
         ]
 
 
-async def recheck_source(
+async def reread_source(
     ws: Workspace, source: SourceConfig, http: Http, window: timedelta
 ) -> IngestReport:
     """Re-check one source's recent items and store what changed.
@@ -59,5 +59,5 @@ async def recheck_source(
     if not refs:
         return IngestReport(source=source.name)
     collector = get_collector(source.kind)
-    result = await collector.recheck(source, refs, CollectContext(ws.settings, http))
+    result = await collector.reread(source, refs, CollectContext(ws.settings, http))
     return await asyncio.to_thread(ingest, ws, source, result)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from sourcewatch.errors import SourcewatchError
-from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.records import MediaRef, ParsedItem, Progress
 from sourcewatch.store import capturelog
 from sourcewatch.store.db import head_revision, read_connection
 from sourcewatch.store.objects import ObjectMissing, ObjectNotRegular, ObjectStore, is_sha256
@@ -37,7 +37,6 @@ from sourcewatch.store.tables import CAPTURE, CAPTURE_LOG, ITEM, ITEM_REVISION, 
 if TYPE_CHECKING:
     from sourcewatch.workspace import Workspace
 
-Progress = Callable[[int, int], None]  # (done, total)
 _BATCH = 2000
 _HEAD_SUBJECT = "capture-log-head"  # evidence.gather.HEAD_SUBJECT (evidence is a layer above)
 

@@ -31,7 +31,7 @@ from sourcewatch.collectors.news.dates import first_plausible, plausible_or_none
 from sourcewatch.collectors.news.discovery import discover
 from sourcewatch.collectors.news.feedparse import FeedEntry, FeedFormatError, ParsedFeed, parse_feed
 from sourcewatch.collectors.options import read_options
-from sourcewatch.collectors.reread import recheck_articles
+from sourcewatch.collectors.reread import reread_articles
 from sourcewatch.collectors.webfetch import fetch_for, require_ok
 from sourcewatch.net import BlockedAddress, Fetched, ResponseTooLarge, TooManyRedirects
 from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, SourceState, utcnow
@@ -70,10 +70,10 @@ class FeedCollector:
     ) -> PollResult:
         return await poll_feed(source, state, ctx, source.target, dict(state.cursor))
 
-    async def recheck(
+    async def reread(
         self, source: SourceConfig, items: list[ItemRef], ctx: CollectContext
     ) -> PollResult:
-        return await recheck_articles(source, items, ctx)
+        return await reread_articles(source, items, ctx)
 
 
 class WebCollector(FeedCollector):

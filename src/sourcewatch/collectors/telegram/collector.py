@@ -36,10 +36,10 @@ class TelegramCollector:
     ) -> PollResult:
         return await backend_for(source, ctx).poll(state)
 
-    async def recheck(
+    async def reread(
         self, source: SourceConfig, items: list[ItemRef], ctx: CollectContext
     ) -> PollResult:
-        return await backend_for(source, ctx).recheck(items)
+        return await backend_for(source, ctx).reread(items)
 
 
 def backend_for(source: SourceConfig, ctx: CollectContext) -> TelegramWebBackend | TelethonBackend:

@@ -115,7 +115,7 @@ class TelethonBackend:
         result.cursor = cursor
         return result
 
-    async def recheck(self, refs: list[ItemRef]) -> PollResult:
+    async def reread(self, refs: list[ItemRef]) -> PollResult:
         result = PollResult(cursor=None)
         wanted = [ref for ref in refs if ref.external_id.isdigit()]
         if not wanted:

@@ -170,12 +170,12 @@ class TelegramWebBackend:
 
     # -- re-checking -------------------------------------------------------------------
 
-    async def recheck(self, items: list[ItemRef]) -> PollResult:
+    async def reread(self, items: list[ItemRef]) -> PollResult:
         result = PollResult()
         failures: list[str] = []
         for ref in items:
             try:
-                item = await self._recheck_one(ref, result)
+                item = await self._reread_one(ref, result)
             except CollectorError as exc:
                 log.warning("%s", exc)
                 failures.append(exc.problem)
@@ -186,7 +186,7 @@ class TelegramWebBackend:
             raise CollectorError(self.source.name, f"re-check failed: {failures[0]}")
         return result
 
-    async def _recheck_one(self, ref: ItemRef, result: PollResult) -> ParsedItem | None:
+    async def _reread_one(self, ref: ItemRef, result: PollResult) -> ParsedItem | None:
         if not ref.external_id.isdigit():
             raise CollectorError(self.source.name, f"item id {ref.external_id!r} is not a post id")
         url = f"{self.base}/{self.channel}/{ref.external_id}?embed=1&mode=tme"

@@ -27,7 +27,7 @@ from sourcewatch.collectors.attachments import Candidate, download, media_kind
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.news.feedparse import FeedFormatError, parse_feed
 from sourcewatch.collectors.options import read_options
-from sourcewatch.collectors.reread import recheck_articles
+from sourcewatch.collectors.reread import reread_articles
 from sourcewatch.collectors.webfetch import fetch_for, require_ok
 from sourcewatch.collectors.wordpress.posts import (
     PostFormatError,
@@ -78,10 +78,10 @@ class WordPressCollector:
         result.cursor = cursor
         return result
 
-    async def recheck(
+    async def reread(
         self, source: SourceConfig, items: list[ItemRef], ctx: CollectContext
     ) -> PollResult:
-        return await recheck_articles(source, items, ctx)
+        return await reread_articles(source, items, ctx)
 
 
 def _api_base(source: SourceConfig, options: WordPressOptions) -> str:

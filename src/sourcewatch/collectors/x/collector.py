@@ -1,7 +1,7 @@
-"""The ``x`` source kind: the API v2 backend for polling, syndication for rechecks.
+"""The ``x`` source kind: the API v2 backend for polling, syndication for re-reads.
 
 ``poll`` reads an account or a search through the official API
-(:mod:`~sourcewatch.collectors.x.api`); ``recheck`` looks at stored posts again
+(:mod:`~sourcewatch.collectors.x.api`); ``reread`` looks at stored posts again
 through the credential-free syndication endpoint
 (:mod:`~sourcewatch.collectors.x.syndication`), which reports edits (a new
 text for the same original id) and deletions (a tombstone) without spending
@@ -49,7 +49,7 @@ class XCollector:
             )
         return await poll_api(source, state, ctx)
 
-    async def recheck(
+    async def reread(
         self, source: SourceConfig, items: list[ItemRef], ctx: CollectContext
     ) -> PollResult:
         """Edits and deletions of ``items``, read one by one from the syndication endpoint.
@@ -70,7 +70,7 @@ class XCollector:
                     proxy=source.proxy,
                 )
             except CollectorError as exc:
-                log.warning("[%s] recheck of post %s failed: %s", source.name, ref.external_id, exc)
+                log.warning("[%s] re-read of post %s failed: %s", source.name, ref.external_id, exc)
                 failures.append(exc)
                 continue
             item = one.items[0]

@@ -4,7 +4,7 @@ oEmbed gives an HTML blockquote: the text (links still as t.co, media as a
 ``pic.twitter.com`` link), the author, and the day. It has no media, no
 language beyond the ``<p lang>`` attribute, and no edit history, so items
 read from it carry ``extra["via"] = "oembed"`` and are not compared as
-revisions by the collector's recheck.
+revisions by the collector's re-read.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Single X posts without credentials: the public embed's syndication JSON, oEmbed fallback.
 
 ``capture_x_post`` is what ``cite``/``snapshot`` and the ``x`` collector's
-recheck call. It asks ``<x.syndication_base_url>/tweet-result?id=..&token=..``
+re-read call. It asks ``<x.syndication_base_url>/tweet-result?id=..&token=..``
 (the token is derived from the id exactly as X's embed script does).
 
 * ``__typename: "TweetTombstone"`` marks the post deleted;
@@ -149,7 +149,7 @@ async def capture_x_post(
     source: str | None = None,
     proxy: str | None = None,
 ) -> PollResult:
-    """Capture one X post now (for a citation, a snapshot or a recheck).
+    """Capture one X post now (for a citation, a snapshot or a re-read).
 
     Raises ValueError if ``url_or_id`` is not a post URL or id, and
     CollectorError when neither the syndication endpoint nor oEmbed answered.
