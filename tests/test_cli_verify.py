@@ -58,7 +58,7 @@ def test_verify_of_an_uninitialised_sqlite_path_exits_2(tmp_path: Path) -> None:
         "SOURCEWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'nothing' / 'db.sqlite'}",
     }
     code, out = run(env, "verify")
-    assert code == 2 and "nothing to verify" in out
+    assert code == 2 and "no database at" in out and "sourcewatch init" in out
     assert not (tmp_path / "nothing").exists()  # verify creates nothing
 
 

@@ -80,14 +80,21 @@ def run(
 
 
 def _warn_if_useless(settings: Settings) -> None:
-    """Loudly, on stderr, before the daemon starts: no sources or no watchlists."""
+    """Loudly, on stderr, before the daemon starts: no sources or no watchlists. In bold
+    red on a terminal; as a warning record in the daemon's log otherwise, so that a log
+    of JSON lines stays JSON lines."""
+    import logging
+
     from sourcewatch.sources.config import load_watch_list
     from sourcewatch.workspace import readiness_warnings
 
     explicit = settings.sources_file != Settings.model_fields["sources_file"].default
     sources = load_watch_list(settings.sources_file, required=explicit)
     for warning in readiness_warnings(settings, len(sources)):
-        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
+        if err_console.is_terminal:
+            err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
+        else:
+            logging.getLogger("sourcewatch.daemon").warning(warning)
 
 
 @app.command()

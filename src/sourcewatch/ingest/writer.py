@@ -156,9 +156,7 @@ def ingest_many(
             raise
         except Exception as exc:
             if len(group) == 1:
-                outcomes[group[0].index] = _write_item_by_item(
-                    ws, group[0], exchanges, matcher, now, exc
-                )
+                outcomes[group[0].index] = _refused_poll(ws, group[0], exchanges, matcher, now, exc)
                 continue
             for poll in group:  # find the poll the database refused; store the others
                 try:
@@ -166,7 +164,7 @@ def ingest_many(
                 except TRANSIENT_DB_ERRORS:
                     raise
                 except Exception as poll_exc:
-                    outcomes[poll.index] = _write_item_by_item(
+                    outcomes[poll.index] = _refused_poll(
                         ws, poll, exchanges, matcher, now, poll_exc
                     )
     return [outcomes[index] for index in range(len(polls))]
@@ -199,6 +197,26 @@ class _Poll:
     objects_new: int = 0
 
 
+# What the database, a column's bind processing or the driver's adapters raise when they
+# refuse a value (psycopg serializes JSON itself: a TypeError, not a StatementError): only
+# these are a reason to store item by item and quarantine. Anything else (a bug, a full
+# disk) stays the poll's error, loudly, with nothing of the poll stored.
+REFUSALS: tuple[type[Exception], ...] = (sa.exc.StatementError, TypeError, ValueError)
+
+
+def _refused_poll(
+    ws: Workspace,
+    poll: _Poll,
+    exchanges: Sequence[warc.WrittenExchange],
+    matcher: Matcher,
+    now: datetime,
+    error: Exception,
+) -> IngestReport | Exception:
+    if not isinstance(error, REFUSALS):
+        return error
+    return _write_item_by_item(ws, poll, exchanges, matcher, now, error)
+
+
 def _write_item_by_item(
     ws: Workspace,
     poll: _Poll,
@@ -224,7 +242,7 @@ def _write_item_by_item(
             report = _write(ws, [one], exchanges, matcher, now)[poll.index]
         except TRANSIENT_DB_ERRORS:
             raise
-        except Exception as exc:
+        except REFUSALS as exc:
             reason = _quarantine(ws, poll.source, item, exc, now)
             total.quarantined.append(f"{item.external_id}: {reason}")
             continue

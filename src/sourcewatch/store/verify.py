@@ -116,7 +116,13 @@ def verify_archive(
     now: datetime | None = None,
 ) -> VerifyReport:
     report = VerifyReport(quick=quick)
-    with read_connection(ws.engine) as conn:
+    try:
+        conn = read_connection(ws.engine)
+    except (sa.exc.DBAPIError, UnicodeDecodeError) as exc:
+        # So damaged that SQLite cannot read its own schema: say so, never a traceback.
+        report.problems.append(f"database cannot be opened: {type(exc).__name__}: {exc}"[:2000])
+        return report
+    with conn:
         steps: list[Callable[[], None]] = [
             lambda: _database_integrity(conn, quick, report),
             lambda: _walk_chain(ws, conn, quick, report, progress),
