@@ -28,6 +28,12 @@ os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: pytest-xdist hands tests out in collection order, and a
+    one-minute test that starts last keeps the whole run waiting for it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Compile the package once, so the many `sourcewatch` subprocesses of the suite do
     not each compile it from source (PYTHONDONTWRITEBYTECODE is set on these machines)."""

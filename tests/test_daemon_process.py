@@ -24,6 +24,8 @@ from daemon_support import (
 )
 from sourcewatch.config import Settings, load_settings
 
+pytestmark = pytest.mark.slow  # daemons as processes: start them first under xdist
+
 
 @pytest.fixture
 def feeds() -> Iterator[FeedServer]:

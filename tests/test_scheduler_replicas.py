@@ -26,7 +26,7 @@ from sourcewatch.store.tables import DAEMON_HEARTBEAT, ITEM, ITEM_REVISION, SOUR
 from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SOURCES = 12
 LEASE_SECONDS = 2.0

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sourcewatch.cli.common import EXIT_STORAGE
 
 LIMITED = """
@@ -22,6 +24,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_an_import_over_the_file_size_limit_is_a_clean_error(tmp_path: Path) -> None:
     sources = tmp_path / "sources.toml"
     sources.write_text('[[sources]]\nname = "amaq"\nkind = "telegram"\ntarget = "amaq_news"\n')

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
@@ -131,6 +132,7 @@ def test_files_roll_over_past_the_size_limit(tmp_path: Path) -> None:
         assert first[0] == "warcinfo"
 
 
+@pytest.mark.slow
 def test_a_writer_killed_mid_append_leaves_nothing_a_reader_trips_on(tmp_path: Path) -> None:
     script = (
         "import sys; from datetime import UTC, datetime\n"
