@@ -8,7 +8,10 @@ CI=true a missing server fails the run instead.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from sourcewatch.config import Settings, load_settings
+from sourcewatch.store.db import make_engine, migrate
 from sourcewatch.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,10 +84,26 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per test process (by the real migrations), that
+    each test's database is a copy of: migrating afresh for every test cost a third of
+    a second of CPU each, a large share of the whole suite's."""
+    path = tmp_path_factory.mktemp("template") / "sourcewatch.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # all of it in the main file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sourcewatch.db'}"
+        path = tmp_path / "sourcewatch.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # every test starts from an empty schema

@@ -35,6 +35,9 @@ def run(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 def test_init_is_idempotent_and_loads_the_watch_list(env: dict[str, str]) -> None:
+    url = env["SOURCEWATCH_DATABASE_URL"]
+    if url.startswith("sqlite:///"):  # the fixture's copy of a migrated database: start empty
+        Path(url.removeprefix("sqlite:///")).unlink()
     code, out = run(env, "init", "--json")
     first = json.loads(out)
     assert code == 0 and first["sources_added"] == ["amaq"]

@@ -20,14 +20,12 @@ the pid of the replica that holds it.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import socket
 from pathlib import Path
 from types import TracebackType
 
-from sourcewatch.daemon.lockfile import DaemonAlreadyRunning
+from sourcewatch.daemon.lockfile import DaemonAlreadyRunning, LockHeld, drop_pid_lock, take_pid_lock
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -66,19 +64,13 @@ class ReplicaIdentity:
         self._fd: int | None = None
 
     def __enter__(self) -> ReplicaIdentity:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            self._fd = take_pid_lock(self.path)
+        except LockHeld:
             raise DaemonAlreadyRunning(
                 f"another daemon runs as replica {self.name!r} on this host (lock {self.path}); "
                 "give each replica its own scheduler.replica_name"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
         return self
 
     def __exit__(
@@ -88,7 +80,5 @@ class ReplicaIdentity:
         tb: TracebackType | None,
     ) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            drop_pid_lock(self._fd)
             self._fd = None

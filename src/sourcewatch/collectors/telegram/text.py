@@ -151,22 +151,20 @@ def _same_place(label: str, href: str) -> bool:
 def parse_count(text: str | None) -> int | None:
     """ "214.4K" -> 214400, "1.2M" -> 1200000, "37" -> 37; None when it is not a count."""
     match = _COUNT.match((text or "").replace("\u202f", "").replace("\xa0", ""))
-    if not match:
-        return None
-    try:
-        number = Decimal(match.group(1).replace(",", "."))
-    except InvalidOperation:
-        return None
-    return int(number * _MULTIPLIER[match.group(2).upper()])
+    return _scaled(match, _MULTIPLIER)
 
 
 def parse_size(text: str | None) -> int | None:
     """ "2.3 MB" -> bytes (binary units, as Telegram shows them)."""
-    match = _SIZE.search(text or "")
+    return _scaled(_SIZE.search(text or ""), _SIZE_UNIT)
+
+
+def _scaled(match: re.Match[str] | None, units: dict[str, int]) -> int | None:
+    """A matched number (group 1, decimal comma or point) times its unit (group 2)."""
     if not match:
         return None
     try:
         number = Decimal(match.group(1).replace(",", "."))
     except InvalidOperation:
         return None
-    return int(number * _SIZE_UNIT[match.group(2).upper()])
+    return int(number * units[match.group(2).upper()])
