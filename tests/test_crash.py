@@ -88,6 +88,7 @@ def test_killed_import_stores_all_or_nothing_and_reimport_converges(
     sources = tmp_path / "sources.toml"
     sources.write_text(
         '[[sources]]\nname = "saved"\nkind = "feed"\ntarget = "https://example.org/f"\n'
+        'language = "en"\n'  # crash safety is the subject, not language detection
     )
     big = tmp_path / "big.jsonl"
     big.write_text(
