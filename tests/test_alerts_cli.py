@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from alerts_support import WATCHLISTS, poll, received
+from conftest import empty_database
 from sourcewatch.cli import app
 from sourcewatch.config import Settings, load_settings
 from sourcewatch.workspace import Workspace
@@ -114,9 +115,7 @@ def test_a_failing_channel_makes_deliver_exit_1_and_shows_in_the_list(
 def test_an_uninitialised_database_and_repeated_names_are_usage_errors(
     settings: Settings, tmp_path: Path
 ) -> None:
-    url = settings.resolved_database_url
-    if url.startswith("sqlite:///"):  # the fixture's copy of a migrated database: uninitialise it
-        Path(url.removeprefix("sqlite:///")).unlink()
+    empty_database(settings.resolved_database_url)  # the fixture's database is a migrated copy
     path = tmp_path / "fresh.toml"
     path.write_text(
         f"data_dir = {json.dumps(str(settings.data_dir))}\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import empty_database
 from sourcewatch.cli import app
 from sourcewatch.config import Settings
 from sourcewatch.store import db
@@ -35,9 +36,7 @@ def run(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 def test_init_is_idempotent_and_loads_the_watch_list(env: dict[str, str]) -> None:
-    url = env["SOURCEWATCH_DATABASE_URL"]
-    if url.startswith("sqlite:///"):  # the fixture's copy of a migrated database: start empty
-        Path(url.removeprefix("sqlite:///")).unlink()
+    empty_database(env["SOURCEWATCH_DATABASE_URL"])  # the fixture's database is a migrated copy
     code, out = run(env, "init", "--json")
     first = json.loads(out)
     assert code == 0 and first["sources_added"] == ["amaq"]
