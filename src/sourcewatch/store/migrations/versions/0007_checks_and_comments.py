@@ -84,16 +84,20 @@ def upgrade() -> None:
         return  # SQLite keeps no comments
     for table, comment in TABLE_COMMENTS.items():
         op.create_table_comment(table, comment)
-    inspector = sa.inspect(bind)
     for table, column, comment in COLUMN_COMMENTS:
-        existing = {c["name"]: c for c in inspector.get_columns(table)}[column]
-        op.alter_column(
-            table,
-            column,
-            comment=comment,
-            existing_type=existing["type"],
-            existing_nullable=existing["nullable"],
-        )
+        _comment_column(bind, table, column, comment)
+
+
+def _comment_column(bind: sa.Connection, table: str, column: str, comment: str | None) -> None:
+    """Set (or, with None, remove) a column's comment, keeping its type and nullability."""
+    existing = {c["name"]: c for c in sa.inspect(bind).get_columns(table)}[column]
+    op.alter_column(
+        table,
+        column,
+        comment=comment,
+        existing_type=existing["type"],
+        existing_nullable=existing["nullable"],
+    )
 
 
 def downgrade() -> None:
@@ -105,13 +109,5 @@ def downgrade() -> None:
         return
     for table in TABLE_COMMENTS:
         op.drop_table_comment(table)
-    inspector = sa.inspect(bind)
     for table, column, _ in COLUMN_COMMENTS:
-        existing = {c["name"]: c for c in inspector.get_columns(table)}[column]
-        op.alter_column(
-            table,
-            column,
-            comment=None,
-            existing_type=existing["type"],
-            existing_nullable=existing["nullable"],
-        )
+        _comment_column(bind, table, column, None)
