@@ -36,6 +36,9 @@ T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+_MANAGER_JOIN_SECONDS = 5.0  # see CpuPool.close
+
+
 class ParserCrashed(RuntimeError):
     """The worker process died while parsing (the input may be hostile)."""
 
@@ -83,7 +86,15 @@ class CpuPool:
             future.cancel()
         self._waiting, self._alone = [], []
         if self._pool is not None:
+            # CPython 3.11 races at interpreter exit when a process pool's manager thread
+            # is still closing its wake-up pipe: "Exception ignored in: <module
+            # 'threading'>" on stderr, a non-JSON line in the daemon's log. Waiting a
+            # bounded moment for that thread ends the race without risking a hang on a
+            # worker stuck in a hostile parse.
+            manager = getattr(self._pool, "_executor_manager_thread", None)
             self._pool.shutdown(wait=False, cancel_futures=True)
+            if manager is not None:
+                manager.join(timeout=_MANAGER_JOIN_SECONDS)
             self._pool = None
 
     async def _queue(self, queue: list[_Call], call: Callable[[], object]) -> object:
