@@ -33,6 +33,7 @@ from sourcewatch.ingest.items import ItemCounts, SourceItems, store_items
 from sourcewatch.ingest.matches import ItemContent, match_and_queue
 from sourcewatch.ingest.storable import storable_item, storable_text
 from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
+from sourcewatch.search.index import index_revisions
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.sources.sync import ensure_sources
 from sourcewatch.store import capturelog, warc
@@ -345,6 +346,7 @@ def _write(
             )
         _store_source_states(conn, polls, source_ids)
         revisions = [(c.item_id, c.revision) for done in counts.values() for c in done.changed]
+        index_revisions(conn, revisions)  # the search index, in the same transaction
         log_entries += capturelog.revision_entries(conn, revisions)
         # Last, so the chain's lock (serializing every writer's appends) is held only
         # for the moment between this and the commit.

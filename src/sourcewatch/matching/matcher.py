@@ -160,6 +160,20 @@ class Matcher:
         ]
         return Explanation(text, normalized, result, ordered, rules)
 
+    def locate(self, text: str) -> tuple[MatchResult, dict[tuple[str, str], list[tuple[int, int]]]]:
+        """``match`` plus where each rule term (("entity", id) or ("keyword", text)) was
+        found, as spans of ``text``: what search highlights in its snippets."""
+        offsets = OffsetMap(text)
+        trace = _Trace()
+        result = self._resolve(
+            text, offsets.normalized, self._scan(offsets.normalized), offsets, trace
+        )
+        spans = {
+            term: [offsets.original_span(*span) for span in found]
+            for term, found in trace.spans.items()
+        }
+        return result, spans
+
     def _scan(self, normalized: str) -> list[_Hit]:
         if self.key_count == 0:
             return []

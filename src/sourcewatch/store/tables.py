@@ -461,3 +461,29 @@ QUARANTINE = sa.Table(
     sa.Column("quarantined_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("source_id", "external_id"),
 )
+
+
+# The word index itself is backend-specific and lives in migration 0012: an FTS5 table
+# ``search_fts`` (SQLite) or a GIN index over the words as a tsvector (PostgreSQL).
+SEARCH_DOC = sa.Table(
+    "search_doc",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("tokens", sa.Text(), nullable=False),
+    sa.UniqueConstraint("item_id", "revision", name="uq_search_doc_item_rev"),
+    comment="One searchable document per item revision (normalized words).",
+)
+
+
+SAVED_SEARCH = sa.Table(
+    "saved_search",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("query", sa.String(), nullable=False),
+    sa.Column("filters", sa.JSON(), nullable=False, default=dict),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_run_at", UTCDateTime()),
+    comment="A search kept by name; last_run_at serves --since last.",
+)

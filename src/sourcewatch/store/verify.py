@@ -32,7 +32,14 @@ from sourcewatch.records import MediaRef, ParsedItem, Progress
 from sourcewatch.store import capturelog
 from sourcewatch.store.db import head_revision, read_connection
 from sourcewatch.store.objects import ObjectMissing, ObjectNotRegular, ObjectStore, is_sha256
-from sourcewatch.store.tables import CAPTURE, CAPTURE_LOG, ITEM, ITEM_REVISION, TIMESTAMP_TOKEN
+from sourcewatch.store.tables import (
+    CAPTURE,
+    CAPTURE_LOG,
+    ITEM,
+    ITEM_REVISION,
+    SEARCH_DOC,
+    TIMESTAMP_TOKEN,
+)
 
 if TYPE_CHECKING:
     from sourcewatch.workspace import Workspace
@@ -129,6 +136,7 @@ def verify_archive(
             lambda: _check_captures(conn, report),
             lambda: _check_revisions(conn, report),
             lambda: _check_items(conn, report),
+            lambda: _check_search_index(conn, report),
             lambda: _check_anchor(ws, conn, report, now or datetime.now(UTC)),
             lambda: _check_head_tokens(conn, report),
             lambda: _list_orphans(ws, conn, report),
@@ -429,6 +437,35 @@ def _check_items(conn: sa.Connection, report: VerifyReport) -> None:
                 f"item {row.id}: its title, text or content hash is not its revision "
                 f"{row.revision}'s (altered)"
             )
+
+
+def _check_search_index(conn: sa.Connection, report: VerifyReport) -> None:
+    """Every item revision has its search document (written in the same transaction as
+    the revision; ``sourcewatch reindex`` rebuilds them), and on SQLite the FTS5 index
+    agrees with the documents."""
+    rev, doc = ITEM_REVISION, SEARCH_DOC
+    missing = (
+        sa.select(rev.c.item_id, rev.c.revision)
+        .outerjoin(doc, sa.and_(doc.c.item_id == rev.c.item_id, doc.c.revision == rev.c.revision))
+        .where(doc.c.id.is_(None))
+    )
+    count = conn.execute(sa.select(sa.func.count()).select_from(missing.subquery())).scalar_one()
+    if count:
+        first = conn.execute(missing.order_by(rev.c.item_id).limit(5)).all()
+        shown = ", ".join(f"item {r.item_id} revision {r.revision}" for r in first)
+        report.problems.append(
+            f"search index: {count} item revision(s) not indexed ({shown}"
+            f"{', ...' if count > len(first) else ''}); run `sourcewatch reindex`"
+        )
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT count(*) FROM search_fts_docsize").scalar_one()
+        docs = conn.execute(sa.select(sa.func.count()).select_from(doc)).scalar_one()
+        if rows != docs:
+            report.problems.append(
+                f"search index: the FTS5 index holds {rows} document(s), search_doc {docs}; "
+                "run `sourcewatch reindex`"
+            )
+    report.checks.append("search index")
 
 
 # -- anchors outside the chain ------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""The text searched for one item revision, and the words it is indexed under.
+
+Title and text come from the revision (so a claim edited away stays findable in the
+revision that had it); author, forwarded-from and the names of media and link previews
+from the item. Fields are joined by blank lines, title and text first, as the matcher
+reads an item (``matching.itemtext``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sourcewatch.matching.itemtext import SEPARATOR, matchable_text
+from sourcewatch.matching.normalize import normalize
+
+# Words longer than this are not indexed (PostgreSQL refuses lexemes over 2 KB; no
+# real word is this long). The matcher still reads the whole text when verifying.
+MAX_WORD = 200
+
+# Values of ``item.extra`` that are this item's own words (the rest are ids, counts, or
+# another post's text, such as the one replied to).
+_EXTRA_TEXT_KEYS = ("forwarded_from_name", "forwarded_signature", "signature")
+
+
+def searchable_text(
+    title: str | None,
+    text: str,
+    author: str | None,
+    forwarded_from: str | None,
+    media: Iterable[Mapping[str, Any]] | None,
+    extra: Mapping[str, Any] | None,
+) -> str:
+    """Everything a search looks at for one revision, as one string."""
+    parts = [matchable_text(title, text)[0]]
+    for value in (author, forwarded_from):
+        if value:
+            parts.append(value)
+    for key in _EXTRA_TEXT_KEYS:
+        value = (extra or {}).get(key)
+        if isinstance(value, str) and value:
+            parts.append(value)
+    poll = (extra or {}).get("poll")
+    if isinstance(poll, Mapping):
+        parts.extend(_strings(poll))
+    for ref in media or ():
+        for key in ("name", "alt", "caption"):
+            value = ref.get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+    return SEPARATOR.join(part for part in parts if part)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a JSON value (a poll's question and answers)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def index_words(searchable: str) -> str:
+    """The normalized words of ``searchable``, space-separated, as stored and indexed."""
+    words = normalize(searchable).split()
+    if any(len(word) > MAX_WORD for word in words):
+        words = [word for word in words if len(word) <= MAX_WORD]
+    return " ".join(words)

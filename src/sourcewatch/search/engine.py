@@ -1,0 +1,356 @@
+"""Running a search: index candidates, the matcher's verdict, hits with snippets.
+
+The word index (FTS5 / tsvector) proposes documents in rank order (BM25 on SQLite,
+ts_rank on PostgreSQL) or newest first; each is read back as the text the matcher
+sees and kept only if the query, compiled as a one-rule matcher, fires on it. So a hit
+on SQLite is a hit on PostgreSQL, and a hit is what ``match`` would call a hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
+
+from sourcewatch.matching.matcher import Matcher
+from sourcewatch.matching.watchlist import Entity, Rule, Watchlists
+from sourcewatch.records import iso_utc
+from sourcewatch.search import prefilter
+from sourcewatch.search.document import searchable_text
+from sourcewatch.search.query import SearchQuery
+from sourcewatch.search.snippet import Snippet, make_snippet
+from sourcewatch.store.tables import (
+    ITEM,
+    ITEM_REVISION,
+    MATCH,
+    SEARCH_DOC,
+    SOURCE,
+    TRIAGE,
+    TRIAGE_FACET,
+    TRIAGE_ITEM,
+)
+
+RULE_ID = "search"
+_BATCH = 400
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which items a search looks at; empty tuples mean any."""
+
+    sources: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # source kinds (telegram, x, feed, web, wordpress)
+    since: datetime | None = None
+    until: datetime | None = None
+    deleted: bool = False  # only items deleted at the source
+    edited: bool = False  # only items with more than one revision
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sources": list(self.sources),
+            "areas": list(self.areas),
+            "entities": list(self.entities),
+            "langs": list(self.langs),
+            "tags": list(self.tags),
+            "statuses": list(self.statuses),
+            "kinds": list(self.kinds),
+            "since": iso_utc(self.since),
+            "until": iso_utc(self.until),
+            "deleted": self.deleted,
+            "edited": self.edited,
+        }
+
+
+@dataclass
+class Hit:
+    item_id: int
+    source: str
+    kind: str
+    url: str | None
+    title: str | None
+    at: datetime  # published, else collected
+    revision: int  # the best-ranked revision that matched
+    current_revision: int
+    revisions: list[int]  # every revision that matched
+    deleted: bool
+    score: float
+    snippet: Snippet | None = None
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # in the revision's text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "source": self.source,
+            "kind": self.kind,
+            "url": self.url,
+            "title": self.title,
+            "time": iso_utc(self.at),
+            "revision": self.revision,
+            "current_revision": self.current_revision,
+            "matched_revisions": self.revisions,
+            "edited_away": self.revision != self.current_revision
+            and self.current_revision not in self.revisions,
+            "deleted": self.deleted,
+            "score": round(self.score, 4),
+            "snippet": self.snippet.text if self.snippet else "",
+            "snippet_offsets": [list(s) for s in self.snippet.spans] if self.snippet else [],
+            "match_offsets": [list(o) for o in self.offsets],
+        }
+
+
+def query_matcher(query: SearchQuery, entities: dict[str, Entity]) -> Matcher:
+    """The query as a watchlist with one rule (the entities only when it names some:
+    an ambiguous alias needs the other entities of its area, as in matching)."""
+    rule = Rule(RULE_ID, query.rule, query.node, 1, (), "search")
+    used = entities if query.entities else {}
+    return Matcher(Watchlists(directory=Path("."), entities=dict(used), rules=[rule]))
+
+
+class Searcher:
+    """One query over one connection."""
+
+    def __init__(
+        self, conn: sa.Connection, query: SearchQuery, entities: dict[str, Entity]
+    ) -> None:
+        self.conn = conn
+        self.query = query
+        self.matcher = query_matcher(query, entities)
+        self.spec = prefilter.build(query.node, entities)
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
+        """The best ``limit`` items (or the newest), each with its snippet."""
+        found: dict[int, Hit] = {}
+        for batch in self._candidates(where, newest=newest):
+            for row, _text in self._verified(batch):
+                hit = found.get(row.item_id)
+                if hit is None:
+                    if len(found) >= limit:
+                        continue
+                    found[row.item_id] = _hit(row)
+                elif row.revision not in found[row.item_id].revisions:
+                    found[row.item_id].revisions.append(row.revision)
+            if len(found) >= limit:
+                break
+        hits = list(found.values())
+        self._complete_revisions(hits)
+        for hit in hits:
+            self._add_snippet(hit)
+        return hits
+
+    def matching_items(self, where: SearchFilter) -> list[Any]:
+        """Every item that matches (one row each: item id, source, areas, time)."""
+        seen: dict[int, Any] = {}
+        for batch in self._candidates(where, newest=True):
+            for row, _ in self._verified(batch):
+                seen.setdefault(row.item_id, row)
+        return list(seen.values())
+
+    # -- candidates from the word index ---------------------------------------------------
+
+    def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
+        if self.spec == prefilter.NEVER:
+            return
+        query = self._candidate_query(where, newest=newest)
+        offset = 0
+        while True:
+            rows = self.conn.execute(query.limit(_BATCH).offset(offset)).all()
+            if not rows:
+                return
+            yield rows
+            offset += len(rows)
+
+    def _candidate_query(self, where: SearchFilter, *, newest: bool) -> sa.Select[Any]:
+        doc, at = SEARCH_DOC, _item_time()
+        score: Any
+        matches: Any
+        if self.postgres:
+            words = sa.func.array_to_tsvector(sa.func.string_to_array(doc.c.tokens, " "))
+            tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
+            score = sa.func.ts_rank(words, tsq)
+            matches = words.op("@@", return_type=sa.Boolean)(tsq)
+            base = sa.select().select_from(doc)
+            rank_order = score.desc()
+        else:
+            fts = sa.table("search_fts", sa.column("rowid"))
+            score = sa.literal_column("bm25(search_fts)")
+            matches = sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
+            base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.rowid))
+            rank_order = score.asc()
+        query = (
+            base.add_columns(
+                doc.c.item_id,
+                doc.c.revision,
+                score.label("score"),
+                ITEM.c.revision.label("current_revision"),
+                ITEM.c.url,
+                ITEM.c.title.label("item_title"),
+                ITEM.c.deleted_at,
+                at.label("at"),
+                SOURCE.c.name.label("source"),
+                SOURCE.c.kind,
+                SOURCE.c.areas,
+            )
+            .join(ITEM, ITEM.c.id == doc.c.item_id)
+            .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+            .where(matches, *filter_clauses(self.conn, where))
+        )
+        order = [at.desc(), doc.c.id.desc()] if newest else [rank_order, at.desc(), doc.c.id]
+        return query.order_by(*order)
+
+    # -- the matcher decides ---------------------------------------------------------------
+
+    def _verified(self, rows: Sequence[Any]) -> Iterator[tuple[Any, str]]:
+        texts = revision_texts(self.conn, [(row.item_id, row.revision) for row in rows])
+        for row in rows:
+            text = texts.get((row.item_id, row.revision))
+            if text is not None and RULE_ID in self.matcher.match(text).rules:
+                yield row, text
+
+    def _complete_revisions(self, hits: list[Hit]) -> None:
+        """Every revision of each hit that matches (the index ranks them separately)."""
+        if not hits:
+            return
+        rev = ITEM_REVISION
+        keys = self.conn.execute(
+            sa.select(rev.c.item_id, rev.c.revision).where(
+                rev.c.item_id.in_([hit.item_id for hit in hits])
+            )
+        ).all()
+        texts = revision_texts(self.conn, [(k.item_id, k.revision) for k in keys])
+        by_id = {hit.item_id: hit for hit in hits}
+        for (item_id, revision), text in texts.items():
+            matched = RULE_ID in self.matcher.match(text).rules
+            if matched and revision not in by_id[item_id].revisions:
+                by_id[item_id].revisions.append(revision)
+        for hit in hits:
+            hit.revisions.sort()
+
+    def _add_snippet(self, hit: Hit) -> None:
+        text = revision_texts(self.conn, [(hit.item_id, hit.revision)])[(hit.item_id, hit.revision)]
+        _, spans = self.matcher.locate(text)
+        wanted = {(t.kind, t.value) for t in self.query.node.terms()}
+        found = sorted({span for term, found in spans.items() if term in wanted for span in found})
+        hit.offsets = found
+        hit.snippet = make_snippet(text, found)
+
+
+def _hit(row: Any) -> Hit:
+    return Hit(
+        item_id=row.item_id,
+        source=row.source,
+        kind=row.kind,
+        url=row.url,
+        title=row.item_title,
+        at=row.at,
+        revision=row.revision,
+        current_revision=row.current_revision,
+        revisions=[row.revision],
+        deleted=row.deleted_at is not None,
+        score=float(row.score or 0.0),
+    )
+
+
+def _item_time() -> Any:
+    return sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+
+
+def revision_texts(
+    conn: sa.Connection, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """The searchable text of each (item id, revision)."""
+    if not keys:
+        return {}
+    rev = ITEM_REVISION
+    wanted = set(keys)
+    rows = conn.execute(
+        sa.select(
+            rev.c.item_id,
+            rev.c.revision,
+            rev.c.title,
+            rev.c.text,
+            rev.c.media,
+            ITEM.c.author,
+            ITEM.c.forwarded_from,
+            ITEM.c.extra,
+        )
+        .join(ITEM, ITEM.c.id == rev.c.item_id)
+        .where(rev.c.item_id.in_({item_id for item_id, _ in keys}))
+    )
+    return {
+        (row.item_id, row.revision): searchable_text(
+            row.title, row.text, row.author, row.forwarded_from, row.media, row.extra
+        )
+        for row in rows
+        if (row.item_id, row.revision) in wanted
+    }
+
+
+def filter_clauses(conn: sa.Connection, where: SearchFilter) -> list[Any]:
+    """SQL conditions on ITEM (joined with SOURCE) for ``where``."""
+    clauses: list[Any] = []
+    at = _item_time()
+    if where.sources:
+        clauses.append(SOURCE.c.name.in_(where.sources))
+    if where.kinds:
+        clauses.append(SOURCE.c.kind.in_(where.kinds))
+    if where.langs:
+        clauses.append(sa.func.lower(ITEM.c.language).in_(where.langs))
+    if where.since is not None:
+        clauses.append(at >= where.since)
+    if where.until is not None:
+        clauses.append(at < where.until)
+    if where.deleted:
+        clauses.append(ITEM.c.deleted_at.is_not(None))
+    if where.edited:
+        clauses.append(ITEM.c.revision > 1)
+    if where.entities:
+        clauses.append(
+            ITEM.c.id.in_(sa.select(MATCH.c.item_id).where(MATCH.c.entity_id.in_(where.entities)))
+        )
+    if where.areas:
+        clauses.append(_in_areas(conn, where.areas))
+    if where.statuses or where.tags:
+        clauses.append(ITEM.c.id.in_(_triaged_items(conn, where)))
+    return clauses
+
+
+def _in_areas(conn: sa.Connection, areas: Sequence[str]) -> Any:
+    """Items from a source of these areas, or in a queue entry of these areas."""
+    wanted = set(areas)
+    sources = [
+        row.id
+        for row in conn.execute(sa.select(SOURCE.c.id, SOURCE.c.areas))
+        if wanted & {a.lower() for a in row.areas or ()}
+    ]
+    queued = (
+        sa.select(TRIAGE_ITEM.c.item_id)
+        .join(TRIAGE_FACET, TRIAGE_FACET.c.triage_id == TRIAGE_ITEM.c.triage_id)
+        .where(TRIAGE_FACET.c.facet == "area", TRIAGE_FACET.c.value.in_(areas))
+    )
+    return sa.or_(ITEM.c.source_id.in_(sources), ITEM.c.id.in_(queued))
+
+
+def _triaged_items(conn: sa.Connection, where: SearchFilter) -> Any:
+    query = sa.select(TRIAGE_ITEM.c.item_id).join(TRIAGE, TRIAGE.c.id == TRIAGE_ITEM.c.triage_id)
+    if where.statuses:
+        query = query.where(TRIAGE.c.status.in_(where.statuses))
+    if where.tags:
+        wanted = set(where.tags)
+        tagged = [
+            row.id
+            for row in conn.execute(sa.select(TRIAGE.c.id, TRIAGE.c.tags))
+            if wanted & set(row.tags or ())
+        ]
+        query = query.where(TRIAGE.c.id.in_(tagged))
+    return query

@@ -1,0 +1,121 @@
+"""From a parsed query to a word-index query that finds every possible hit.
+
+Each keyword or entity alias becomes the written forms the matcher accepts
+(``matching.forms.alias_forms``): one index word per allowed prefix (Arabic clitics:
+للجيش for الجيش), the last word open-ended (``кидал*`` covers Кидаль, Кидале,
+Кидалю), phrase words in order. NOT constrains nothing; NEAR needs both sides. The
+result may find more than the query means (``gao*`` finds Gaoua); the matcher's own
+evaluator then decides, so the index only has to never miss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sourcewatch.matching.forms import alias_forms
+from sourcewatch.matching.normalize import normalize
+from sourcewatch.matching.query import Near, Node, Not, Or, Term
+from sourcewatch.matching.watchlist import Entity
+
+
+@dataclass(frozen=True)
+class Pattern:
+    words: tuple[str, ...]  # the last one open-ended
+
+
+@dataclass(frozen=True)
+class Any_:
+    patterns: tuple[Pattern, ...]  # at least one of these occurs
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Either:
+    parts: tuple[Filter, ...]
+
+
+Filter = Any_ | All | Either
+NEVER = Any_(())  # a term nothing can match (it normalizes to no word)
+
+
+def term_patterns(term: Term, entities: dict[str, Entity]) -> tuple[Pattern, ...]:
+    """Every index pattern under which ``term`` can occur."""
+    surfaces = entities[term.value].aliases if term.kind == "entity" else (term.value,)
+    found: dict[Pattern, None] = {}
+    for surface in surfaces:
+        for form in alias_forms(surface, normalize(surface)):
+            words = form.key.split(" ")
+            for prefix in sorted(form.prefixes):
+                found[Pattern((prefix + words[0], *words[1:]))] = None
+    return tuple(found)
+
+
+def build(node: Node, entities: dict[str, Entity]) -> Filter:
+    """The index filter for ``node``: never None (an unconstrained query needs one of
+    its terms, as the matcher considers a rule only when one of its terms occurs)."""
+    built = _build(node, entities)
+    if built is not None:
+        return built
+    terms = dict.fromkeys(node.terms())
+    return _either([Any_(term_patterns(t, entities)) for t in terms])
+
+
+def _build(node: Node, entities: dict[str, Entity]) -> Filter | None:
+    if isinstance(node, Term):
+        return Any_(term_patterns(node, entities))
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, Near):
+        children: tuple[Node, ...] = (node.left, node.right)
+    else:
+        children = node.children
+    parts = [_build(child, entities) for child in children]
+    if isinstance(node, Or):
+        if any(part is None for part in parts):
+            return None
+        return _either([p for p in parts if p is not None])
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return None
+    if any(p == NEVER for p in kept):
+        return NEVER
+    return kept[0] if len(kept) == 1 else All(tuple(kept))
+
+
+def _either(parts: list[Filter]) -> Filter:
+    parts = [p for p in parts if p != NEVER]
+    if not parts:
+        return NEVER
+    return parts[0] if len(parts) == 1 else Either(tuple(parts))
+
+
+def fts5(spec: Filter) -> str:
+    """SQLite FTS5 query syntax (phrases as ``"a" + "b"*``)."""
+    if isinstance(spec, Any_):
+        return "(" + " OR ".join(_fts_phrase(p) for p in spec.patterns) + ")"
+    joiner = " AND " if isinstance(spec, All) else " OR "
+    return "(" + joiner.join(fts5(part) for part in spec.parts) + ")"
+
+
+def _fts_phrase(pattern: Pattern) -> str:
+    quoted = ['"' + word.replace('"', '""') + '"' for word in pattern.words]
+    quoted[-1] += "*"
+    return " + ".join(quoted)
+
+
+def tsquery(spec: Filter) -> str:
+    """PostgreSQL tsquery syntax over the verbatim words (a phrase: all of its words)."""
+    if isinstance(spec, Any_):
+        return "(" + " | ".join(_ts_words(p) for p in spec.patterns) + ")"
+    joiner = " & " if isinstance(spec, All) else " | "
+    return "(" + joiner.join(tsquery(part) for part in spec.parts) + ")"
+
+
+def _ts_words(pattern: Pattern) -> str:
+    quoted = ["'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in pattern.words]
+    quoted[-1] += ":*"
+    return "(" + " & ".join(quoted) + ")"

@@ -1,0 +1,116 @@
+"""``sourcewatch search``: a request checked against what exists, then run.
+
+Every name a filter gives (source, area, entity, tag, status, kind) must exist; an
+unknown one is an error naming the known ones (exit 2), as in every listing command.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.errors import InvalidInput
+from sourcewatch.matching.watchlist import Entity
+from sourcewatch.search.engine import Hit, Searcher, SearchFilter
+from sourcewatch.search.filters import (
+    KINDS,
+    check_kinds,
+    check_statuses,
+    known_areas,
+    known_sources,
+    known_tags,
+    require_known,
+)
+from sourcewatch.search.query import SearchQuery, parse_search
+
+BY = ("day", "source", "area")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    where: SearchFilter = field(default_factory=SearchFilter)
+    limit: int = 20
+    newest: bool = False
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    hits: list[Hit]
+
+
+def watchlist_areas(entities: dict[str, Entity]) -> set[str]:
+    return {area.lower() for entity in entities.values() for area in entity.areas}
+
+
+def check_filter(conn: sa.Connection, where: SearchFilter, entities: dict[str, Entity]) -> None:
+    """Raise InvalidInput naming the known values when a filter names an unknown one."""
+    if where.sources:
+        require_known("--source", where.sources, known_sources(conn))
+    if where.areas:
+        require_known("--area", where.areas, known_areas(conn, watchlist_areas(entities)))
+    if where.entities:
+        require_known("--entity", where.entities, entities)
+    if where.tags:
+        require_known("--tag", where.tags, known_tags(conn))
+    check_statuses(where.statuses)
+
+
+def with_kinds(where: SearchFilter, kinds: tuple[str, ...]) -> SearchFilter:
+    """``--kind news`` as the source kinds it stands for."""
+    check_kinds(kinds)
+    return replace(where, kinds=tuple(k for kind in kinds for k in KINDS[kind]))
+
+
+def prepared(
+    conn: sa.Connection, text: str, where: SearchFilter, entities: dict[str, Entity]
+) -> Searcher:
+    query = parse_search(text)
+    unknown = sorted(query.entities - set(entities))
+    if unknown:
+        raise InvalidInput(
+            f"search query: unknown entity @{unknown[0]}; known: "
+            + ", ".join(f"@{e}" for e in sorted(entities))
+        )
+    check_filter(conn, where, entities)
+    return Searcher(conn, query, entities)
+
+
+def search(
+    conn: sa.Connection, request: SearchRequest, entities: dict[str, Entity]
+) -> SearchResult:
+    searcher = prepared(conn, request.query, request.where, entities)
+    hits = searcher.hits(request.where, limit=request.limit, newest=request.newest)
+    return SearchResult(searcher.query, hits)
+
+
+def count(
+    conn: sa.Connection, request: SearchRequest, entities: dict[str, Entity], by: str | None
+) -> tuple[int, list[tuple[str, int]]]:
+    """How many items match, and per day, source or area when ``by`` is given."""
+    if by is not None and by not in BY:
+        raise InvalidInput(f"--by: one of {', '.join(BY)}, not {by!r}")
+    searcher = prepared(conn, request.query, request.where, entities)
+    rows = searcher.matching_items(request.where)
+    if by is None:
+        return len(rows), []
+    buckets: Counter[str] = Counter()
+    for row in rows:
+        for key in _bucket(row, by):
+            buckets[key] += 1
+    ordered = sorted(buckets.items()) if by == "day" else buckets.most_common()
+    return len(rows), ordered
+
+
+def _bucket(row: Any, by: str) -> list[str]:
+    if by == "day":
+        at: datetime = row.at
+        return [at.date().isoformat()]
+    if by == "source":
+        return [row.source]
+    return [a.lower() for a in row.areas or ()] or ["(none)"]
