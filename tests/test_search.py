@@ -1,0 +1,210 @@
+"""sourcewatch search on both backends: normalization as in matching, every revision,
+filters, ranking, snippets, the index kept in the ingest transaction, verify, reindex."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from search_support import (
+    AFPAK,
+    ARMY_AR,
+    KIDAL_RU,
+    SAHEL,
+    T0,
+    TOPWAR,
+    WATCHLISTS,
+    fill,
+    poll,
+    topwar_items,
+)
+from sourcewatch.config import Settings
+from sourcewatch.errors import InvalidInput
+from sourcewatch.records import ParsedItem
+from sourcewatch.search.engine import SearchFilter
+from sourcewatch.search.index import missing_documents, reindex
+from sourcewatch.search.service import SearchRequest, count, search
+from sourcewatch.store.db import read_connection
+from sourcewatch.store.tables import SEARCH_DOC
+from sourcewatch.store.verify import verify_archive
+from sourcewatch.workspace import Workspace
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"watchlists_dir": WATCHLISTS})
+
+
+@pytest.fixture
+def ids(workspace: Workspace) -> dict[str, int]:
+    return fill(workspace)
+
+
+def found(ws: Workspace, query: str, where: SearchFilter | None = None, **kw: object) -> list:
+    request = SearchRequest(query, where or SearchFilter(), **kw)  # type: ignore[arg-type]
+    with read_connection(ws.engine) as conn:
+        return search(conn, request, ws.matcher().entities).hits
+
+
+def item_ids(ws: Workspace, query: str, where: SearchFilter | None = None, **kw: object) -> set:
+    return {hit.item_id for hit in found(ws, query, where, limit=500, **kw)}
+
+
+def test_russian_case_endings_as_in_matching(workspace: Workspace, ids: dict) -> None:
+    assert item_ids(workspace, "Кидаль") == {ids["kidal-ru"]}
+    # Петербург finds Петербурга, Санкт-Петербурге, Санкт-Петербургом (real topwar posts)
+    assert item_ids(workspace, "Петербург") == {ids["70989"], ids["70990"], ids["70995"]}
+    # ё/е: Чёрная is found as черная
+    assert ids["71006"] in item_ids(workspace, "черная мамба")
+
+
+def test_arabic_clitics_and_article_as_in_matching(workspace: Workspace, ids: dict) -> None:
+    assert item_ids(workspace, '"الجيش المالي"') == {ids["army-ar"], ids["ar-017"]}
+    # حاجز للجيش (ar-001): the lam + article form
+    assert ids["ar-001"] in item_ids(workspace, "الجيش")
+    # diacritics in the text (تبنّوا) and none in the query
+    assert ids["ar-001"] in item_ids(workspace, "تبنوا")
+
+
+def test_persian_pashto_and_french(workspace: Workspace, ids: dict) -> None:
+    assert ids["fa-001"] in item_ids(workspace, "بدخشان")
+    assert ids["ps-001"] in item_ids(workspace, "بدخشان")
+    # Pashto ې and Arabic ي are one letter: عدلیې and عدليې
+    assert {ids["ps-002"], ids["ps-003"]} <= item_ids(workspace, "عدليې")
+    # French elision and accents: "L'attaque a été revendiquée"
+    assert ids["fr-001"] in item_ids(workspace, "attaque AND revendiquee")
+
+
+def test_english_operators_phrase_near_and_not(workspace: Workspace, ids: dict) -> None:
+    state = item_ids(workspace, '"State of the Union"')
+    assert len(state) >= 4
+    assert item_ids(workspace, '"State of the Union" NOT Trump') < state
+    assert item_ids(workspace, "Mosul") and item_ids(workspace, "Mosul NEAR/3 residents")
+    assert not item_ids(workspace, "Mosul NEAR/0 return")
+
+
+def test_entity_ids_reuse_the_watchlists(workspace: Workspace, ids: dict) -> None:
+    assert ids["70996"] in item_ids(workspace, "@wagner")  # ЧВК «Вагнер», a real post
+    with pytest.raises(InvalidInput, match=r"unknown entity @nosuch; known: .*@wagner"):
+        found(workspace, "@nosuch")
+
+
+def test_filters(workspace: Workspace, ids: dict) -> None:
+    everything = item_ids(workspace, "بدخشان")
+    assert item_ids(workspace, "بدخشان", SearchFilter(langs=("ps",))) == {
+        i for i in everything if i in {ids[k] for k in ids if k.startswith("ps-")}
+    }
+    assert item_ids(workspace, "بدخشان", SearchFilter(kinds=("telegram",))) == set()
+    assert item_ids(workspace, "بدخشان", SearchFilter(sources=("afpak-posts",))) == everything
+    assert item_ids(workspace, "بدخشان", SearchFilter(areas=("af-pak",))) == everything
+    assert item_ids(workspace, "بدخشان", SearchFilter(until=T0)) == set()
+    assert item_ids(
+        workspace, "Кидаль OR Петербург", SearchFilter(since=T0 + timedelta(days=3))
+    ) == {ids["kidal-ru"]}
+    with read_connection(workspace.engine) as conn:
+        with pytest.raises(
+            InvalidInput, match=r"--source: unknown value 'nope'; known: .*tg-topwar"
+        ):
+            search(conn, SearchRequest("x", SearchFilter(sources=("nope",))), {})
+        with pytest.raises(InvalidInput, match=r"--area: unknown value 'mars'; known: .*af-pak"):
+            search(conn, SearchRequest("x", SearchFilter(areas=("mars",))), {})
+
+
+def test_ranking_newest_snippet_and_offsets(workspace: Workspace, ids: dict) -> None:
+    hits = found(workspace, "Петербург", limit=10, newest=True)
+    assert [h.at for h in hits] == sorted((h.at for h in hits), reverse=True)
+    [hit] = found(workspace, "Кидаль", limit=5)
+    assert hit.source == "sahel-posts" and hit.url == "https://t.me/sahel/kidal-ru"
+    assert [KIDAL_RU[a:b] for a, b in hit.offsets] == ["Кидаль", "Кидале"]
+    snippet = hit.snippet
+    assert snippet is not None
+    assert [snippet.text[a:b] for a, b in snippet.spans] == ["Кидаль", "Кидале"]
+    [arabic] = found(
+        workspace, '"الجيش المالي"', SearchFilter(sources=("sahel-posts",)), limit=1, newest=True
+    )
+    assert [ARMY_AR[a:b] for a, b in arabic.offsets] == ["للجيش المالي"]
+    # link-preview names are searched too
+    assert item_ids(workspace, "communiqué") == {ids["army-ar"]}
+
+
+def test_an_edit_that_removes_the_words_is_still_found(workspace: Workspace, ids: dict) -> None:
+    edited = ParsedItem(
+        external_id="kidal-ru",
+        text="Колонна стоит на месте.",
+        lang="ru",
+        published_at=T0 + timedelta(days=3),
+        url="https://t.me/sahel/kidal-ru",
+    )
+    poll(workspace, SAHEL, b"edited", [edited], T0 + timedelta(days=4))
+    [hit] = found(workspace, "Кидаль")
+    assert (hit.item_id, hit.revision, hit.current_revision, hit.revisions) == (
+        ids["kidal-ru"],
+        1,
+        2,
+        [1],
+    )
+    assert hit.to_json()["edited_away"] is True
+    assert item_ids(workspace, "Колонна стоит", SearchFilter(edited=True)) == {ids["kidal-ru"]}
+    assert item_ids(workspace, "Кидаль", SearchFilter(edited=True)) == {ids["kidal-ru"]}
+
+
+def test_a_deletion_is_filterable(workspace: Workspace, ids: dict) -> None:
+    gone = ParsedItem(external_id="army-ar", deleted=True)
+    poll(workspace, SAHEL, b"deleted", [gone], T0 + timedelta(days=5))
+    [hit] = found(workspace, '"الجيش المالي"', SearchFilter(deleted=True))
+    assert hit.item_id == ids["army-ar"] and hit.deleted
+    assert item_ids(workspace, "الجيش", SearchFilter(deleted=True)) == {ids["army-ar"]}
+
+
+def test_count_and_histograms(workspace: Workspace, ids: dict) -> None:
+    with read_connection(workspace.engine) as conn:
+        total, by_source = count(conn, SearchRequest("بدخشان OR Петербург"), {}, "source")
+        assert total == sum(n for _, n in by_source)
+        assert dict(by_source)["tg-topwar"] == 3
+        _, by_day = count(conn, SearchRequest("Петербург"), {}, "day")
+        assert by_day == [("2023-02-28", 3)]
+
+
+def test_the_index_is_written_with_the_item_and_verify_notices_a_gap(
+    workspace: Workspace, ids: dict
+) -> None:
+    assert missing_documents(read_connection(workspace.engine))[0] == 0
+    assert verify_archive(workspace, quick=True).ok
+    with workspace.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            doc = conn.execute(
+                sa.select(SEARCH_DOC).where(SEARCH_DOC.c.item_id == ids["kidal-ru"])
+            ).one()
+            conn.exec_driver_sql(
+                "INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', ?, ?)",
+                (doc.id, doc.tokens),
+            )
+        conn.execute(sa.delete(SEARCH_DOC).where(SEARCH_DOC.c.item_id == ids["kidal-ru"]))
+    report = verify_archive(workspace, quick=True)
+    assert any("not indexed" in p and f"item {ids['kidal-ru']}" in p for p in report.problems)
+    assert found(workspace, "Кидаль") == []
+    with workspace.engine.begin() as conn:
+        assert reindex(conn) >= len(ids)
+    assert verify_archive(workspace, quick=True).ok
+    assert item_ids(workspace, "Кидаль") == {ids["kidal-ru"]}
+
+
+def test_reingesting_the_same_page_adds_no_documents(workspace: Workspace, ids: dict) -> None:
+    with workspace.engine.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(SEARCH_DOC)).scalar_one()
+    poll(workspace, TOPWAR, b"topwar page", topwar_items(), T0)
+    with workspace.engine.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(SEARCH_DOC)).scalar_one()
+    assert after == before
+
+
+def test_hostile_query_text_is_only_words(workspace: Workspace, ids: dict) -> None:
+    # FTS5 and tsquery syntax inside a query are words, never operators
+    assert item_ids(workspace, "NEAR( OR* 'a' ) ^x") == set()
+    assert item_ids(workspace, '"a\\\' | !b"') == set()
+
+
+def test_afpak_constant_used() -> None:
+    assert AFPAK.kind == "x"
