@@ -59,4 +59,5 @@ def make_snippet(text: str, spans: list[tuple[int, int]], width: int = WIDTH) ->
 
 
 def _clean(piece: str) -> str:
-    return terminal_safe(piece.replace("\r", " ").replace("\n", " "), keep_newlines=False)
+    """Safe to print, on one line (spaces at the ends kept: pieces are joined)."""
+    return terminal_safe(piece).replace("\n", " ").replace("\t", " ")
