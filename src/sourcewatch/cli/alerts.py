@@ -105,7 +105,12 @@ def alerts_test(
 @alerts_app.command("replay")
 def alerts_replay(
     since: Annotated[
-        str, typer.Option("--since", help="Entries queued this long ago or later (1h, 2d).")
+        str,
+        typer.Option(
+            "--since",
+            help="Entries queued this long ago or later (1h, 2d), or since a date or time "
+            "with its zone (2023-09-20, 2023-09-20T10:00-04:00).",
+        ),
     ],
     channel: Annotated[
         str | None, typer.Option("--channel", help="Only this channel (default: all).")
@@ -114,21 +119,19 @@ def alerts_replay(
     json: JsonOption = False,
 ) -> None:
     """Deliver again every alert since --since (sent or not); the daemon sends them."""
-    from datetime import timedelta
-
     from sourcewatch.alerts.status import replay
     from sourcewatch.records import utcnow
-    from sourcewatch.sources.config import parse_duration
+    from sourcewatch.search.filters import parse_when
     from sourcewatch.workspace import Workspace
 
-    try:
-        seconds = parse_duration(since)
-    except ValueError as exc:
-        fail(f"--since: {exc}", EXIT_USAGE)
-    settings = settings_for(config)
     now = utcnow()
+    try:
+        start = parse_when(since, now, option="--since")
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    settings = settings_for(config)
     with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
-        queued = replay(ws.engine, settings.alerts, now - timedelta(seconds=seconds), now, channel)
+        queued = replay(ws.engine, settings.alerts, start, now, channel)
     for name, count in queued.items():
         if json:
             print_json({"alert": name, "queued": count})

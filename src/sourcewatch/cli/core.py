@@ -445,7 +445,11 @@ def _item_line(item: ParsedItem) -> str:
 def rescan(
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only items published (or collected) within this, e.g. 90d."),
+        typer.Option(
+            "--since",
+            help="Only items published (or collected) within this, e.g. 90d, or since a date "
+            "or time with its zone (2023-09-20, 2023-09-20T10:00-04:00).",
+        ),
     ] = None,
     config: ConfigOption = None,
     json: JsonOption = False,
@@ -456,12 +460,14 @@ def rescan(
     now match. Run it after adding a name to a watchlist to find every past mention.
     """
     from sourcewatch.ingest.rescan import rescan as rescan_items
-    from sourcewatch.sources.config import parse_duration
+    from sourcewatch.records import utcnow
+    from sourcewatch.search.filters import parse_when
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     with cli_errors():
-        window = timedelta(seconds=parse_duration(since)) if since else None
+        now = utcnow()
+        window = now - parse_when(since, now, option="--since") if since else None
         with Workspace.open(settings) as ws:
             report = with_progress(
                 "rescanning",

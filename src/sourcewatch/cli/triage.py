@@ -8,7 +8,7 @@ commands so that ``sourcewatch --help`` and unrelated commands do not pay for th
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,12 +42,21 @@ AnalystOption = Annotated[
         help="Who you are, for the history. Default: $SOURCEWATCH_ANALYST, else the OS user.",
     ),
 ]
-AreaOption = Annotated[str | None, typer.Option("--area", help="Only entries in this area.")]
+AreaOption = Annotated[
+    list[str] | None,
+    typer.Option("--area", help="Only entries in this area. Repeat for any of several."),
+]
 SourceOption = Annotated[
-    str | None, typer.Option("--source", help="Only entries with an item from this source.")
+    list[str] | None,
+    typer.Option(
+        "--source", help="Only entries with an item from this source. Repeat for any of several."
+    ),
 ]
 EntityOption = Annotated[
-    str | None, typer.Option("--entity", help="Only entries mentioning this entity id.")
+    list[str] | None,
+    typer.Option(
+        "--entity", help="Only entries mentioning this entity id. Repeat for any of several."
+    ),
 ]
 MinPriorityOption = Annotated[
     int | None, typer.Option("--min-priority", help="Only entries of at least this priority.")
@@ -70,16 +79,37 @@ def _read(ws: Workspace) -> sa.Connection:
     return read_connection(ws.engine)
 
 
-def _since(value: str | None) -> datetime | None:
+def _when(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    """A duration back from now, or a date or time with its zone (search.filters)."""
     if value is None:
         return None
     from sourcewatch.records import utcnow
-    from sourcewatch.sources.config import parse_duration
+    from sourcewatch.search.filters import parse_when
 
     try:
-        return utcnow() - timedelta(seconds=parse_duration(value))
+        return parse_when(value, utcnow(), option=option, end_of_day=end_of_day)
     except ValueError as exc:
-        fail(f"--since: {exc}", EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
+
+
+def _facets(
+    ws: Workspace,
+    conn: sa.Connection,
+    area: list[str] | None,
+    source: list[str] | None,
+    entity: list[str] | None,
+) -> dict[str, Any]:
+    """--area/--source/--entity: repeated means any of them; an unknown name is an error
+    naming the known ones (exit 2)."""
+    from sourcewatch.search.filters import check_names, distinct
+
+    areas, sources, entities = distinct(area, lower=True), distinct(source), distinct(entity)
+    known = ws.matcher().entities if areas or entities else {}
+    try:
+        check_names(conn, known, sources=sources, areas=areas, entity_ids=entities)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    return {"area": areas or None, "source": sources or None, "entity": entities or None}
 
 
 def _statuses(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -112,7 +142,12 @@ def queue(
     source: SourceOption = None,
     entity: EntityOption = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Queued within this long, e.g. 24h, 7d.")
+        str | None,
+        typer.Option(
+            "--since",
+            help="Queued since: a duration (24h, 7d, 2w) or a date or time with its zone "
+            "(2023-09-20, 2023-09-20T10:00-04:00).",
+        ),
     ] = None,
     min_priority: MinPriorityOption = None,
     assignee: Annotated[
@@ -133,20 +168,20 @@ def queue(
         from sourcewatch.triage.analyst import resolve_analyst
 
         assignee = resolve_analyst(analyst, settings)
-    where = _queue_filter(
-        statuses=_statuses(status, ("new",)),
-        area=area.lower() if area else None,
-        source=source,
-        entity=entity,
-        since=_since(since),
-        min_priority=min_priority,
-        assignee=assignee,
-        limit=limit,
-    )
     from sourcewatch.triage.queue import list_queue
 
+    statuses = _statuses(status, ("new",))
+    when = _when(since, "--since")
     ws = _workspace(settings)
     with database_errors(), ws, _read(ws) as conn:
+        where = _queue_filter(
+            statuses=statuses,
+            since=when,
+            min_priority=min_priority,
+            assignee=assignee,
+            limit=limit,
+            **_facets(ws, conn, area, source, entity),
+        )
         rows = list_queue(conn, where)
     if json:
         for row in rows:
@@ -301,15 +336,12 @@ def triage(
     from sourcewatch.triage.loop import run_loop
 
     settings = settings_for(config)
-    where = _queue_filter(
-        area=area.lower() if area else None,
-        source=source,
-        entity=entity,
-        min_priority=min_priority,
-    )
     from sourcewatch.triage.analyst import resolve_analyst
 
     with database_errors(), _workspace(settings) as ws:
+        with _read(ws) as conn:
+            facets = _facets(ws, conn, area, source, entity)
+        where = _queue_filter(min_priority=min_priority, **facets)
         run_loop(ws, where, resolve_analyst(analyst, settings), sys.stdin, console)
 
 
@@ -320,9 +352,25 @@ def export(
         typer.Option("--status", help="Default: relevant and escalated. Repeatable; or any."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Decided within this long, e.g. 7d.")
+        str | None,
+        typer.Option(
+            "--since",
+            help="Decided since: a duration (7d, 2w) or a date or time with its zone "
+            "(2023-09-20, 2023-09-20T10:00-04:00).",
+        ),
+    ] = None,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(
+            "--cutoff",
+            "--until",
+            help="The report's data cutoff: only items published before it (a date, which "
+            "includes that day, a time with its zone, or a duration back from now).",
+        ),
     ] = None,
     area: AreaOption = None,
+    source: SourceOption = None,
+    entity: EntityOption = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or md.")] = "md",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -334,16 +382,19 @@ def export(
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_USAGE)
-    try:
-        where = ExportFilter(
-            statuses=_statuses(status, ("relevant", "escalated")),
-            since=_since(since),
-            area=area.lower() if area else None,
-        )
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
+    decided_since = _when(since, "--since")
+    data_cutoff = _when(cutoff, "--cutoff", end_of_day=True)
     ws = _workspace(settings_for(config))
     with database_errors(), ws, _read(ws) as conn:
+        try:
+            where = ExportFilter(
+                statuses=_statuses(status, ("relevant", "escalated")),
+                since=decided_since,
+                cutoff=data_cutoff,
+                **_facets(ws, conn, area, source, entity),
+            )
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE)
         rows = export_rows(conn, where)
     chunks = render(rows, fmt)
     if output is None:

@@ -13,12 +13,13 @@ and checked in one place so they behave the same everywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from sourcewatch.errors import InvalidInput
+from sourcewatch.matching.watchlist import Entity
 from sourcewatch.store.tables import SOURCE, TRIAGE, TRIAGE_STATUSES
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -109,6 +110,28 @@ def known_areas(conn: sa.Connection, watchlist_areas: Iterable[str]) -> set[str]
 def known_tags(conn: sa.Connection) -> set[str]:
     query = sa.select(TRIAGE.c.tags).where(sa.cast(TRIAGE.c.tags, sa.String) != "[]")
     return {tag for tags in conn.execute(query).scalars() for tag in tags or ()}
+
+
+def check_names(
+    conn: sa.Connection,
+    entities: Mapping[str, Entity],
+    *,
+    sources: Sequence[str] = (),
+    areas: Sequence[str] = (),
+    entity_ids: Sequence[str] = (),
+    tags: Sequence[str] = (),
+) -> None:
+    """Every name given exists: sources in the database, areas of a source or of the
+    watchlists, entity ids of the watchlists, tags on a queue entry."""
+    if sources:
+        require_known("--source", sources, known_sources(conn))
+    if areas:
+        watchlist_areas = {a.lower() for entity in entities.values() for a in entity.areas}
+        require_known("--area", areas, known_areas(conn, watchlist_areas))
+    if entity_ids:
+        require_known("--entity", entity_ids, entities)
+    if tags:
+        require_known("--tag", tags, known_tags(conn))
 
 
 def check_statuses(statuses: Sequence[str]) -> None:

@@ -19,11 +19,8 @@ from sourcewatch.search.engine import Hit, Searcher, SearchFilter
 from sourcewatch.search.filters import (
     KINDS,
     check_kinds,
+    check_names,
     check_statuses,
-    known_areas,
-    known_sources,
-    known_tags,
-    require_known,
 )
 from sourcewatch.search.query import SearchQuery, parse_search
 
@@ -44,20 +41,16 @@ class SearchResult:
     hits: list[Hit]
 
 
-def watchlist_areas(entities: dict[str, Entity]) -> set[str]:
-    return {area.lower() for entity in entities.values() for area in entity.areas}
-
-
 def check_filter(conn: sa.Connection, where: SearchFilter, entities: dict[str, Entity]) -> None:
     """Raise InvalidInput naming the known values when a filter names an unknown one."""
-    if where.sources:
-        require_known("--source", where.sources, known_sources(conn))
-    if where.areas:
-        require_known("--area", where.areas, known_areas(conn, watchlist_areas(entities)))
-    if where.entities:
-        require_known("--entity", where.entities, entities)
-    if where.tags:
-        require_known("--tag", where.tags, known_tags(conn))
+    check_names(
+        conn,
+        entities,
+        sources=where.sources,
+        areas=where.areas,
+        entity_ids=where.entities,
+        tags=where.tags,
+    )
     check_statuses(where.statuses)
 
 

@@ -62,7 +62,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class ExportFilter:
     statuses: tuple[str, ...] = ("relevant", "escalated")
     since: datetime | None = None  # decided (last changed) at or after
-    area: str | None = None
+    area: str | tuple[str, ...] | None = None  # any of these
+    source: str | tuple[str, ...] | None = None
+    entity: str | tuple[str, ...] | None = None
+    cutoff: datetime | None = None  # the report's data cutoff: items published before it
     limit: int = 10_000
 
     def __post_init__(self) -> None:
@@ -80,7 +83,10 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
         QueueFilter(
             statuses=where.statuses,
             area=where.area,
+            source=where.source,
+            entity=where.entity,
             changed_since=where.since,
+            published_before=where.cutoff,
             limit=where.limit,
         ),
     )
@@ -151,7 +157,13 @@ def _reopened_from(conn: sa.Connection, where: ExportFilter) -> tuple[list[Any],
     rows = list_queue(
         conn,
         QueueFilter(
-            statuses=("new",), area=where.area, changed_since=where.since, limit=where.limit
+            statuses=("new",),
+            area=where.area,
+            source=where.source,
+            entity=where.entity,
+            changed_since=where.since,
+            published_before=where.cutoff,
+            limit=where.limit,
         ),
     )
     ids = [row.triage_id for row in rows]

@@ -36,10 +36,12 @@ class QueueFilter:
     """What to list. ``statuses`` empty means any status."""
 
     statuses: tuple[str, ...] = ("new",)
-    area: str | None = None
-    source: str | None = None
-    entity: str | None = None
+    # Each a name or several (any of them).
+    area: str | tuple[str, ...] | None = None
+    source: str | tuple[str, ...] | None = None
+    entity: str | tuple[str, ...] | None = None
     since: datetime | None = None  # queued (or re-opened) at or after
+    published_before: datetime | None = None  # the item published (else collected) before
     changed_since: datetime | None = None  # last changed (e.g. marked) at or after
     min_priority: int | None = None
     assignee: str | None = None
@@ -141,19 +143,22 @@ def _select_entries(
     now: datetime | None,
     exclude: Collection[int],
 ) -> sa.Select[Any]:
-    # The most selective facet filter given drives the query through the facet index.
+    # The most selective facet filter given drives the query through the facet index
+    # (when it names one value: several would list an entry once per value it has).
     facet_filters = [
-        (facet, value)
+        (facet, values)
         for facet, value in (
             ("entity", where.entity),
             ("source", where.source),
             ("area", where.area),
         )
-        if value is not None
+        if (values := _values(value))
     ]
-    keys = TRIAGE_FACET if facet_filters else TRIAGE
-    key_id = TRIAGE_FACET.c.triage_id if facet_filters else TRIAGE.c.id
-    joined = keys.join(TRIAGE, TRIAGE.c.id == TRIAGE_FACET.c.triage_id) if facet_filters else keys
+    facet_filters.sort(key=lambda f: len(f[1]) > 1)
+    driving = bool(facet_filters) and len(facet_filters[0][1]) == 1
+    keys = TRIAGE_FACET if driving else TRIAGE
+    key_id = TRIAGE_FACET.c.triage_id if driving else TRIAGE.c.id
+    joined = keys.join(TRIAGE, TRIAGE.c.id == TRIAGE_FACET.c.triage_id) if driving else keys
     query = (
         sa.select(
             TRIAGE,
@@ -172,16 +177,21 @@ def _select_entries(
         )
         .order_by(keys.c.priority.desc(), keys.c.queued_at.desc(), key_id.desc())
     )
-    for number, (facet, value) in enumerate(facet_filters):
-        if number == 0:
-            query = query.where(TRIAGE_FACET.c.facet == facet, TRIAGE_FACET.c.value == value)
+    for number, (facet, values) in enumerate(facet_filters):
+        if number == 0 and driving:
+            query = query.where(TRIAGE_FACET.c.facet == facet, TRIAGE_FACET.c.value == values[0])
             continue
         other = TRIAGE_FACET.alias(f"also_{facet}")
         query = query.where(
             sa.exists().where(
-                other.c.triage_id == TRIAGE.c.id, other.c.facet == facet, other.c.value == value
+                other.c.triage_id == TRIAGE.c.id,
+                other.c.facet == facet,
+                other.c.value.in_(values),
             )
         )
+    if where.published_before is not None:
+        published = sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+        query = query.where(published < where.published_before)
     if len(where.statuses) == 1:
         query = query.where(keys.c.status == where.statuses[0])
     elif where.statuses:
@@ -207,6 +217,12 @@ def _select_entries(
     if exclude:
         query = query.where(TRIAGE.c.id.not_in(list(exclude)))
     return query
+
+
+def _values(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _queue_row(row: sa.Row[Any]) -> QueueRow:
