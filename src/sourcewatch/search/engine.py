@@ -183,10 +183,10 @@ class Searcher:
             rank_order = score.desc()
         else:
             fts = sa.table("search_fts", sa.column("rowid"))
-            score = sa.literal_column("bm25(search_fts)")
+            score = sa.literal_column("-bm25(search_fts)")  # higher is better, as ts_rank
             matches = sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
             base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-            rank_order = score.asc()
+            rank_order = score.desc()
         query = (
             base.add_columns(
                 doc.c.item_id,
