@@ -24,6 +24,7 @@ from sourcewatch.search import prefilter
 from sourcewatch.search.document import searchable_text
 from sourcewatch.search.query import SearchQuery
 from sourcewatch.search.snippet import Snippet, make_snippet
+from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import (
     ITEM,
     ITEM_REVISION,
@@ -36,7 +37,8 @@ from sourcewatch.store.tables import (
 )
 
 RULE_ID = "search"
-_BATCH = 400
+_BATCH = 400  # candidates fetched from the index at a time
+_VERIFY_GROUP = 40  # candidates read back and verified at a time
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,9 @@ class Searcher:
             for row, _text in self._verified(batch):
                 hit = found.get(row.item_id)
                 if hit is None:
-                    if len(found) >= limit:
-                        continue
                     found[row.item_id] = _hit(row)
+                    if len(found) >= limit:
+                        break
                 elif row.revision not in found[row.item_id].revisions:
                     found[row.item_id].revisions.append(row.revision)
             if len(found) >= limit:
@@ -175,7 +177,7 @@ class Searcher:
         score: Any
         matches: Any
         if self.postgres:
-            words = sa.func.array_to_tsvector(sa.func.string_to_array(doc.c.tokens, " "))
+            words = sa.literal_column("search_doc.words")  # generated column (migration 0012)
             tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
             score = sa.func.ts_rank(words, tsq)
             matches = words.op("@@", return_type=sa.Boolean)(tsq)
@@ -211,11 +213,14 @@ class Searcher:
     # -- the matcher decides ---------------------------------------------------------------
 
     def _verified(self, rows: Sequence[Any]) -> Iterator[tuple[Any, str]]:
-        texts = revision_texts(self.conn, [(row.item_id, row.revision) for row in rows])
-        for row in rows:
-            text = texts.get((row.item_id, row.revision))
-            if text is not None and RULE_ID in self.matcher.match(text).rules:
-                yield row, text
+        """The rows the query really matches, read back in small groups so that a
+        caller that has enough hits stops early."""
+        for group in chunked(rows, _VERIFY_GROUP):
+            texts = revision_texts(self.conn, [(row.item_id, row.revision) for row in group])
+            for row in group:
+                text = texts.get((row.item_id, row.revision))
+                if text is not None and RULE_ID in self.matcher.match(text).rules:
+                    yield row, text
 
     def _complete_revisions(self, hits: list[Hit]) -> None:
         """Every revision of each hit that matches (the index ranks them separately)."""

@@ -464,7 +464,8 @@ QUARANTINE = sa.Table(
 
 
 # The word index itself is backend-specific and lives in migration 0012: an FTS5 table
-# ``search_fts`` (SQLite) or a GIN index over the words as a tsvector (PostgreSQL).
+# ``search_fts`` (SQLite), or a generated tsvector column ``words`` with a GIN index
+# (PostgreSQL).
 SEARCH_DOC = sa.Table(
     "search_doc",
     metadata,

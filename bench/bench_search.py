@@ -1,0 +1,343 @@
+"""Search at scale: query latency on N items of multilingual text, index size, and the
+cost of indexing in ingest.
+
+Usage: python bench/bench_search.py [--items 1000000] [--ingest-items 20000]
+       [--postgres URL] [--no-sqlite] [--runs 30]
+
+Corpus: posts recombined from real recorded text (the t.me/s/topwar_official page and
+the Guardian US feed in tests/fixtures, Russian and English) and the labeled
+multilingual posts of bench/data/labeled_posts.jsonl (Arabic, Persian, Pashto, French,
+Russian, English): each post is 1 to 4 sentences of one language drawn at random, with
+a random source (20, all kinds and areas) and a time in the last 365 days.
+
+- Query latency: the N items are loaded with plain INSERTs (items, revisions) and
+  indexed by the real indexing code (``search.index.index_revisions``); then each
+  query runs ``--runs`` times through ``search.service.search`` (the CLI's path, limit
+  20, best first), p50 and p95 reported.
+- Ingest: ``--ingest-items`` items through the real ``ingest_many`` (polls of 200
+  items), in rounds alternating between a workspace that indexes (as shipped) and one
+  whose ingest skips indexing, so both see the same machine load.
+- Index size: the search_doc table and the FTS5 table (SQLite) or GIN index
+  (PostgreSQL), per million items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from sourcewatch.collectors.news.feedparse import parse_feed
+from sourcewatch.collectors.telegram.webpage import parse_page
+from sourcewatch.config import load_settings
+from sourcewatch.ingest import writer
+from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.search.engine import SearchFilter
+from sourcewatch.search.index import index_revisions
+from sourcewatch.search.service import SearchRequest, search
+from sourcewatch.sources.config import SourceConfig
+from sourcewatch.sources.sync import ensure_sources
+from sourcewatch.store.db import read_connection
+from sourcewatch.store.tables import ITEM, ITEM_REVISION
+from sourcewatch.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+KINDS = ("telegram", "x", "feed", "wordpress")
+AREAS = ("sahel", "iraq-syria", "af-pak", "somalia", "ukraine")
+SOURCES = [
+    SourceConfig(
+        name=f"bench-{n:02d}",
+        kind=KINDS[n % 4],
+        target=f"https://example.org/{n}" if KINDS[n % 4] in ("feed", "wordpress") else f"s{n}",
+        areas=(AREAS[n % 5],),
+    )
+    for n in range(20)
+]
+# (label, query, filter): two terms with filters; a phrase; NEAR.
+QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "two terms + source, since 90d",
+        "Трамп OR Trump AND State",
+        {"sources": ("bench-02",), "since": 90},
+    ),
+    (
+        "two terms + area, since 180d (ar)",
+        "داعش AND الهجوم",
+        {"areas": ("iraq-syria",), "since": 180},
+    ),
+    ("two terms + lang (ru)", "Вагнер AND Гао", {"langs": ("ru",)}),
+    ("two terms + kind (fr)", "JNIM AND Gao", {"kinds": ("telegram",)}),
+    ("two terms + source (fa)", "طالبان AND بدخشان", {"sources": ("bench-07",)}),
+    ("phrase (ar)", '"الجيش المالي"', {}),
+    ("phrase (en)", '"State of the Union"', {}),
+    ("NEAR (entity, ru/fr/en)", "@wagner NEAR/5 (Гао OR Gao OR Bamako)", {}),
+    ("NEAR + since 30d (ps)", "طالبان NEAR/3 امارت", {"since": 30}),
+]
+
+
+def sentences() -> dict[str, list[str]]:
+    """Real recorded and labeled text, cut into sentences, by language."""
+    pools: dict[str, list[str]] = {}
+
+    def add(lang: str, text: str) -> None:
+        for part in re.split(r"(?<=[.!?؟])\s+|\n+", text):
+            if len(part.split()) >= 3:
+                pools.setdefault(lang, []).append(part.strip())
+
+    page = parse_page(
+        (ROOT / "tests/fixtures/telegram/any2feed_topwar_official_channel_page.html").read_bytes()
+    )
+    for post in page.posts:
+        add("ru", post.item.text)
+    feed = parse_feed(
+        (ROOT / "tests/fixtures/news/rss-parser__guardian.rss").read_bytes(), url="https://x/"
+    )
+    for entry in feed.entries:
+        add("en", f"{entry.title}. {entry.text}")
+    for line in (ROOT / "bench/data/labeled_posts.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        add(row["lang"], row["text"])
+    return pools
+
+
+def posts(total: int, seed: int = 7) -> Iterator[tuple[int, str, str, datetime]]:
+    """(source index, language, text, published_at) for ``total`` posts."""
+    rng = random.Random(seed)
+    pools = sentences()
+    langs = sorted(pools)
+    for _ in range(total):
+        lang = rng.choice(langs)
+        text = " ".join(rng.choice(pools[lang]) for _ in range(rng.randint(1, 4)))
+        when = NOW - timedelta(seconds=rng.randint(0, 365 * 86400))
+        yield rng.randrange(len(SOURCES)), lang, text, when
+
+
+def bulk_load(ws: Workspace, total: int, chunk: int = 5000) -> float:
+    """Insert ``total`` items and their first revision, index them; seconds taken."""
+    start = time.perf_counter()
+    with ws.engine.begin() as conn:
+        ids = ensure_sources(conn, SOURCES, NOW)
+    source_ids = [ids[s.name] for s in SOURCES]
+    batch: list[dict[str, Any]] = []
+    done = 0
+    for n, (source, lang, text, when) in enumerate(posts(total)):
+        batch.append(
+            {
+                "source_id": source_ids[source],
+                "external_id": str(n),
+                "url": f"https://example.org/p/{n}",
+                "text": text,
+                "language": lang,
+                "published_at": when,
+                "collected_at": when,
+                "updated_at": when,
+                "content_hash": f"{n:064x}",
+                "revision": 1,
+                "media": [],
+                "extra": {},
+            }
+        )
+        if len(batch) == chunk or n == total - 1:
+            _store(ws, batch)
+            done += len(batch)
+            batch = []
+            if done % 100_000 == 0:
+                print(f"  loaded {done} in {time.perf_counter() - start:.0f} s", flush=True)
+    return time.perf_counter() - start
+
+
+def _store(ws: Workspace, rows: list[dict[str, Any]]) -> None:
+    with ws.engine.begin() as conn:
+        inserted = conn.execute(
+            sa.insert(ITEM).returning(ITEM.c.id, ITEM.c.external_id), rows
+        ).all()
+        by_ext = {row.external_id: row.id for row in inserted}
+        conn.execute(
+            sa.insert(ITEM_REVISION),
+            [
+                {
+                    "item_id": by_ext[r["external_id"]],
+                    "revision": 1,
+                    "content_hash": r["content_hash"],
+                    "text": r["text"],
+                    "media": [],
+                    "seen_at": r["collected_at"],
+                }
+                for r in rows
+            ],
+        )
+        index_revisions(conn, [(item_id, 1) for item_id in by_ext.values()])
+
+
+def latency(ws: Workspace, runs: int) -> list[tuple[str, float, float, int]]:
+    entities = ws.matcher().entities
+    out = []
+    for label, query, spec in QUERIES:
+        where = SearchFilter(
+            sources=spec.get("sources", ()),
+            areas=spec.get("areas", ()),
+            langs=spec.get("langs", ()),
+            kinds=spec.get("kinds", ()),
+            since=NOW - timedelta(days=spec["since"]) if "since" in spec else None,
+        )
+        times = []
+        hits = 0
+        for _ in range(runs):
+            start = time.perf_counter()
+            with read_connection(ws.engine) as conn:
+                hits = len(search(conn, SearchRequest(query, where, limit=20), entities).hits)
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        out.append((label, statistics.median(times), p95, hits))
+        print(f"  {label:40} p50 {out[-1][1]:7.1f} ms  p95 {p95:7.1f} ms  hits {hits}", flush=True)
+    return out
+
+
+def index_size(ws: Workspace) -> dict[str, float]:
+    with ws.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(
+                "SELECT name, sum(pgsize) FROM dbstat WHERE name LIKE 'search_%' "
+                "OR name LIKE 'sqlite_autoindex_search_doc%' GROUP BY name"
+            ).all()
+            sizes = {name: size / 1e6 for name, size in rows}
+            docs = sum(v for k, v in sizes.items() if k.startswith(("search_doc", "sqlite_auto")))
+            return {"documents_mb": docs, "word_index_mb": sum(sizes.values()) - docs}
+        docs = conn.exec_driver_sql("SELECT pg_total_relation_size('search_doc')").scalar_one()
+        gin = conn.exec_driver_sql("SELECT pg_relation_size('ix_search_doc_words')").scalar_one()
+        return {"documents_mb": (docs - gin) / 1e6, "word_index_mb": gin / 1e6}
+
+
+def ingest_rate(url_for: Any, data_dir: Path, total: int, rounds: int = 4) -> dict[str, float]:
+    """items/s through ingest_many with and without indexing, interleaved rounds."""
+    shipped = writer.index_revisions
+    per_round = total // rounds
+    seconds = {"indexing": 0.0, "no index": 0.0}
+    all_posts = list(posts(total * 2, seed=11))
+    workspaces = {
+        mode: Workspace.open(
+            load_settings(data_dir=data_dir / mode.replace(" ", "-"), database_url=url_for(mode))
+        )
+        for mode in seconds
+    }
+    try:
+        for r in range(rounds):
+            for m, mode in enumerate(seconds):
+                chunk = all_posts[(2 * r + m) * per_round : (2 * r + m + 1) * per_round]
+                polls = list(_polls(chunk, f"{mode}-{r}"))
+                writer.index_revisions = shipped if mode == "indexing" else (lambda conn, keys: 0)  # type: ignore[assignment]
+                start = time.perf_counter()
+                for group in range(0, len(polls), 5):
+                    writer.ingest_many(workspaces[mode], polls[group : group + 5], now=NOW)
+                seconds[mode] += time.perf_counter() - start
+    finally:
+        writer.index_revisions = shipped  # type: ignore[assignment]
+        for ws in workspaces.values():
+            ws.close()
+    return {mode: per_round * rounds / s for mode, s in seconds.items()}
+
+
+def _polls(
+    chunk: list[tuple[int, str, str, datetime]], tag: str
+) -> Iterator[tuple[SourceConfig, PollResult]]:
+    for first in range(0, len(chunk), 200):
+        part = chunk[first : first + 200]
+        source = SOURCES[(first // 200) % len(SOURCES)]
+        capture = RawCapture(
+            url=f"https://example.org/{tag}/{first}", body=f"{tag} {first}".encode(), status=200
+        )
+        items = [
+            ParsedItem(
+                external_id=f"{tag}-{first + n}",
+                url=f"https://example.org/{tag}/{first + n}",
+                text=text,
+                lang=lang,
+                published_at=when,
+                capture_sha256s=[capture.sha256],
+            )
+            for n, (_, lang, text, when) in enumerate(part)
+        ]
+        yield source, PollResult([capture], items)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--ingest-items", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created)")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+    backends = [] if args.no_sqlite else ["sqlite"]
+    backends += ["postgresql"] if args.postgres else []
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            created: list[str] = []
+
+            def url_for(name: str) -> str:
+                if backend == "sqlite":
+                    return f"sqlite:///{root / (name.replace(' ', '-') + '.db')}"
+                db = f"bench_search_{name.replace(' ', '_')}"
+                admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}"'))
+                    conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+                admin.dispose()
+                created.append(db)
+                return (
+                    sa.engine.make_url(args.postgres)
+                    .set(database=db)
+                    .render_as_string(hide_password=False)
+                )
+
+            print(f"{backend}:", flush=True)
+            if args.ingest_items:
+                rates = ingest_rate(url_for, root, args.ingest_items)
+                ratio = rates["indexing"] / rates["no index"]
+                print(
+                    f"  ingest items/s: indexing {rates['indexing']:.0f}, without {rates['no index']:.0f} (x{ratio:.2f})",
+                    flush=True,
+                )
+            if not args.skip_latency:
+                settings = load_settings(data_dir=root / "big", database_url=url_for("big"))
+                with Workspace.open(settings) as ws:
+                    seconds = bulk_load(ws, args.items)
+                    print(
+                        f"  {args.items} items loaded and indexed in {seconds:.0f} s ({args.items / seconds:.0f}/s)",
+                        flush=True,
+                    )
+                    if backend == "postgresql":
+                        with ws.engine.connect().execution_options(
+                            isolation_level="AUTOCOMMIT"
+                        ) as conn:
+                            conn.exec_driver_sql("VACUUM ANALYZE")
+                    size = index_size(ws)
+                    per_million = {k: v * 1_000_000 / args.items for k, v in size.items()}
+                    print(f"  index size per million items: {per_million}", flush=True)
+                    latency(ws, args.runs)
+            if created:
+                admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    for db in created:
+                        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
