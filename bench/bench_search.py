@@ -290,7 +290,9 @@ def main() -> None:
             root = Path(tmp)
             created: list[str] = []
 
-            def url_for(name: str) -> str:
+            def url_for(
+                name: str, backend: str = backend, root: Path = root, created: list[str] = created
+            ) -> str:
                 if backend == "sqlite":
                     return f"sqlite:///{root / (name.replace(' ', '-') + '.db')}"
                 db = f"bench_search_{name.replace(' ', '_')}"
@@ -311,7 +313,8 @@ def main() -> None:
                 rates = ingest_rate(url_for, root, args.ingest_items)
                 ratio = rates["indexing"] / rates["no index"]
                 print(
-                    f"  ingest items/s: indexing {rates['indexing']:.0f}, without {rates['no index']:.0f} (x{ratio:.2f})",
+                    f"  ingest items/s: indexing {rates['indexing']:.0f}, "
+                    f"without {rates['no index']:.0f} (x{ratio:.2f})",
                     flush=True,
                 )
             if not args.skip_latency:
@@ -319,7 +322,8 @@ def main() -> None:
                 with Workspace.open(settings) as ws:
                     seconds = bulk_load(ws, args.items)
                     print(
-                        f"  {args.items} items loaded and indexed in {seconds:.0f} s ({args.items / seconds:.0f}/s)",
+                        f"  {args.items} items loaded and indexed in {seconds:.0f} s "
+                        f"({args.items / seconds:.0f}/s)",
                         flush=True,
                     )
                     if backend == "postgresql":

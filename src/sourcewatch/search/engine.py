@@ -177,7 +177,7 @@ class Searcher:
         score: Any
         matches: Any
         if self.postgres:
-            words = sa.literal_column("search_doc.words")  # generated column (migration 0012)
+            words: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
             tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
             score = sa.func.ts_rank(words, tsq)
             matches = words.op("@@", return_type=sa.Boolean)(tsq)
