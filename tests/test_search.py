@@ -208,3 +208,15 @@ def test_hostile_query_text_is_only_words(workspace: Workspace, ids: dict) -> No
 
 def test_afpak_constant_used() -> None:
     assert AFPAK.kind == "x"
+
+
+def test_a_huge_hostile_text_is_stored_and_indexed_up_to_the_cap(workspace: Workspace) -> None:
+    # 200,000 distinct Arabic-script words and one 5,000-letter "word": PostgreSQL would
+    # refuse such a tsvector; the item is stored, not quarantined, and still found.
+    words = " ".join(f"ك{n:06d}س" for n in range(200_000))
+    text = "طالبان " + "x" * 5000 + " " + words
+    poll(workspace, AFPAK, b"huge", [ParsedItem(external_id="huge", text=text)], T0)
+    with read_connection(workspace.engine) as conn:
+        [tokens] = conn.execute(sa.select(SEARCH_DOC.c.tokens)).scalars()
+    assert len(tokens) <= 300_000 and "x" * 300 not in tokens
+    assert len(found(workspace, "طالبان")) == 1

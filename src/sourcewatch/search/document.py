@@ -17,6 +17,11 @@ from sourcewatch.matching.normalize import normalize
 # Words longer than this are not indexed (PostgreSQL refuses lexemes over 2 KB; no
 # real word is this long). The matcher still reads the whole text when verifying.
 MAX_WORD = 200
+# The indexed words of one revision stop here (PostgreSQL refuses a tsvector over 1 MB;
+# this many characters stay well under it in any script). Both databases index the
+# same words, so both miss a word that first appears beyond it (an article this long
+# is rare: 300,000 characters is a book chapter).
+MAX_INDEXED_CHARS = 300_000
 
 # Values of ``item.extra`` that are this item's own words (the rest are ids, counts, or
 # another post's text, such as the one replied to).
@@ -67,4 +72,7 @@ def index_words(searchable: str) -> str:
     words = normalize(searchable).split()
     if any(len(word) > MAX_WORD for word in words):
         words = [word for word in words if len(word) <= MAX_WORD]
-    return " ".join(words)
+    joined = " ".join(words)
+    if len(joined) > MAX_INDEXED_CHARS:
+        joined = joined[:MAX_INDEXED_CHARS].rsplit(" ", 1)[0]
+    return joined
