@@ -28,6 +28,7 @@ from sourcewatch.translate.store import (
     NewTranslation,
     StoredTranslation,
     find_translation,
+    latest_translation,
     save_translation,
 )
 
@@ -64,6 +65,7 @@ class Outcome:
     translation: StoredTranslation | None = None
     engine: str | None = None
     error: TranslateError | None = None
+    original: Candidate | None = None  # the revision that was (to be) translated
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,13 @@ class Translator:
         self, candidate: Candidate, *, target: str | None = None, wanted: str | None = None
     ) -> Outcome:
         """Translate one candidate (title and text) unless already done; store it."""
+        outcome = await self._translate(candidate, target, wanted)
+        outcome.original = candidate
+        return outcome
+
+    async def _translate(
+        self, candidate: Candidate, target: str | None, wanted: str | None
+    ) -> Outcome:
         target = (target or self.policy.target).lower()
         name = choose_engine(self.policy, candidate.scope, wanted)
         if name is None:
@@ -220,3 +229,35 @@ async def translate_items(
                 continue
             outcomes.append(await translator.translate(candidate, target=target, wanted=wanted))
     return outcomes
+
+
+def translate_now(
+    settings: Settings,
+    engine: sa.Engine,
+    item_ids: Sequence[int],
+    *,
+    target: str | None = None,
+    wanted: str | None = None,
+) -> list[Outcome]:
+    """:func:`translate_items` for a command (runs its own event loop)."""
+    return asyncio.run(translate_items(settings, engine, item_ids, target=target, wanted=wanted))
+
+
+def translation_for_show(
+    settings: Settings,
+    engine: sa.Engine,
+    item_id: int,
+    *,
+    target: str | None = None,
+    wanted: str | None = None,
+) -> tuple[StoredTranslation | None, Outcome | None]:
+    """For ``show --translate`` and triage's ``t``: translate the item now if an engine
+    is configured (never twice: a stored translation is reused), then the newest stored
+    translation of its current revision to ``target``, and what the attempt did (None
+    when no engine is configured: a translation stored earlier is still shown)."""
+    target = (target or settings.translate.target).lower()
+    outcome = None
+    if settings.translate.engines:
+        outcome = translate_now(settings, engine, [item_id], target=target, wanted=wanted)[0]
+    with engine.connect() as conn:
+        return latest_translation(conn, item_id, target), outcome
