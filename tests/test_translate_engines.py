@@ -334,5 +334,5 @@ def test_a_wrong_deepl_key_is_refused_and_never_printed_even_when_echoed(
 
 
 def test_every_engine_is_registered_with_its_name() -> None:
-    assert ENGINES == {"libretranslate": LibreTranslate, "deepl": DeepL}
+    assert {"libretranslate": LibreTranslate, "deepl": DeepL} == ENGINES
     assert DeepL.third_party and not LibreTranslate.third_party
