@@ -175,3 +175,20 @@ def iter_translation_texts(
         if len(rows) < batch:
             return
         last = rows[-1].id
+
+
+def revision_translations(
+    conn: sa.Connection, revisions: Sequence[tuple[int, int]], target: str | None = None
+) -> dict[tuple[int, int], StoredTranslation]:
+    """(item id, revision) -> the newest translation of that revision (to ``target``, or
+    any): for messages that name a revision (alerts)."""
+    wanted = set(revisions)
+    found: dict[tuple[int, int], StoredTranslation] = {}
+    for chunk in chunked(sorted({item_id for item_id, _ in wanted}), 500):
+        query = _select().where(TRANSLATION.c.item_id.in_(chunk))
+        if target is not None:
+            query = query.where(TRANSLATION.c.target_language == target)
+        for row in conn.execute(query.order_by(TRANSLATION.c.id)):
+            if (row.item_id, row.revision) in wanted:
+                found[(row.item_id, row.revision)] = _stored(row)  # the newest wins
+    return found
