@@ -161,3 +161,17 @@ def test_an_alert_carries_the_translation_under_the_original(
     translation = body.index("Machine translation (libretranslate, ru to en):")
     assert original < translation
     assert "Wagner PMC fighters have left Gao" in body[translation:]
+
+
+def test_the_triage_key_t_translates_under_the_original(
+    settings: Settings, httpserver: HTTPServer, item: int
+) -> None:
+    lt = FakeLibreTranslate(httpserver)
+    env = env_for(with_test_watchlists(settings), lt.url)
+    result = runner.invoke(app, ["triage"], env=env, input="t\nr\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.index(WAGNER_AR) < out.index("machine translation (libretranslate")
+    assert f"[en] {WAGNER_AR}" in out
+    assert f"{item}: relevant" in out  # the loop goes on after the translation
+    assert len(lt.requests) == 1

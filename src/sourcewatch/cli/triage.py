@@ -321,7 +321,8 @@ def triage(
 ) -> None:
     """Work through the queue one item at a time, highest priority first.
 
-    Keys: r relevant, i irrelevant, e escalate, s skip, n note, q quit. Each shown item
+    Keys: r relevant, i irrelevant, e escalate, s skip, n note, t translate (with the
+    [translate] engine; the original stays on screen), q quit. Each shown item
     is claimed for a few minutes, so analysts working at once never get the same one.
     Keys are read from the terminal, or from standard input when it is piped.
     """
