@@ -201,7 +201,7 @@ class DeepLSettings(BaseModel):
 
 class TranslateSettings(BaseModel):
     """``[translate]``: nothing is translated, and no text leaves the machine, unless an
-    engine is configured here. Engines are tried in order."""
+    engine is configured here. An item goes to the first engine listed that may see it."""
 
     model_config = {"extra": "forbid"}
 
