@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,21 @@ def test_the_triage_key_t_translates_under_the_original(
     assert f"[en] {WAGNER_AR}" in out
     assert f"{item}: relevant" in out  # the loop goes on after the translation
     assert len(lt.requests) == 1
+
+
+def test_translate_languages_asks_the_engine(settings: Settings, httpserver: HTTPServer) -> None:
+    lt = FakeLibreTranslate(httpserver)
+    env = env_for(with_test_watchlists(settings), lt.url)
+    listed = runner.invoke(app, ["translate", "--languages", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert rows[0]["engine"] == "libretranslate" and rows[0]["code"] == "ar"
+    assert "en" in rows[0]["targets"]
+    assert lt.requests == []  # no text was sent
+    nothing = runner.invoke(app, ["translate"], env=env)
+    assert nothing.exit_code == 2
+    with socket.socket() as sock:  # a port nobody listens on: the server is down
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = runner.invoke(app, ["translate", "--languages"], env=env_for(settings, dead))
+    assert down.exit_code == 1 and "libretranslate" in down.output

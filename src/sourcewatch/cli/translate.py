@@ -7,7 +7,7 @@ for may not see the item (a third party not opted in).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -15,15 +15,21 @@ from rich.text import Text
 from sourcewatch.cli.app import app
 from sourcewatch.cli.common import (
     EXIT_PROBLEM,
+    EXIT_USAGE,
     ConfigOption,
     JsonOption,
     cli_errors,
     console,
     database_errors,
     err_console,
+    fail,
     print_json,
     settings_for,
 )
+from sourcewatch.text.sanitize import terminal_safe
+
+if TYPE_CHECKING:
+    from sourcewatch.config import Settings
 
 EngineOption = Annotated[
     str | None,
@@ -43,9 +49,19 @@ ToOption = Annotated[
 
 @app.command()
 def translate(
-    item_ids: Annotated[list[int], typer.Argument(help="One or more item_ids (from `queue`).")],
+    item_ids: Annotated[
+        list[int] | None, typer.Argument(help="One or more item_ids (from `queue`).")
+    ] = None,
     engine: EngineOption = None,
     to: ToOption = None,
+    languages: Annotated[
+        bool,
+        typer.Option(
+            "--languages",
+            help="List the languages the engine translates from and into (asks the engine; "
+            "sends no item text), instead of translating.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -62,6 +78,11 @@ def translate(
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
+    if languages:
+        _print_languages(settings, engine, json)
+        return
+    if not item_ids:
+        fail("give one or more item_ids (or --languages)", EXIT_USAGE)
     with (
         cli_errors(),
         database_errors(),
@@ -78,6 +99,28 @@ def translate(
     failed = [o for o in outcomes if o.status == FAILED]
     for outcome in failed:
         if not json:
-            err_console.print(Text(f"error: item {outcome.item_id}: {outcome.error}"))
+            err_console.print(
+                Text(terminal_safe(f"error: item {outcome.item_id}: {outcome.error}"))
+            )
     if failed:
         raise typer.Exit(EXIT_PROBLEM)
+
+
+def _print_languages(settings: Settings, engine: str | None, json: bool) -> None:
+    from sourcewatch.translate.service import engine_languages
+
+    with cli_errors():
+        name, found = engine_languages(settings, engine)
+    for language in found:
+        if json:
+            print_json(
+                {
+                    "engine": name,
+                    "code": language.code,
+                    "name": language.name,
+                    "targets": list(language.targets),
+                }
+            )
+        else:
+            targets = ", ".join(language.targets)
+            console.print(Text(terminal_safe(f"{language.code:6} {language.name}: -> {targets}")))

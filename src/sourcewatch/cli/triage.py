@@ -26,6 +26,7 @@ from sourcewatch.cli.common import (
     err_console,
     fail,
     print_json,
+    safe,
     settings_for,
 )
 
@@ -221,7 +222,7 @@ def _attach_translation(settings: Settings, detail: ItemDetail) -> None:
     if outcome is None and detail.translation is None:
         err_console.print("no translation: no engine is configured in [translate]", markup=False)
     elif outcome is not None and outcome.status == FAILED:
-        err_console.print(f"not translated: {outcome.error}", markup=False)
+        err_console.print(safe(f"not translated: {outcome.error}"), markup=False)
     elif detail.translation is None and outcome is not None:
         err_console.print(f"no translation: {outcome.status}", markup=False)
 

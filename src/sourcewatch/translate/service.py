@@ -20,9 +20,9 @@ from sourcewatch.config import Settings
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import utcnow
 from sourcewatch.store.tables import ITEM, ITEM_REVISION, SOURCE, TRIAGE, TRIAGE_ITEM
-from sourcewatch.translate.engine import Engine, TranslateError
+from sourcewatch.translate.engine import Engine, Language, TranslateError
 from sourcewatch.translate.http import service_http
-from sourcewatch.translate.policy import ItemScope, choose_engine
+from sourcewatch.translate.policy import ItemScope, NotAllowed, choose_engine
 from sourcewatch.translate.registry import build_engine
 from sourcewatch.translate.store import (
     NewTranslation,
@@ -261,3 +261,22 @@ def translation_for_show(
         outcome = translate_now(settings, engine, [item_id], target=target, wanted=wanted)[0]
     with engine.connect() as conn:
         return latest_translation(conn, item_id, target), outcome
+
+
+def engine_languages(settings: Settings, wanted: str | None = None) -> tuple[str, list[Language]]:
+    """``translate --languages``: the languages the configured engine (``wanted``, else the
+    first) translates from and to. Sends no item text, only the request for the list."""
+    if not settings.translate.engines:
+        raise NoEngineConfigured(
+            "no translation engine is configured: set [translate] engines first"
+        )
+    name = wanted or settings.translate.engines[0]
+    if name not in settings.translate.engines:
+        configured = ", ".join(settings.translate.engines)
+        raise NotAllowed(f"engine {name!r} is not configured (configured: {configured})")
+
+    async def ask() -> list[Language]:
+        async with service_http(settings.net, settings.translate) as http:
+            return await build_engine(name, settings.translate, http).languages()
+
+    return name, asyncio.run(ask())
