@@ -81,6 +81,15 @@ def test_translate_exit_codes(settings: Settings, httpserver: HTTPServer, item: 
         env={**env_for(base, lt.url), "DEEPL_AUTH_KEY": DEEPL_KEY},
     )
     assert not_opted_in.exit_code == 2 and "not configured" in not_opted_in.output
+    deepl_only = {
+        **env_for(base, None),
+        "SOURCEWATCH_TRANSLATE__ENGINES": '["deepl"]',
+        "SOURCEWATCH_TRANSLATE__DEEPL__URL": lt.url,  # nothing may reach it anyway
+        "DEEPL_AUTH_KEY": DEEPL_KEY,
+    }
+    unseen = runner.invoke(app, ["translate", str(item)], env=deepl_only)
+    assert unseen.exit_code == 1 and "no configured engine may see it" in unseen.output
+    assert len(lt.requests) == 1  # only the failed libretranslate request above
 
 
 def test_show_translate_puts_the_translation_under_the_original(

@@ -1,8 +1,9 @@
 """Command: translate (machine translation of stored items, beside the original).
 
 Exit codes: 0 every item translated (or already was); 1 an item failed (the engine is
-down, refused, or the item does not exist); 2 no engine configured, or the engine asked
-for may not see the item (a third party not opted in).
+down or refused, no configured engine may see it, or the item does not exist); 2 no
+engine configured, or the engine asked for may not see the item (a third party not
+opted in).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def translate(
     (item_id, status, engine, error, translation).
     """
     from sourcewatch.translate.render import outcome_view
-    from sourcewatch.translate.service import FAILED, translate_now
+    from sourcewatch.translate.service import FAILED, NO_ENGINE, translate_now
     from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
@@ -96,12 +97,14 @@ def translate(
             print_json(outcome.to_json())
         else:
             console.print(outcome_view(outcome))
-    failed = [o for o in outcomes if o.status == FAILED]
+    failed = [o for o in outcomes if o.status in (FAILED, NO_ENGINE)]
     for outcome in failed:
+        why = outcome.error or (
+            "no configured engine may see it (a third-party engine needs the source or an "
+            "area opted in: [translate] third_party_sources / third_party_areas)"
+        )
         if not json:
-            err_console.print(
-                Text(terminal_safe(f"error: item {outcome.item_id}: {outcome.error}"))
-            )
+            err_console.print(Text(terminal_safe(f"error: item {outcome.item_id}: {why}")))
     if failed:
         raise typer.Exit(EXIT_PROBLEM)
 
