@@ -212,3 +212,31 @@ def test_background_skips_a_text_the_engine_refuses_and_goes_on(
     assert (report.translated, report.failed) == (1, 1)
     assert done == {fine}
     assert too_long not in done and left == []  # refused: not asked again before the cap
+
+
+def test_background_sets_aside_items_no_engine_may_see(
+    settings: Settings, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEEPL_AUTH_KEY", DEEPL_KEY)
+    server = FakeDeepL(httpserver)
+    dl = settings.translate.deepl.model_copy(update={"url": server.url})
+    config = with_translate(
+        settings,
+        engines=["deepl"],
+        deepl=dl,
+        background_languages=["ar"],
+        third_party_sources=["open_ar"],
+        batch_size=1,
+    )
+    with Workspace.open(config) as ws:
+        closed = arabic_item(ws)  # sahel_ar: not opted in
+        opened = ingest_posts(ws, channel("open_ar", language="ar"), [Post("5", WAGNER_AR)])["5"]
+        job = BackgroundTranslator(config, ws.engine, lambda: 0.0)
+        runs = [asyncio.run(job.run_once()) for _ in range(3)]
+        with ws.engine.connect() as conn:
+            done = set(conn.execute(sa.select(TRANSLATION.c.item_id)).scalars())
+    assert done == {opened}  # the closed item did not hold the one-item batch forever
+    assert closed not in done
+    assert sum(r.translated for r in runs) == 1
+    assert all("sahel" not in str(r) for r in server.requests)
+    assert len(server.requests) == 1

@@ -7,8 +7,9 @@ hung translation server holds none of the polls' host slots), reaches the databa
 in short calls on a thread (never the daemon's ingest thread, never while a request
 waits), and is cancelled at shutdown. A failed run backs the job off (``backoff_base_seconds``
 doubling up to ``backoff_cap_seconds``, or the server's Retry-After); a text an engine
-refuses (400, 413) is skipped until the cap has passed. The backoff lives in memory: a
-restarted daemon tries again at once.
+refuses (400, 413), and an item no configured engine may see (a third party not opted in),
+is set aside until the cap has passed, so it never takes the place of others. The
+backoff lives in memory: a restarted daemon tries again at once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from sourcewatch.store.tables import (
     TRIAGE,
     TRIAGE_ITEM,
 )
-from sourcewatch.translate.service import FAILED, TRANSLATED, Candidate, Translator, candidate_of
+from sourcewatch.translate.service import (
+    FAILED,
+    NO_ENGINE,
+    NOTHING,
+    TRANSLATED,
+    Candidate,
+    Translator,
+    candidate_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +138,9 @@ class BackgroundTranslator:
                 outcome = await translator.translate(candidate)
                 if outcome.status == TRANSLATED:
                     report.translated += 1
+                    continue
+                if outcome.status in (NO_ENGINE, NOTHING):  # no engine may see it: set aside
+                    self._refuse(candidate.revision_id)
                     continue
                 if outcome.status != FAILED or outcome.error is None:
                     continue
