@@ -336,3 +336,19 @@ def test_a_wrong_deepl_key_is_refused_and_never_printed_even_when_echoed(
 def test_every_engine_is_registered_with_its_name() -> None:
     assert {"libretranslate": LibreTranslate, "deepl": DeepL} == ENGINES
     assert DeepL.third_party and not LibreTranslate.third_party
+
+
+def test_a_free_key_at_the_pro_url_is_told_which_url_to_use(
+    httpserver: HTTPServer, deepl_key: str
+) -> None:
+    httpserver.expect_request("/v2/translate", method="POST").respond_with_json(
+        {"message": "Wrong endpoint. Use https://api-free.deepl.com"}, status=403
+    )
+
+    async def work(engine: Engine) -> Any:
+        return await engine.translate([AR_TEXT], "ar", "en")
+
+    with pytest.raises(TranslateError) as wrong:
+        run(with_engine(deepl(httpserver.url_for("").rstrip("/")), "deepl", work))
+    assert 'url = "https://api-free.deepl.com"' in str(wrong.value)
+    assert deepl_key not in str(wrong.value)

@@ -65,14 +65,17 @@ class DeepL:
         payload: dict[str, Any] = {"text": texts, "target_lang": self.target_code(target_language)}
         if source_language:
             payload["source_lang"] = source_language.split("-")[0].upper()
-        data = await post_json(
-            self.http,
-            self.name,
-            f"{self.base}/v2/translate",
-            payload,
-            headers=self.headers,
-            error_key="message",
-        )
+        try:
+            data = await post_json(
+                self.http,
+                self.name,
+                f"{self.base}/v2/translate",
+                payload,
+                headers=self.headers,
+                error_key="message",
+            )
+        except TranslateError as exc:
+            raise self._with_hint(exc) from None
         translations = data.get("translations") if isinstance(data, dict) else None
         if not isinstance(translations, list) or len(translations) != len(texts):
             raise TranslateError(
@@ -94,6 +97,26 @@ class DeepL:
                 )
             )
         return result
+
+    def _with_hint(self, exc: TranslateError) -> TranslateError:
+        """A 403 from the wrong endpoint for the key's plan, said plainly: Free keys end in
+        ``:fx`` and work only at api-free.deepl.com, Pro keys only at api.deepl.com."""
+        if exc.status != 403:
+            return exc
+        free_key = self.headers["Authorization"].endswith(":fx")
+        free_url = "api-free." in self.base
+        if free_key == free_url:
+            return exc
+        plan, url = (
+            ("Free", "https://api-free.deepl.com") if free_key else ("Pro", "https://api.deepl.com")
+        )
+        return TranslateError(
+            self.name,
+            f"{exc.args[0].removeprefix(self.name + ': ')} (a {plan} key: set "
+            f'[translate.deepl] url = "{url}")',
+            retryable=False,
+            status=403,
+        )
 
     async def languages(self) -> list[Language]:
         sources = await get_json(
