@@ -135,7 +135,9 @@ class DeepL:
         )
         if not isinstance(sources, list) or not isinstance(targets, list):
             raise TranslateError(self.name, "/v2/languages did not answer a list", retryable=False)
-        reach = tuple(str(t["language"]).lower() for t in targets if isinstance(t, dict))
+        reach = tuple(
+            str(t["language"]).lower() for t in targets if isinstance(t, dict) and t.get("language")
+        )
         return [
             Language(str(s["language"]).lower(), str(s.get("name", "")), reach)
             for s in sources

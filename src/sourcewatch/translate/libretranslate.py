@@ -83,9 +83,7 @@ class LibreTranslate:
         if not isinstance(data, list):
             raise TranslateError(self.name, "/languages did not answer a list", retryable=False)
         return [
-            Language(
-                str(entry["code"]), str(entry.get("name", "")), tuple(entry.get("targets", []))
-            )
+            Language(str(entry["code"]), str(entry.get("name", "")), _codes(entry.get("targets")))
             for entry in data
             if isinstance(entry, dict) and entry.get("code")
         ]
@@ -102,7 +100,9 @@ class LibreTranslate:
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             return None
         best = data[0]
-        return str(best.get("language", "")), float(best.get("confidence", 0.0))
+        confidence = best.get("confidence")
+        number = float(confidence) if isinstance(confidence, int | float) else 0.0
+        return str(best.get("language", "")), number
 
 
 def _detected(detected: Any, count: int) -> list[str | None]:
@@ -113,6 +113,10 @@ def _detected(detected: Any, count: int) -> list[str | None]:
         language = entry.get("language") if isinstance(entry, dict) else None
         found.append(str(language).lower() if language else None)
     return found + [None] * (count - len(found))
+
+
+def _codes(value: Any) -> tuple[str, ...]:
+    return tuple(str(code) for code in value) if isinstance(value, list) else ()
 
 
 def _without_credentials(url: str) -> str:
