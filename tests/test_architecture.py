@@ -21,6 +21,7 @@ LAYERS: list[list[str]] = [
     ["sourcewatch.config", "sourcewatch.store", "sourcewatch.net"],
     ["sourcewatch.matching", "sourcewatch.sources"],
     ["sourcewatch.workspace"],
+    ["sourcewatch.translate"],
     ["sourcewatch.triage", "sourcewatch.alerts", "sourcewatch.search"],
     ["sourcewatch.collectors"],
     ["sourcewatch.ingest"],

@@ -173,6 +173,66 @@ class EvidenceSettings(BaseModel):
         return self
 
 
+class LibreTranslateSettings(BaseModel):
+    """A self-hosted LibreTranslate server (``translate/libretranslate``): text sent to it
+    stays on machines the team runs."""
+
+    model_config = {"extra": "forbid"}
+
+    url: str = "http://127.0.0.1:5000"  # the server's base URL (/translate, /languages, /detect)
+    api_key: SecretStr | None = None  # only if the server runs with --api-keys
+    model: str | None = None  # what to record as the model (its API does not say); default: url
+    max_texts_per_request: int = Field(default=25, ge=1, le=1000)  # a server's --batch-limit
+
+
+class DeepLSettings(BaseModel):
+    """The DeepL API (``translate/deepl``): a third party. Text goes to it only for the
+    areas and sources listed in ``[translate] third_party_areas`` / ``third_party_sources``."""
+
+    model_config = {"extra": "forbid"}
+
+    # Free-plan keys (ending in ":fx") use https://api-free.deepl.com.
+    url: str = "https://api.deepl.com"
+    # The key is read from this environment variable only, never from a file in the repo.
+    api_key_env: str = Field(default="DEEPL_AUTH_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    english_variant: Literal["EN-GB", "EN-US"] = "EN-GB"  # DeepL wants a variant for "en"
+    max_texts_per_request: int = Field(default=50, ge=1, le=50)  # the API's limit
+
+
+class TranslateSettings(BaseModel):
+    """``[translate]``: nothing is translated, and no text leaves the machine, unless an
+    engine is configured here. An item goes to the first engine listed that may see it."""
+
+    model_config = {"extra": "forbid"}
+
+    engines: list[Literal["libretranslate", "deepl"]] = Field(default_factory=list)
+    target: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    # Languages (item.language codes) the daemon translates in the background for queued
+    # items; empty: no background translation (on-demand only).
+    background_languages: list[str] = Field(default_factory=list)
+    # Third-party engines (deepl) are used only for items in one of these areas or from one
+    # of these sources; both empty: never (OPSEC: an analyst must choose this).
+    third_party_areas: list[str] = Field(default_factory=list)
+    third_party_sources: list[str] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=30.0, gt=0)  # one request, body included
+    max_response_bytes: int = Field(default=4 * MiB, gt=0)
+    max_chars_per_item: int = Field(default=20_000, ge=100)  # longer texts are cut (and said so)
+    min_interval_seconds: float = Field(default=0.5, ge=0)  # between requests to one server
+    batch_size: int = Field(default=20, ge=1, le=500)  # revisions per background run
+    every_seconds: float = Field(default=30.0, gt=0)  # background run interval
+    backoff_base_seconds: float = Field(default=30.0, gt=0)  # after a failed run, doubled
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    libretranslate: LibreTranslateSettings = Field(default_factory=LibreTranslateSettings)
+    deepl: DeepLSettings = Field(default_factory=DeepLSettings)
+
+    @field_validator("engines")
+    @classmethod
+    def _engines_once(cls, engines: list[str]) -> list[str]:
+        if len(set(engines)) != len(engines):
+            raise ValueError("translate.engines lists an engine twice")
+        return engines
+
+
 class Settings(BaseModel):
     """Everything configurable. See ``config/sourcewatch.toml`` for the commented file.
 
@@ -197,6 +257,7 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     alerts: list[AlertSettings] = Field(default_factory=list)  # [[alerts]] channels
+    translate: TranslateSettings = Field(default_factory=TranslateSettings)
 
     @field_validator("alerts")
     @classmethod

@@ -45,6 +45,8 @@ class EntryView:
     text: str
     url: str | None
     sha256: str | None  # newest archived capture the item was read from
+    # A machine translation of this revision, if one is stored: (label, title, text).
+    translation: tuple[str, str | None, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,14 @@ def _matched(entry: EntryView) -> str:
     return "; ".join(parts) or "nothing (source queues every item)"
 
 
+def _translation_lines(entry: EntryView) -> list[str]:
+    """The translation under the original, labelled as a machine translation."""
+    if entry.translation is None:
+        return []
+    label, title, text = entry.translation
+    return ["", f"Machine translation ({plain_text(label)}):", excerpt(title, text)]
+
+
 def entry_message(entry: EntryView, alert: str, *, replay: bool = False) -> Message:
     edited = f" (edit, revision {entry.revision})" if entry.revision > 1 else ""
     lines = [
@@ -112,6 +122,7 @@ def entry_message(entry: EntryView, alert: str, *, replay: bool = False) -> Mess
         f"Matched: {_matched(entry)}",
         "",
         excerpt(entry.title, entry.text),
+        *_translation_lines(entry),
         "",
         f"URL: {defang(entry.url) if entry.url else '-'}",
         f"Archive sha256: {entry.sha256 or '-'}",

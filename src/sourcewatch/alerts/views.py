@@ -11,6 +11,7 @@ from sourcewatch.alerts.message import EntryView
 from sourcewatch.alerts.outbox import OUTBOX
 from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import CAPTURE, ITEM, ITEM_CAPTURE, ITEM_REVISION
+from sourcewatch.translate.store import StoredTranslation, revision_translations
 
 
 def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, EntryView]:
@@ -38,6 +39,7 @@ def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, Ent
             .where(OUTBOX.c.id.in_(chunk))
         ).all()
         hashes = _newest_capture(conn, [row.item_id for row in rows])
+        translated = revision_translations(conn, [(row.item_id, row.revision) for row in rows])
         for row in rows:
             views[row.id] = EntryView(
                 item_id=row.item_id,
@@ -53,8 +55,16 @@ def entry_views(conn: sa.Connection, outbox_ids: Sequence[int]) -> dict[int, Ent
                 text=row.rev_text or "",
                 url=row.canonical_url or row.url,
                 sha256=hashes.get(row.item_id),
+                translation=_translation(translated.get((row.item_id, row.revision))),
             )
     return views
+
+
+def _translation(found: StoredTranslation | None) -> tuple[str, str | None, str] | None:
+    if found is None:
+        return None
+    label = f"{found.engine}, {found.source_language or '?'} to {found.target_language}"
+    return label, found.title, found.text
 
 
 def _newest_capture(conn: sa.Connection, item_ids: list[int]) -> dict[int, str]:

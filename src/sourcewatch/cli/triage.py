@@ -20,11 +20,13 @@ from sourcewatch.cli.common import (
     EXIT_USAGE,
     ConfigOption,
     JsonOption,
+    cli_errors,
     console,
     database_errors,
     err_console,
     fail,
     print_json,
+    safe,
     settings_for,
 )
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from sourcewatch.config import Settings
+    from sourcewatch.triage.detail import ItemDetail
     from sourcewatch.triage.queue import QueueFilter
     from sourcewatch.workspace import Workspace
 
@@ -205,6 +208,14 @@ def show(
             help="Also say why the current watchlists match the item (as match --explain).",
         ),
     ] = False,
+    translate: Annotated[
+        bool,
+        typer.Option(
+            "--translate",
+            help="Also show a machine translation under the original: translated now by the "
+            "[translate] engine if configured (never twice), else one stored earlier.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -226,12 +237,29 @@ def show(
             explain_item(detail, load_matcher(settings.watchlists_dir))
         except WatchlistError as exc:
             fail(f"cannot explain: {exc}", EXIT_PROBLEM)
+    if translate:
+        _attach_translation(settings, detail)
     if json:
         print_json(detail.to_json())
         return
     from sourcewatch.triage.render import item_view
 
     console.print(item_view(detail))
+
+
+def _attach_translation(settings: Settings, detail: ItemDetail) -> None:
+    """show --translate: the translation goes under the original; a failure to translate
+    is said on stderr and the original is still shown."""
+    from sourcewatch.translate.service import FAILED, translation_for_show
+
+    with cli_errors(), database_errors(), _workspace(settings) as ws:
+        detail.translation, outcome = translation_for_show(settings, ws.engine, detail.item_id)
+    if outcome is None and detail.translation is None:
+        err_console.print("no translation: no engine is configured in [translate]", markup=False)
+    elif outcome is not None and outcome.status == FAILED:
+        err_console.print(safe(f"not translated: {outcome.error}"), markup=False)
+    elif detail.translation is None and outcome is not None:
+        err_console.print(f"no translation: {outcome.status}", markup=False)
 
 
 @app.command()
@@ -329,7 +357,8 @@ def triage(
 ) -> None:
     """Work through the queue one item at a time, highest priority first.
 
-    Keys: r relevant, i irrelevant, e escalate, s skip, n note, q quit. Each shown item
+    Keys: r relevant, i irrelevant, e escalate, s skip, n note, t translate (with the
+    [translate] engine; the original stays on screen), q quit. Each shown item
     is claimed for a few minutes, so analysts working at once never get the same one.
     Keys are read from the terminal, or from standard input when it is piped.
     """

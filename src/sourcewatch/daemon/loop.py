@@ -10,7 +10,10 @@ An APScheduler ``AsyncIOScheduler`` drives short jobs on one event loop:
 - *heartbeat*: write this replica's row and counters, refresh the gauges;
 - *verify* (daily) and *citations* (weekly) maintenance;
 - *alerts* (every ``alerts_every_seconds``, when ``[[alerts]]`` are configured):
-  deliver the alert outbox.
+  deliver the alert outbox;
+- *translate* (every ``[translate] every_seconds``, when engines and background
+  languages are configured): translate queued items (``translate.background``); a task
+  of its own, cancelled at shutdown, so a hung translation server never holds anything up.
 
 Signals: SIGTERM/SIGINT stop claiming, give running polls ``grace_seconds``,
 abandon the rest, release every lease and exit 0 (a second signal abandons at
@@ -44,6 +47,7 @@ from sourcewatch.daemon.worker import RunSummary, SourceWorker
 from sourcewatch.net import Http
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, short_error
 from sourcewatch.text import language
+from sourcewatch.translate.background import BackgroundTranslator
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -88,6 +92,8 @@ class Daemon:
         self._renewed_at = clock.monotonic()  # leases held now all end after this + lease_seconds
         self._worker: SourceWorker | None = None
         self.db = DbExecutor(ws.engine)
+        self.translator = BackgroundTranslator(ws.settings, ws.engine, clock.monotonic)
+        self._translating: asyncio.Task[object] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -227,6 +233,16 @@ class Daemon:
                 id="alerts",
                 **common,
             )
+        if self.translator.enabled():  # opt-in: no text leaves the machine otherwise
+            every = self.ws.settings.translate.every_seconds
+            scheduler.add_job(
+                self.translate,
+                "interval",
+                seconds=every,
+                next_run_time=now,
+                id="translate",
+                **common,
+            )
         scheduler.start()
         refill = asyncio.create_task(self._refill_slots())
         log.info(
@@ -238,6 +254,8 @@ class Daemon:
         finally:
             refill.cancel()
             scheduler.shutdown(wait=False)
+            if self._translating is not None:
+                self._translating.cancel()
 
     async def _refill_slots(self) -> None:
         """Claim again as soon as polls end while sources are waiting, instead of leaving
@@ -411,6 +429,24 @@ class Daemon:
             log.error(
                 "alerts not delivered: database unavailable", extra={"error": short_error(exc)}
             )
+
+    async def translate(self) -> None:
+        """One background translation run, as a task the shutdown can cancel: a request
+        to a translation server that hangs is abandoned, not waited for."""
+        if self.stopping.is_set():
+            return
+        self._translating = asyncio.ensure_future(self.translator.run_once())
+        try:
+            await self._translating
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "translation skipped: database unavailable", extra={"error": short_error(exc)}
+            )
+        finally:
+            self._translating = None
 
     async def timestamp(self) -> None:
         await asyncio.to_thread(maintenance.timestamp_log_head, self.ws)

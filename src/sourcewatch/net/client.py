@@ -203,6 +203,35 @@ class Http:
             await self._sleep(delay)
             attempt += 1
 
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> Fetched:
+        """POST ``body`` to a configured service (a translation engine): one attempt,
+        redirects not followed, under the same timeouts, body caps and per-host spacing as
+        every fetch. Non-2xx answers are returned; retrying is the caller's decision (a
+        POST may cost money). Transport failures raise :class:`FetchError`."""
+        check_url(url)
+        s = self.settings
+        exchange = _Exchange(
+            client=self._client(s.proxy),
+            headers={**(headers or {}), "Content-Type": content_type},
+            guard=False,
+            wire_cap=max_bytes if max_bytes is not None else s.max_body_bytes,
+            decoded_cap=max_bytes if max_bytes is not None else s.max_decompressed_bytes,
+            kind="service",
+            cookies=httpx.Cookies(),
+            method="POST",
+            content=body,
+        )
+        capture = await self._resolved_hop(url, url, exchange)
+        return Fetched(capture)
+
     async def _follow(self, url: str, exchange: _Exchange) -> Fetched:
         """One attempt: follow redirects hop by hop, checking and recording each."""
         redirects: list[Redirect] = []
@@ -274,7 +303,9 @@ class Http:
                 raise ConnectFailed(url, f"{type(exc).__name__}: {exc}") from exc
 
     async def _exchange(self, url: str, request_url: str, exchange: _Exchange) -> RawCapture:
-        request = exchange.client.build_request("GET", url, headers=exchange.headers)
+        request = exchange.client.build_request(
+            exchange.method, url, headers=exchange.headers, content=exchange.content
+        )
         exchange.cookies.set_cookie_header(request)  # what earlier hops of this fetch set
         response = await exchange.client.send(request, stream=True)
         try:
@@ -309,6 +340,8 @@ class _Exchange:
     decoded_cap: int
     kind: str
     cookies: httpx.Cookies  # set by this fetch's answers, sent on its later hops only
+    method: str = "GET"
+    content: bytes | None = None  # a POST's body
 
 
 # The clients' own jar accepts no cookie, so none outlives the fetch that received it.

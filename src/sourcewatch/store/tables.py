@@ -488,3 +488,28 @@ SAVED_SEARCH = sa.Table(
     sa.Column("last_run_at", UTCDateTime()),
     comment="A search kept by name; last_run_at serves --since last.",
 )
+
+
+# The original is never replaced: a translation is a row beside its revision. One per
+# (revision, target language, engine): an item is never sent to the same engine twice.
+TRANSLATION = sa.Table(
+    "translation",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column(
+        "revision_id", sa.Integer(), sa.ForeignKey("item_revision.id"), nullable=False, index=True
+    ),
+    sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), nullable=False, index=True),
+    sa.Column("engine", sa.String(40), nullable=False),
+    sa.Column("model", sa.String(200), comment="what the engine says translated it, if it says"),
+    sa.Column("source_language", sa.String(20), comment="as given or as the engine detected"),
+    sa.Column("target_language", sa.String(20), nullable=False),
+    sa.Column("title", sa.String()),
+    sa.Column("text", sa.String(), nullable=False),
+    sa.Column("truncated", sa.Boolean(), nullable=False, default=False),
+    sa.Column("translated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint(
+        "revision_id", "target_language", "engine", name="uq_translation_rev_target_engine"
+    ),
+    comment="A machine translation of one item revision (translate/); the original stays.",
+)

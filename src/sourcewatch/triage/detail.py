@@ -27,6 +27,7 @@ from sourcewatch.triage.marking import TriageError
 if TYPE_CHECKING:  # matching builds its tables on import: only show --explain pays for it
     from sourcewatch.matching import Matcher
     from sourcewatch.matching.explain import Explanation
+    from sourcewatch.translate.store import StoredTranslation
 
 
 class ItemNotFoundError(TriageError):
@@ -93,6 +94,7 @@ class ItemDetail:
     entry: dict[str, Any] | None  # status, priority, areas, version, ... or None
     group: list[dict[str, Any]] = field(default_factory=list)  # other items of the entry
     explanation: Explanation | None = None  # set by explain_item (show --explain)
+    translation: StoredTranslation | None = None  # set by show --translate (original stays)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +141,7 @@ class ItemDetail:
             "triage": self.entry,
             "group": self.group,
             **({"explain": self.explanation.to_json()} if self.explanation else {}),
+            **({"translation": self.translation.to_json()} if self.translation else {}),
         }
 
 

@@ -28,6 +28,7 @@ from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.text.sanitize import terminal_safe
+from sourcewatch.translate.store import StoredTranslation, latest_translations
 from sourcewatch.triage.detail import item_captures
 from sourcewatch.triage.queue import QueueFilter, list_queue, source_state
 
@@ -54,6 +55,9 @@ CSV_COLUMNS = (
     "decided_at",
     "title",
     "text",
+    "translation",
+    "translation_language",
+    "translation_engine",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -113,6 +117,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
         )
     }
     captures = item_captures(conn, [row.item_id for row in queue])
+    translations = latest_translations(conn, [row.item_id for row in queue])
     result = []
     for row in queue:
         item = items[row.item_id]
@@ -146,9 +151,24 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "decided_at": iso_utc(extra[row.triage_id].updated_at),
                 "title": row.title,
                 "text": item.text,
+                **translation_fields(translations.get(row.item_id)),
             }
         )
     return result
+
+
+def translation_fields(found: StoredTranslation | None) -> dict[str, str | None]:
+    """The newest machine translation of the item's current text, beside the original
+    (empty when there is none): text, ``source -> target`` and engine with model."""
+    if found is None:
+        return {"translation": None, "translation_language": None, "translation_engine": None}
+    text = f"{found.title}\n{found.text}" if found.title else found.text
+    engine = f"{found.engine} ({found.model})" if found.model else found.engine
+    return {
+        "translation": text,
+        "translation_language": f"{found.source_language or '?'} -> {found.target_language}",
+        "translation_engine": engine,
+    }
 
 
 def _reopened_from(conn: sa.Connection, where: ExportFilter) -> tuple[list[Any], dict[int, str]]:

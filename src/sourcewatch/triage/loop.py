@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.rule import Rule
 from rich.text import Text
 
+from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import utcnow
+from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.claims import claim_next, release
 from sourcewatch.triage.detail import item_detail
 from sourcewatch.triage.marking import MarkChange, TriageError, mark
@@ -25,7 +27,7 @@ from sourcewatch.triage.render import item_view
 from sourcewatch.workspace import Workspace
 
 STATUS_KEYS = {"r": "relevant", "i": "irrelevant", "e": "escalated"}
-PROMPT = "[r]elevant  [i]rrelevant  [e]scalate  [s]kip  [n]ote  [q]uit"
+PROMPT = "[r]elevant  [i]rrelevant  [e]scalate  [s]kip  [n]ote  [t]ranslate  [q]uit"
 
 
 class KeyReader:
@@ -108,6 +110,9 @@ def _work_on(
             _release(ws, row, analyst)
             skipped.add(row.triage_id)
             return "skipped"
+        if key == "t":
+            console.print(translation_of(ws, row.item_id))
+            continue
         if key in STATUS_KEYS or key == "n":
             change = (
                 MarkChange(note=keys.line(console))
@@ -131,6 +136,23 @@ def _work_on(
             console.print(f"{row.item_id}: {result.status}", markup=False)
             return "marked"
         console.print(f"unknown key {key!r}", markup=False)
+
+
+def translation_of(ws: Workspace, item_id: int) -> RenderableType:
+    """The ``t`` key: the item's machine translation, made now if an engine is configured
+    (never twice), shown under the original already on screen; or why there is none."""
+    from sourcewatch.translate.render import translation_view
+    from sourcewatch.translate.service import translation_for_show
+
+    try:
+        found, outcome = translation_for_show(ws.settings, ws.engine, item_id)
+    except SourcewatchError as exc:
+        return Text(terminal_safe(f"not translated: {exc}"), style="bold red")
+    if found is not None:
+        return translation_view(found)
+    if outcome is None:
+        return Text("no translation: no engine is configured in [translate]")
+    return Text(terminal_safe(f"not translated: {outcome.error or outcome.status}"))
 
 
 def _release(ws: Workspace, row: QueueRow, analyst: str) -> None:

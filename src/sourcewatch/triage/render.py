@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
+from sourcewatch.translate.render import translation_view
 from sourcewatch.triage.detail import ItemDetail, Span
 from sourcewatch.triage.marking import HistoryEvent
 from sourcewatch.triage.queue import QueueRow
@@ -124,6 +125,8 @@ def item_view(detail: ItemDetail) -> RenderableType:
         title_spans = [s for s in detail.spans if s.field == "title"]
         parts.append(highlighted(detail.title, title_spans, one_line=True, style="bold"))
     parts.append(highlighted(detail.text, [s for s in detail.spans if s.field == "text"]))
+    if detail.translation is not None:
+        parts.append(translation_view(detail.translation))
     for revision in detail.revisions[1:]:
         parts.append(Text(f"\nchanges in revision {revision.revision}:", style="bold"))
         parts.append(_diff(revision.diff))
