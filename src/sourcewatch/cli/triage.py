@@ -1,8 +1,8 @@
 """Triage commands: queue, show, mark, history, triage (interactive), export.
 
 Exit codes: 0 done; 1 a conflict (someone else changed the entry first), an item that
-does not exist or is not queued; 2 bad usage. Service modules are imported inside the
-commands so that ``sourcewatch --help`` and unrelated commands do not pay for them.
+does not exist (or, for history, is not queued); 2 bad usage. Service modules are imported
+inside the commands so that ``sourcewatch --help`` and unrelated commands do not pay for them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sourcewatch.cli.common import (
     err_console,
     fail,
     print_json,
+    safe,
     settings_for,
 )
 
@@ -173,9 +174,14 @@ def show(
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Show one item: source, author, times, URL, text with matches highlighted, every
-    revision as a diff, forwarded-from, media and the SHA-256 of every archived capture."""
-    from sourcewatch.triage.detail import ItemNotFoundError, explain_item, item_detail
+    """Show one item: source, author, times, URL, text with every hit highlighted (each
+    listed with its alias and the entity or rule it counts for), every revision as a
+    diff, forwarded-from, media and the SHA-256 of every archived capture.
+
+    On a terminal, output taller than the screen goes through $PAGER (default less).
+    """
+    from sourcewatch.triage.detail import explain_item, highlight_item, item_detail
+    from sourcewatch.triage.marking import ItemNotFoundError
 
     settings = settings_for(config)
     ws = _workspace(settings)
@@ -184,24 +190,33 @@ def show(
             detail = item_detail(conn, item_id)
     except ItemNotFoundError as exc:
         fail(str(exc), EXIT_PROBLEM)
-    if explain:
-        from sourcewatch.matching import WatchlistError, load_matcher
+    from sourcewatch.matching import WatchlistError
 
-        try:
-            explain_item(detail, load_matcher(settings.watchlists_dir))
-        except WatchlistError as exc:
+    try:
+        matcher = ws.matcher()
+    except WatchlistError as exc:
+        if explain:
             fail(f"cannot explain: {exc}", EXIT_PROBLEM)
+        err_console.print(f"warning: watchlists not loaded, stored matches shown: {exc}")
+    else:
+        highlight_item(detail, matcher)
+        if explain:
+            explain_item(detail, matcher)
     if json:
         print_json(detail.to_json())
         return
+    from sourcewatch.cli.paging import print_paged
     from sourcewatch.triage.render import item_view
 
-    console.print(item_view(detail))
+    print_paged(console, item_view(detail))
 
 
 @app.command()
 def mark(
-    item_ids: Annotated[list[int], typer.Argument(help="One or more item_ids from `queue`.")],
+    item_ids: Annotated[
+        list[int],
+        typer.Argument(help="One or more item_ids (from `queue`, or any item, e.g. from `show`)."),
+    ],
     status: Annotated[
         str | None,
         typer.Option("--status", help="relevant, irrelevant, escalated, duplicate (or new)."),
@@ -223,6 +238,9 @@ def mark(
     json: JsonOption = False,
 ) -> None:
     """Mark items: status, note, tags, assignee. Every change goes into the history.
+
+    An item that is not in the queue (it matched nothing) is added to it by this mark,
+    with a history event saying it was added by hand, so it can go into the write-up.
 
     If someone else changed an entry first (or it is not at --expect-version), that
     item is left alone with a conflict message and the exit code is 1.
@@ -253,11 +271,9 @@ def mark(
             if json:
                 print_json(result.to_json())
             else:
-                console.print(
-                    f"{item_id}: {result.previous_status} -> {result.status} "
-                    f"(version {result.version}, by {who})",
-                    markup=False,
-                )
+                from sourcewatch.triage.render import mark_line
+
+                console.print(safe(mark_line(result, who)), markup=False)
     if problems:
         raise typer.Exit(EXIT_PROBLEM)
 

@@ -22,17 +22,12 @@ from sourcewatch.store.tables import (
     TRIAGE_ITEM,
 )
 from sourcewatch.triage.entries import entry_id_for_item
-from sourcewatch.triage.marking import TriageError
+from sourcewatch.triage.marking import ItemNotFoundError
 
 if TYPE_CHECKING:  # matching builds its tables on import: only show --explain pays for it
     from sourcewatch.matching import Matcher
     from sourcewatch.matching.explain import Explanation
-
-
-class ItemNotFoundError(TriageError):
-    def __init__(self, item_id: int) -> None:
-        super().__init__(f"no item {item_id}")
-        self.item_id = item_id
+    from sourcewatch.matching.highlights import Highlight
 
 
 @dataclass(frozen=True)
@@ -93,6 +88,7 @@ class ItemDetail:
     entry: dict[str, Any] | None  # status, priority, areas, version, ... or None
     group: list[dict[str, Any]] = field(default_factory=list)  # other items of the entry
     explanation: Explanation | None = None  # set by explain_item (show --explain)
+    highlights: list[Highlight] | None = None  # set by highlight_item: every hit, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +135,11 @@ class ItemDetail:
             "triage": self.entry,
             "group": self.group,
             **({"explain": self.explanation.to_json()} if self.explanation else {}),
+            **(
+                {"highlights": [h.to_json() for h in self.highlights]}
+                if self.highlights is not None
+                else {}
+            ),
         }
 
 
@@ -199,6 +200,15 @@ def explain_item(detail: ItemDetail, matcher: Matcher) -> ItemDetail:
 
     text, _ = matchable_text(detail.title, detail.text)
     detail.explanation = matcher.explain(text)
+    return detail
+
+
+def highlight_item(detail: ItemDetail, matcher: Matcher) -> ItemDetail:
+    """Attach every matched span of the current watchlists, with its alias and the
+    entity or fired rule it belongs to (``matching.highlights``)."""
+    from sourcewatch.matching.highlights import item_highlights
+
+    detail.highlights = item_highlights(matcher, detail.title, detail.text)
     return detail
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
+from sourcewatch.text.jsontext import json_text
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.detail import item_captures
 from sourcewatch.triage.queue import QueueFilter, list_queue, source_state
@@ -175,8 +175,8 @@ def render(rows: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     """The export as text chunks in ``fmt`` (csv, jsonl or md)."""
     if fmt == "jsonl":
         for row in rows:
-            # ensure_ascii: no C1 control (8-bit CSI) reaches a terminal through stdout
-            yield json.dumps(row, ensure_ascii=True) + "\n"
+            # UTF-8 text; C1 controls (8-bit CSI) and bidi controls stay escaped
+            yield json_text(row) + "\n"
     elif fmt == "csv":
         yield from _csv(rows)
     elif fmt == "md":

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from sourcewatch.records import utcnow
 from sourcewatch.triage.claims import claim_next, release
-from sourcewatch.triage.detail import item_detail
+from sourcewatch.triage.detail import ItemDetail, highlight_item, item_detail
 from sourcewatch.triage.marking import MarkChange, TriageError, mark
 from sourcewatch.triage.queue import QueueFilter, QueueRow, count_queue
 from sourcewatch.triage.render import item_view
@@ -95,6 +95,7 @@ def _work_on(
         left = count_queue(
             conn, where, claimable_by=analyst, now=utcnow(), exclude=skipped | {row.triage_id}
         )
+    _highlight(ws, detail, console)
     console.print(Rule(f"item {row.item_id} - priority {row.priority} - {left} more after this"))
     console.print(item_view(detail))
     version = row.version
@@ -131,6 +132,16 @@ def _work_on(
             console.print(f"{row.item_id}: {result.status}", markup=False)
             return "marked"
         console.print(f"unknown key {key!r}", markup=False)
+
+
+def _highlight(ws: Workspace, detail: ItemDetail, console: Console) -> None:
+    """Every hit highlighted and listed; with broken watchlists, the stored matches."""
+    from sourcewatch.matching import WatchlistError
+
+    try:
+        highlight_item(detail, ws.matcher())
+    except WatchlistError as exc:
+        console.print(f"warning: watchlists not loaded, stored matches shown: {exc}", markup=False)
 
 
 def _release(ws: Workspace, row: QueueRow, analyst: str) -> None:

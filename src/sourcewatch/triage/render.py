@@ -4,7 +4,10 @@ sequences nor ``[link=...]``-style markup in a post can act on the terminal."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -12,9 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
-from sourcewatch.triage.detail import ItemDetail, Span
-from sourcewatch.triage.marking import HistoryEvent
+from sourcewatch.triage.detail import ItemDetail
+from sourcewatch.triage.eventtext import describe_changes
+from sourcewatch.triage.marking import HistoryEvent, MarkResult
 from sourcewatch.triage.queue import QueueRow
+
+if TYPE_CHECKING:
+    from sourcewatch.matching.highlights import Highlight
 
 MATCH_STYLE = "bold black on yellow"
 STATUS_STYLES = {
@@ -63,9 +70,25 @@ def queue_table(rows: list[QueueRow]) -> Table:
     return table
 
 
-def highlighted(text: str, spans: list[Span], *, one_line: bool = False, style: str = "") -> Text:
-    """``text`` with each matched alias styled. Spans index the raw text, so each piece is
-    cut first and sanitized after: removing an escape must not shift a highlight."""
+class Located(Protocol):
+    """A span of an item field: a stored ``Span`` or a ``Highlight``."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def field(self) -> str: ...
+
+
+def highlighted(
+    text: str, spans: Sequence[Located], *, one_line: bool = False, style: str = ""
+) -> Text:
+    """``text`` with each matched span styled. Spans index the raw text, so each piece is
+    cut first and sanitized after: removing an escape must not shift a highlight. Only
+    styles mark a hit: the characters stay in logical order and nothing is inserted,
+    so right-to-left text lays out as the terminal's bidi algorithm would lay it out
+    without the highlight."""
 
     def safe(piece: str) -> str:
         return terminal_safe(piece).replace("\n", " ") if one_line else terminal_safe(piece)
@@ -82,14 +105,54 @@ def highlighted(text: str, spans: list[Span], *, one_line: bool = False, style: 
     return result
 
 
+def isolate(text: str) -> str:
+    """``text`` (already terminal-safe) wrapped in FIRST STRONG ISOLATE ... POP
+    DIRECTIONAL ISOLATE when it holds right-to-left letters, so that an Arabic alias
+    quoted in an English line neither reorders the words around it nor is reordered
+    by them. Left-to-right text is left as it is."""
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        return f"\u2068{text}\u2069"
+    return text
+
+
+def hit_lines(highlights: Sequence[Highlight]) -> list[Text]:
+    """One line per hit: the words as written, then the alias and the entity, or the
+    keyword, and the fired rules it counts for."""
+    lines: list[Text] = []
+    for hit in highlights:
+        surface = isolate(terminal_safe(hit.surface, keep_newlines=False))
+        alias = isolate(terminal_safe(hit.alias, keep_newlines=False))
+        line = Text("  ")
+        line.append(surface, style=MATCH_STYLE)
+        where = "" if hit.field == "text" else f" (in the {hit.field})"
+        if hit.kind == "entity":
+            line.append(f"  entity {hit.entity}, alias \u201c{alias}\u201d{where}")
+        else:
+            line.append(f"  keyword \u201c{alias}\u201d{where}")
+        if hit.rules:
+            label = "rule" if len(hit.rules) == 1 else "rules"
+            line.append(f"; {label} {', '.join(hit.rules)}")
+        lines.append(line)
+    return lines
+
+
+FACT_WIDTH = 16
+
+
+def fact_line(label: str, value: str | Text) -> Text:
+    """``label`` then ``value`` on one line that Rich never breaks: a long URL is wrapped
+    (softly) by the terminal or the pager, so copying it gives the URL."""
+    line = Text(label.ljust(FACT_WIDTH - 1) + " ", style="bold")
+    line.append(value if isinstance(value, Text) else plain(value, one_line=True))
+    return line
+
+
 def item_view(detail: ItemDetail) -> RenderableType:
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
+    facts: list[Text] = []
 
     def fact(label: str, value: str | Text | None) -> None:
         if value:
-            facts.add_row(label, value if isinstance(value, Text) else plain(value))
+            facts.append(fact_line(label, value))
 
     fact("item", f"{detail.item_id}  ({detail.source} / {detail.external_id})")
     if detail.entry:
@@ -102,6 +165,8 @@ def item_view(detail: ItemDetail) -> RenderableType:
         fact("assignee", entry["assignee"])
         fact("tags", ", ".join(entry["tags"]))
         fact("note", entry["note"])
+    else:
+        fact("triage", "not queued (`sourcewatch mark` adds it)")
     fact("author", detail.author)
     fact("url", detail.canonical_url or detail.url)
     fact("published", when(detail.published_at))
@@ -119,11 +184,17 @@ def item_view(detail: ItemDetail) -> RenderableType:
             "also in",
             f"{member['source']} (item {member['item_id']}) {member['canonical_url'] or ''}",
         )
-    parts: list[RenderableType] = [facts, Text()]
+    parts: list[RenderableType] = [*facts, Text()]
+    spans: Sequence[Located] = detail.highlights if detail.highlights is not None else detail.spans
     if detail.title:
-        title_spans = [s for s in detail.spans if s.field == "title"]
+        title_spans = [s for s in spans if s.field == "title"]
         parts.append(highlighted(detail.title, title_spans, one_line=True, style="bold"))
-    parts.append(highlighted(detail.text, [s for s in detail.spans if s.field == "text"]))
+    parts.append(
+        highlighted(detail.text, [s for s in spans if getattr(s, "field", "text") == "text"])
+    )
+    if detail.highlights:
+        parts.append(Text("\nwhy it was queued (each hit, current watchlists):", style="bold"))
+        parts.extend(hit_lines(detail.highlights))
     for revision in detail.revisions[1:]:
         parts.append(Text(f"\nchanges in revision {revision.revision}:", style="bold"))
         parts.append(_diff(revision.diff))
@@ -165,7 +236,7 @@ def history_table(events: list[HistoryEvent]) -> Table:
     for column in ("when", "who", "action", "detail"):
         table.add_column(column, overflow="fold")
     for event in events:
-        detail = ", ".join(f"{key}={value}" for key, value in event.detail.items())
+        detail = describe_changes(event.detail)
         table.add_row(
             event.at.strftime("%Y-%m-%d %H:%M:%S"),
             plain(event.analyst, one_line=True),
@@ -173,3 +244,11 @@ def history_table(events: list[HistoryEvent]) -> Table:
             plain(detail, one_line=True),
         )
     return table
+
+
+def mark_line(result: MarkResult, analyst: str) -> str:
+    """One line per marked item: what changed (a tag-only mark does not claim a status
+    change), whether the mark added it to the queue, the new version."""
+    changes = describe_changes(result.detail) or "nothing changed"
+    added = "added to the queue by hand; " if result.added else ""
+    return f"{result.item_id}: {added}{changes} (version {result.version}, by {analyst})"
