@@ -294,9 +294,9 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
         for event in events:
             print_json(event.to_json())
         return
-    from sourcewatch.triage.render import history_table
+    from sourcewatch.triage.render import history_view
 
-    console.print(history_table(events))
+    console.print(history_view(events))
 
 
 @app.command()

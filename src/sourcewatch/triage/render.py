@@ -231,19 +231,21 @@ def _diff(lines: list[str]) -> Text:
     return text
 
 
-def history_table(events: list[HistoryEvent]) -> Table:
-    table = Table()
-    for column in ("when", "who", "action", "detail"):
-        table.add_column(column, overflow="fold")
+def history_view(events: list[HistoryEvent]) -> RenderableType:
+    """One line per event: when (UTC), who, what, and what changed in words. Lines, not
+    a table: a long note wraps as text instead of being folded into a narrow column."""
+    who_width = max((len(e.analyst) for e in events), default=0)
+    action_width = max((len(e.action) for e in events), default=0)
+    lines = []
     for event in events:
-        detail = describe_changes(event.detail)
-        table.add_row(
-            event.at.strftime("%Y-%m-%d %H:%M:%S"),
-            plain(event.analyst, one_line=True),
-            event.action,
-            plain(detail, one_line=True),
-        )
-    return table
+        line = Text(event.at.strftime("%Y-%m-%d %H:%M:%S") + "  ", style="dim")
+        line.append(terminal_safe(event.analyst, keep_newlines=False).ljust(who_width) + "  ")
+        line.append(event.action.ljust(action_width), style="bold")
+        changes = describe_changes(event.detail)
+        if changes:
+            line.append("  " + terminal_safe(changes, keep_newlines=False))
+        lines.append(line)
+    return Group(*lines)
 
 
 def mark_line(result: MarkResult, analyst: str) -> str:
