@@ -265,3 +265,18 @@ def test_long_output_on_a_terminal_goes_through_the_pager(
     screen = _run_in_pty(pager_env, ["show", str(ids["70990"])], rows=60)
     assert not paged.exists()  # short: printed on the terminal
     assert "Пулково" in screen
+
+
+def test_the_queue_at_100_columns_shows_enough_to_decide(env: dict, ids: dict) -> None:
+    code, out = run(env, "queue")
+    assert code == 0
+    lines = out.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    facts = next(line for line in lines if line.lstrip().startswith(str(ids["incident-7"])))
+    assert "syrianarchive | syria | idlib,russian-air-force" in facts
+    below = "\n".join(lines[lines.index(facts) + 1 : lines.index(facts) + 4])
+    words = arabic_report().split()[:12]  # the start of the text, wrapped under the facts
+    assert all(word in below for word in words)
+    russian = next(line for line in lines if line.lstrip().startswith(str(ids["70996"])))
+    assert "topwar_official | ukraine | wagner,bakhmut" in russian
+    assert "Информация о том, что подразделения ЧВК «Вагнер»" in out

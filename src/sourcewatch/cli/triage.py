@@ -156,9 +156,9 @@ def queue(
     if not rows:
         err_console.print("queue is empty for these filters")
         return
-    from sourcewatch.triage.render import queue_table
+    from sourcewatch.triage.render import queue_view
 
-    console.print(queue_table(rows))
+    console.print(queue_view(rows), soft_wrap=False)
 
 
 @app.command()

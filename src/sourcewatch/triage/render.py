@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
@@ -45,29 +44,46 @@ def short_when(value: datetime | None) -> str:
     return value.strftime("%m-%d %H:%M") if value else "-"
 
 
-def queue_table(rows: list[QueueRow]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
-    table.add_column("item", no_wrap=True, justify="right", min_width=4)
-    table.add_column("pri", no_wrap=True, justify="right", min_width=3)
-    table.add_column("status", no_wrap=True, min_width=6)
-    for column in ("source", "areas", "entities"):
-        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=18)
-    table.add_column("queued", no_wrap=True, min_width=11)
-    table.add_column("text", ratio=1, min_width=20, no_wrap=True, overflow="ellipsis")
+QUEUE_EXCERPT_CHARS = 200
+_INDENT = 7
+
+
+def queue_view(rows: list[QueueRow]) -> RenderableType:
+    """The queue, two parts per entry: a line of facts (item, priority, status, when
+    queued, sources, areas, entities), cut with an ellipsis to the terminal's width;
+    then the first 200 characters of its title and text, wrapped under it. At 100
+    columns there is enough to decide without opening each item."""
+    header = Text(
+        f"{'item':>6} {'pri':>4} {'status':<10} {'queued':<11}  sources | areas | entities",
+        style="bold",
+    )
+    parts: list[RenderableType] = [header]
     for row in rows:
         sources = row.source + (f" +{len(row.sources) - 1}" if len(row.sources) > 1 else "")
-        excerpt = terminal_safe(row.title or row.excerpt, keep_newlines=False)[:90]
-        table.add_row(
-            str(row.item_id),
-            str(row.priority),
-            Text(row.status, style=STATUS_STYLES.get(row.status, "")),
-            plain(sources, one_line=True),
-            plain(",".join(row.areas), one_line=True),
-            plain(",".join(row.entities), one_line=True),
-            short_when(row.queued_at),
-            Text(f"[{row.source_state}] {excerpt}" if row.source_state else excerpt),
-        )
-    return table
+        facts = Text(no_wrap=True, overflow="ellipsis")
+        facts.append(f"{row.item_id:>6} {row.priority:>4} ")
+        facts.append(f"{row.status:<10}", style=STATUS_STYLES.get(row.status, ""))
+        facts.append(f" {short_when(row.queued_at):<11}  ")
+        described = " | ".join((sources, ",".join(row.areas) or "-", ",".join(row.entities) or "-"))
+        facts.append(terminal_safe(described, keep_newlines=False))
+        parts.append(facts)
+        parts.append(Padding(excerpt_line(row), (0, 0, 0, _INDENT)))
+    return Group(*parts)
+
+
+def excerpt_line(row: QueueRow) -> Text:
+    """``[deleted]`` or ``[edited]`` when so, then the title and the start of the text."""
+    text = terminal_safe(row.excerpt, keep_newlines=False)
+    if row.title:
+        title = terminal_safe(row.title, keep_newlines=False)
+        text = f"{title} \u2014 {text}" if text else title
+    if len(text) > QUEUE_EXCERPT_CHARS:
+        text = text[: QUEUE_EXCERPT_CHARS - 1].rstrip() + "\u2026"
+    line = Text(no_wrap=False, overflow="fold", style="dim" if row.status != "new" else "")
+    if row.source_state:
+        line.append(f"[{row.source_state}] ", style="bold red")
+    line.append(text)
+    return line
 
 
 class Located(Protocol):
