@@ -339,17 +339,33 @@ def export(
         str | None, typer.Option("--since", help="Decided within this long, e.g. 7d.")
     ] = None,
     area: AreaOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or md.")] = "md",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="md (grouped by area and day, a citation line per item), csv (UTF-8 with "
+            "a byte-order mark, for Excel), jsonl, docx (Word) or xlsx (Excel).",
+        ),
+    ] = "md",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout (needed for docx/xlsx on a terminal).",
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Export decided items for the write-up, with canonical URL, archived SHA-256 and time."""
-    from sourcewatch.triage.export import FORMATS, ExportFilter, export_rows, render
+    """Export decided items for the write-up: source, author, date (UTC, and the source's
+    local time when its `timezone` is set in the watch list), canonical URL, archived
+    SHA-256 and capture time. Items added by hand (`mark` on an unqueued item) are in it."""
+    from sourcewatch.triage.export import BINARY_FORMATS, FORMATS, ExportFilter, export_rows
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_USAGE)
+    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+        fail(f"--format {fmt} writes a file: give --output FILE (or redirect stdout)", EXIT_USAGE)
     try:
         where = ExportFilter(
             statuses=_statuses(status, ("relevant", "escalated")),
@@ -358,14 +374,44 @@ def export(
         )
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    ws = _workspace(settings_for(config))
+    settings = settings_for(config)
+    zones = _source_zones(settings)
+    ws = _workspace(settings)
     with database_errors(), ws, _read(ws) as conn:
-        rows = export_rows(conn, where)
-    chunks = render(rows, fmt)
-    if output is None:
-        for chunk in chunks:
-            sys.stdout.write(chunk)
+        rows = export_rows(conn, where, zones)
+    _write_export(rows, fmt, output)
+
+
+def _source_zones(settings: Settings) -> dict[str, str]:
+    """Source name -> its time zone, from the watch list (unreadable: no local times)."""
+    from sourcewatch.cli.core import _watch_list
+    from sourcewatch.errors import SourcewatchError
+
+    try:
+        return {s.name: s.timezone for s in _watch_list(settings) if s.timezone}
+    except SourcewatchError as exc:
+        err_console.print(f"warning: watch list not read, dates in UTC only: {safe(str(exc))}")
+        return {}
+
+
+def _write_export(rows: list[dict[str, Any]], fmt: str, output: Path | None) -> None:
+    from sourcewatch.triage.export import BINARY_FORMATS, render, render_binary
+
+    if fmt in BINARY_FORMATS:
+        data = render_binary(rows, fmt)
+        if output is None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        output.write_bytes(data)
+    elif output is None:
+        from sourcewatch.cli.common import write_utf8
+
+        for chunk in render(rows, fmt):
+            write_utf8(chunk)
         return
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        handle.writelines(chunks)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(render(rows, fmt))
     err_console.print(f"{len(rows)} items written to {output}", markup=False)
