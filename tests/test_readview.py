@@ -280,3 +280,23 @@ def test_the_queue_at_100_columns_shows_enough_to_decide(env: dict, ids: dict) -
     russian = next(line for line in lines if line.lstrip().startswith(str(ids["70996"])))
     assert "topwar_official | ukraine | wagner,bakhmut" in russian
     assert "Информация о том, что подразделения ЧВК «Вагнер»" in out
+
+
+def test_adding_by_hand_twice_returns_the_same_entry(workspace: Workspace) -> None:
+    # The second add hits the unique entry per item (a concurrent analyst's add looks the
+    # same): it is rolled back to its savepoint and the first entry is returned.
+    from sourcewatch.triage.manual import add_by_hand
+
+    found = ingest_posts(workspace, channel("quiet"), [Post("1", "Nothing to see here at all.")])
+    with workspace.engine.begin() as conn:
+        first = add_by_hand(conn, found["1"], "amira", T0)
+        again = add_by_hand(conn, found["1"], "bashir", T0)
+        assert add_by_hand(conn, 999_999, "amira", T0) is None
+    assert first is not None and again == first
+
+
+def test_the_triage_loop_lists_why_each_item_was_queued(env: dict, ids: dict) -> None:
+    result = runner.invoke(app, ["triage", "--area", "ukraine"], env=env, input="q\n")
+    assert result.exit_code == 0
+    assert "why it was queued" in result.output
+    assert "ЧВК «Вагнер»  entity wagner" in result.output
