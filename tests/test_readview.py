@@ -300,3 +300,12 @@ def test_the_triage_loop_lists_why_each_item_was_queued(env: dict, ids: dict) ->
     assert result.exit_code == 0
     assert "why it was queued" in result.output
     assert "ЧВК «Вагнер»  entity wagner" in result.output
+
+
+def test_the_same_hit_again_is_counted_not_repeated(env: dict, ids: dict) -> None:
+    code, out = run(env, "show", str(ids["incident-7"]))
+    assert code == 0
+    keyword = f"{FSI}المستشفى{PDI}"
+    line = f"  {keyword}  keyword \u201c{keyword}\u201d; rule strike-on-hospital (x18)"
+    assert line in out.splitlines()
+    assert sum(1 for row in out.splitlines() if row.startswith(f"  {keyword}  ")) == 1

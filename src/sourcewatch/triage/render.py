@@ -132,22 +132,27 @@ def isolate(text: str) -> str:
 
 
 def hit_lines(highlights: Sequence[Highlight]) -> list[Text]:
-    """One line per hit: the words as written, then the alias and the entity, or the
-    keyword, and the fired rules it counts for."""
-    lines: list[Text] = []
+    """One line per distinct hit, in order of first occurrence: the words as written,
+    then the alias and the entity, or the keyword, and the fired rules it counts for;
+    ``(x3)`` when the same words hit the same way several times."""
+    counts: dict[tuple[str, str, str | None, str, tuple[str, ...]], int] = {}
     for hit in highlights:
-        surface = isolate(terminal_safe(hit.surface, keep_newlines=False))
-        alias = isolate(terminal_safe(hit.alias, keep_newlines=False))
+        key = (hit.surface, hit.kind, hit.entity, hit.alias, hit.rules)
+        counts[key] = counts.get(key, 0) + 1
+    lines: list[Text] = []
+    for (surface_, kind, entity, alias_, rules), count in counts.items():
+        surface = isolate(terminal_safe(surface_, keep_newlines=False))
+        alias = isolate(terminal_safe(alias_, keep_newlines=False))
         line = Text("  ")
         line.append(surface, style=MATCH_STYLE)
-        where = "" if hit.field == "text" else f" (in the {hit.field})"
-        if hit.kind == "entity":
-            line.append(f"  entity {hit.entity}, alias \u201c{alias}\u201d{where}")
+        if kind == "entity":
+            line.append(f"  entity {entity}, alias \u201c{alias}\u201d")
         else:
-            line.append(f"  keyword \u201c{alias}\u201d{where}")
-        if hit.rules:
-            label = "rule" if len(hit.rules) == 1 else "rules"
-            line.append(f"; {label} {', '.join(hit.rules)}")
+            line.append(f"  keyword \u201c{alias}\u201d")
+        if rules:
+            line.append(f"; {'rule' if len(rules) == 1 else 'rules'} {', '.join(rules)}")
+        if count > 1:
+            line.append(f" (x{count})", style="dim")
         lines.append(line)
     return lines
 
