@@ -206,3 +206,12 @@ def test_writeup_parts_unit() -> None:
     assert heading(rows[1]) == ("A title that is long " * 8).strip()  # whole
     assert heading(rows[0]) == "(no text)"
     assert citation(rows[1]) == "t; published 2026-11-20 08:00 UTC; no URL; not archived."
+
+
+def test_a_source_timezone_must_be_a_known_zone() -> None:
+    from sourcewatch.sources.config import SourceConfig
+
+    source = SourceConfig(name="a", kind="telegram", target="a", timezone="Asia/Damascus")
+    assert source.timezone == "Asia/Damascus"
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        SourceConfig(name="a", kind="telegram", target="a", timezone="Mars/Olympus")
