@@ -309,3 +309,23 @@ def test_the_same_hit_again_is_counted_not_repeated(env: dict, ids: dict) -> Non
     line = f"  {keyword}  keyword \u201c{keyword}\u201d; rule strike-on-hospital (x18)"
     assert line in out.splitlines()
     assert sum(1 for row in out.splitlines() if row.startswith(f"  {keyword}  ")) == 1
+
+
+def test_broken_watchlists_fall_back_to_the_stored_matches(
+    env: dict, ids: dict, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken-watchlists"
+    broken.mkdir()
+    (broken / "bad.toml").write_text("[[entities]]\nid = \n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["show", str(ids["70996"])], env={**env, "SOURCEWATCH_WATCHLISTS_DIR": str(broken)}
+    )
+    assert result.exit_code == 0
+    assert "watchlists not loaded, stored matches shown" in result.output
+    assert "ЧВК «Вагнер»" in result.output and "why it was queued" not in result.output
+    explain = runner.invoke(
+        app,
+        ["show", str(ids["70996"]), "--explain"],
+        env={**env, "SOURCEWATCH_WATCHLISTS_DIR": str(broken)},
+    )
+    assert explain.exit_code == 1 and "cannot explain" in explain.output
