@@ -16,9 +16,16 @@ import sqlalchemy as sa
 from sourcewatch.config import Settings
 from sourcewatch.records import MediaRef
 from sourcewatch.triage.claims import claim_next, release
-from sourcewatch.triage.detail import ItemNotFoundError, item_detail
+from sourcewatch.triage.detail import item_detail
 from sourcewatch.triage.export import ExportFilter, export_rows, render
-from sourcewatch.triage.marking import ConflictError, MarkChange, NotQueuedError, history, mark
+from sourcewatch.triage.marking import (
+    ConflictError,
+    ItemNotFoundError,
+    MarkChange,
+    NotQueuedError,
+    history,
+    mark,
+)
 from sourcewatch.triage.queue import QueueFilter, count_queue, list_queue
 from sourcewatch.workspace import Workspace
 from triage_support import T0, Post, channel, ingest_posts, with_test_watchlists
@@ -131,7 +138,7 @@ def test_mark_records_who_what_when_and_bumps_the_version(
 
 
 def test_mark_rejects_unknown_items_and_empty_changes(workspace: Workspace, queued: dict) -> None:
-    with pytest.raises(NotQueuedError, match="item 999 is not in the triage queue"):
+    with pytest.raises(ItemNotFoundError, match="no item 999"):
         do_mark(workspace, 999, status="relevant")
     with pytest.raises(ValueError, match="nothing to change"):
         MarkChange()

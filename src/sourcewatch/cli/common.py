@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from rich.console import Console
 
 from sourcewatch.config import ConfigError, Settings, load_settings
 from sourcewatch.errors import SourcewatchError
+from sourcewatch.text.jsontext import json_text
 from sourcewatch.text.redact import redact
 from sourcewatch.text.sanitize import terminal_safe
 
@@ -63,8 +63,21 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def print_json(obj: Any) -> None:
-    """One JSON document on one line. ensure_ascii keeps escape bytes out of terminals."""
-    sys.stdout.write(redact(json.dumps(obj, ensure_ascii=True, default=str)) + "\n")
+    """One JSON document on one line, non-ASCII as UTF-8 (``jq`` and people read Arabic),
+    controls that could act on a terminal escaped (see ``text.jsontext``)."""
+    write_utf8(redact(json_text(obj)) + "\n")
+
+
+def write_utf8(text: str) -> None:
+    """Write ``text`` to stdout as UTF-8 whatever the locale says (a Latin-1 or ASCII
+    locale must not turn an Arabic post into an encoding error)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None or (sys.stdout.encoding or "").lower().replace("-", "") == "utf8":
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8", "backslashreplace"))
+    buffer.flush()
 
 
 def safe(text: str | None) -> str:

@@ -275,7 +275,8 @@ def sources_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOpti
     console.print(sources_table(statuses, console.width))
 
 
-MEDIUM_TABLE = 120  # columns from which kind and interval fit
+MEDIUM_TABLE = 100  # columns from which kind and interval fit (short dates below 120)
+LONG_DATES = 120
 WIDE_TABLE = 180  # ... and target, areas and next poll
 LAST_ERROR_CHARS = 200
 
@@ -302,7 +303,7 @@ def sources_table(statuses: list[SourceStatus], width: int) -> Table:
     if wide:
         table.add_column("next poll", no_wrap=True)
     table.add_column("last error", overflow="fold", min_width=10)
-    short = "%Y-%m-%d %H:%M" if medium else "%m-%d %H:%M"
+    short = "%Y-%m-%d %H:%M" if width >= LONG_DATES else "%m-%d %H:%M"
     for s in statuses:
         cells = [safe(s.name)]
         if medium:

@@ -1,8 +1,8 @@
 """Triage commands: queue, show, mark, history, triage (interactive), export.
 
 Exit codes: 0 done; 1 a conflict (someone else changed the entry first), an item that
-does not exist or is not queued; 2 bad usage. Service modules are imported inside the
-commands so that ``sourcewatch --help`` and unrelated commands do not pay for them.
+does not exist (or, for history, is not queued); 2 bad usage. Service modules are imported
+inside the commands so that ``sourcewatch --help`` and unrelated commands do not pay for them.
 """
 
 from __future__ import annotations
@@ -193,9 +193,9 @@ def queue(
     if not rows:
         err_console.print("queue is empty for these filters")
         return
-    from sourcewatch.triage.render import queue_table
+    from sourcewatch.triage.render import queue_view
 
-    console.print(queue_table(rows))
+    console.print(queue_view(rows), soft_wrap=False)
 
 
 @app.command()
@@ -219,9 +219,14 @@ def show(
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Show one item: source, author, times, URL, text with matches highlighted, every
-    revision as a diff, forwarded-from, media and the SHA-256 of every archived capture."""
-    from sourcewatch.triage.detail import ItemNotFoundError, explain_item, item_detail
+    """Show one item: source, author, times, URL, text with every hit highlighted (each
+    listed with its alias and the entity or rule it counts for), every revision as a
+    diff, forwarded-from, media and the SHA-256 of every archived capture.
+
+    On a terminal, output taller than the screen goes through $PAGER (default less).
+    """
+    from sourcewatch.triage.detail import explain_item, highlight_item, item_detail
+    from sourcewatch.triage.marking import ItemNotFoundError
 
     settings = settings_for(config)
     ws = _workspace(settings)
@@ -230,21 +235,27 @@ def show(
             detail = item_detail(conn, item_id)
     except ItemNotFoundError as exc:
         fail(str(exc), EXIT_PROBLEM)
-    if explain:
-        from sourcewatch.matching import WatchlistError, load_matcher
+    from sourcewatch.matching import WatchlistError
 
-        try:
-            explain_item(detail, load_matcher(settings.watchlists_dir))
-        except WatchlistError as exc:
+    try:
+        matcher = ws.matcher()
+    except WatchlistError as exc:
+        if explain:
             fail(f"cannot explain: {exc}", EXIT_PROBLEM)
+        err_console.print(f"warning: watchlists not loaded, stored matches shown: {exc}")
+    else:
+        highlight_item(detail, matcher)
+        if explain:
+            explain_item(detail, matcher)
     if translate:
         _attach_translation(settings, detail)
     if json:
         print_json(detail.to_json())
         return
+    from sourcewatch.cli.paging import print_paged
     from sourcewatch.triage.render import item_view
 
-    console.print(item_view(detail))
+    print_paged(console, item_view(detail))
 
 
 def _attach_translation(settings: Settings, detail: ItemDetail) -> None:
@@ -264,7 +275,10 @@ def _attach_translation(settings: Settings, detail: ItemDetail) -> None:
 
 @app.command()
 def mark(
-    item_ids: Annotated[list[int], typer.Argument(help="One or more item_ids from `queue`.")],
+    item_ids: Annotated[
+        list[int],
+        typer.Argument(help="One or more item_ids (from `queue`, or any item, e.g. from `show`)."),
+    ],
     status: Annotated[
         str | None,
         typer.Option("--status", help="relevant, irrelevant, escalated, duplicate (or new)."),
@@ -286,6 +300,9 @@ def mark(
     json: JsonOption = False,
 ) -> None:
     """Mark items: status, note, tags, assignee. Every change goes into the history.
+
+    An item that is not in the queue (it matched nothing) is added to it by this mark,
+    with a history event saying it was added by hand, so it can go into the write-up.
 
     If someone else changed an entry first (or it is not at --expect-version), that
     item is left alone with a conflict message and the exit code is 1.
@@ -316,11 +333,9 @@ def mark(
             if json:
                 print_json(result.to_json())
             else:
-                console.print(
-                    f"{item_id}: {result.previous_status} -> {result.status} "
-                    f"(version {result.version}, by {who})",
-                    markup=False,
-                )
+                from sourcewatch.triage.render import mark_line
+
+                console.print(safe(mark_line(result, who)), markup=False)
     if problems:
         raise typer.Exit(EXIT_PROBLEM)
 
@@ -341,9 +356,9 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
         for event in events:
             print_json(event.to_json())
         return
-    from sourcewatch.triage.render import history_table
+    from sourcewatch.triage.render import history_view
 
-    console.print(history_table(events))
+    console.print(history_view(events))
 
 
 @app.command()
@@ -400,20 +415,38 @@ def export(
     area: AreaOption = None,
     source: SourceOption = None,
     entity: EntityOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or md.")] = "md",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="md (grouped by area and day, a citation line per item), csv (UTF-8 with "
+            "a byte-order mark, for Excel), jsonl, docx (Word) or xlsx (Excel).",
+        ),
+    ] = "md",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout (needed for docx/xlsx on a terminal).",
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Export decided items for the write-up, with canonical URL, archived SHA-256 and time."""
-    from sourcewatch.triage.export import FORMATS, ExportFilter, export_rows, render
+    """Export decided items for the write-up: source, author, date (UTC, and the source's
+    local time when its `timezone` is set in the watch list), canonical URL, archived
+    SHA-256 and capture time. Items added by hand (`mark` on an unqueued item) are in it."""
+    from sourcewatch.triage.export import BINARY_FORMATS, FORMATS, ExportFilter, export_rows
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_USAGE)
+    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+        fail(f"--format {fmt} writes a file: give --output FILE (or redirect stdout)", EXIT_USAGE)
     decided_since = _when(since, "--since")
     data_cutoff = _when(cutoff, "--cutoff", end_of_day=True)
-    ws = _workspace(settings_for(config))
+    settings = settings_for(config)
+    zones = _source_zones(settings)
+    ws = _workspace(settings)
     with database_errors(), ws, _read(ws) as conn:
         try:
             where = ExportFilter(
@@ -424,12 +457,40 @@ def export(
             )
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE)
-        rows = export_rows(conn, where)
-    chunks = render(rows, fmt)
-    if output is None:
-        for chunk in chunks:
-            sys.stdout.write(chunk)
+        rows = export_rows(conn, where, zones)
+    _write_export(rows, fmt, output)
+
+
+def _source_zones(settings: Settings) -> dict[str, str]:
+    """Source name -> its time zone, from the watch list (unreadable: no local times)."""
+    from sourcewatch.cli.core import _watch_list
+    from sourcewatch.errors import SourcewatchError
+
+    try:
+        return {s.name: s.timezone for s in _watch_list(settings) if s.timezone}
+    except SourcewatchError as exc:
+        err_console.print(f"warning: watch list not read, dates in UTC only: {safe(str(exc))}")
+        return {}
+
+
+def _write_export(rows: list[dict[str, Any]], fmt: str, output: Path | None) -> None:
+    from sourcewatch.triage.export import BINARY_FORMATS, render, render_binary
+
+    if fmt in BINARY_FORMATS:
+        data = render_binary(rows, fmt)
+        if output is None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        output.write_bytes(data)
+    elif output is None:
+        from sourcewatch.cli.common import write_utf8
+
+        for chunk in render(rows, fmt):
+            write_utf8(chunk)
         return
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        handle.writelines(chunks)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(render(rows, fmt))
     err_console.print(f"{len(rows)} items written to {output}", markup=False)

@@ -6,7 +6,7 @@ Built by :meth:`Matcher.explain`; plain data, rendered here as lines of text
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sourcewatch.matching.results import MatchResult
@@ -54,6 +54,8 @@ class RuleTrace:
     query: str
     fired: bool
     operands: list[str]  # lines from query.explain_node
+    # (kind, value) of every term that counts for the rule (not under NOT)
+    positive: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,12 +67,31 @@ class RuleTrace:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordHit:
+    """A rule keyword found in the text (outside URLs and @handles), original offsets."""
+
+    keyword: str  # as written in the rule
+    start: int
+    end: int
+    surface: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "keyword": self.keyword,
+            "start": self.start,
+            "end": self.end,
+            "surface": self.surface,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     text: str
     normalized: str
     result: MatchResult
     mentions: list[MentionTrace]
     rules: list[RuleTrace]
+    keywords: list[KeywordHit] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The explanation as plain lines (not yet terminal-safe: callers sanitize)."""
@@ -100,4 +121,5 @@ class Explanation:
             "result": self.result.to_json(),
             "mentions": [m.to_json() for m in self.mentions],
             "rules": [r.to_json() for r in self.rules],
+            "keywords": [k.to_json() for k in self.keywords],
         }

@@ -26,7 +26,7 @@ from pathlib import Path
 import ahocorasick
 
 from sourcewatch.matching.context import address_regions, close_quotes, inside
-from sourcewatch.matching.explain import Explanation, MentionTrace, RuleTrace
+from sourcewatch.matching.explain import Explanation, KeywordHit, MentionTrace, RuleTrace
 from sourcewatch.matching.forms import (
     EXACT_SCORE,
     INFLECTED_SCORE,
@@ -37,7 +37,7 @@ from sourcewatch.matching.forms import (
 )
 from sourcewatch.matching.normalize import normalization_steps, normalize
 from sourcewatch.matching.offsets import OffsetMap
-from sourcewatch.matching.query import Term, evaluate, explain_node, triggers
+from sourcewatch.matching.query import Term, evaluate, explain_node, positive_terms, triggers
 from sourcewatch.matching.results import NO_MATCH, EntityMatch, MatchResult
 from sourcewatch.matching.watchlist import Entity, Rule, Watchlists, load_watchlists
 
@@ -154,11 +154,19 @@ class Matcher:
                     word_index,
                     surface=lambda span: text[slice(*offsets.original_span(*span))],
                 ),
+                tuple((t.kind, t.value) for t in positive_terms(rule.node)),
             )
             for rule in self._rules
             if any(spans.get((t.kind, t.value)) for t in rule.node.terms())
         ]
-        return Explanation(text, normalized, result, ordered, rules)
+        keywords = [
+            KeywordHit(value, start, end, text[start:end])
+            for (kind, value), found in spans.items()
+            if kind == "keyword"
+            for start, end in (offsets.original_span(*span) for span in found)
+        ]
+        keywords.sort(key=lambda k: (k.start, k.end))
+        return Explanation(text, normalized, result, ordered, rules, keywords)
 
     def locate(self, text: str) -> tuple[MatchResult, dict[tuple[str, str], list[tuple[int, int]]]]:
         """``match`` plus where each rule term (("entity", id) or ("keyword", text)) was

@@ -321,3 +321,14 @@ def explain_node(
     for child in children:
         lines.extend(explain_node(child, spans_of, word_index, depth + 1, surface))
     return lines
+
+
+def positive_terms(node: Node) -> frozenset[Term]:
+    """Terms whose presence counts *for* ``node`` (every term not under NOT): the
+    mentions that show why a fired rule fired."""
+    if isinstance(node, Term):
+        return frozenset({node})
+    if isinstance(node, Not):
+        return frozenset()
+    children = node.children if isinstance(node, And | Or) else (node.left, node.right)
+    return frozenset().union(*(positive_terms(child) for child in children))

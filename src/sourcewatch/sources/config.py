@@ -58,6 +58,9 @@ class SourceConfig(BaseModel):
     queue_all: bool = False  # queue every item, matched or not
     enabled: bool = True
     language: str | None = None  # hint for matching and extraction
+    # IANA zone of the source's local time (e.g. "Europe/Moscow"): exports give each
+    # date in UTC and, when this is set, in the source's own time too
+    timezone: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)  # kind-specific extras
 
     @field_validator("name")
@@ -90,6 +93,19 @@ class SourceConfig(BaseModel):
         if not seconds <= MAX_INTERVAL:  # also NaN
             raise ValueError(f"interval {value!r} is longer than a year (366d)")
         return seconds
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Asia/Damascus)") from None
+        return value
 
     @field_validator("areas", mode="before")
     @classmethod

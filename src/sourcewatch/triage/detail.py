@@ -22,18 +22,13 @@ from sourcewatch.store.tables import (
     TRIAGE_ITEM,
 )
 from sourcewatch.triage.entries import entry_id_for_item
-from sourcewatch.triage.marking import TriageError
+from sourcewatch.triage.marking import ItemNotFoundError
 
 if TYPE_CHECKING:  # matching builds its tables on import: only show --explain pays for it
     from sourcewatch.matching import Matcher
     from sourcewatch.matching.explain import Explanation
+    from sourcewatch.matching.highlights import Highlight
     from sourcewatch.translate.store import StoredTranslation
-
-
-class ItemNotFoundError(TriageError):
-    def __init__(self, item_id: int) -> None:
-        super().__init__(f"no item {item_id}")
-        self.item_id = item_id
 
 
 @dataclass(frozen=True)
@@ -95,6 +90,7 @@ class ItemDetail:
     group: list[dict[str, Any]] = field(default_factory=list)  # other items of the entry
     explanation: Explanation | None = None  # set by explain_item (show --explain)
     translation: StoredTranslation | None = None  # set by show --translate (original stays)
+    highlights: list[Highlight] | None = None  # set by highlight_item: every hit, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +138,11 @@ class ItemDetail:
             "group": self.group,
             **({"explain": self.explanation.to_json()} if self.explanation else {}),
             **({"translation": self.translation.to_json()} if self.translation else {}),
+            **(
+                {"highlights": [h.to_json() for h in self.highlights]}
+                if self.highlights is not None
+                else {}
+            ),
         }
 
 
@@ -202,6 +203,15 @@ def explain_item(detail: ItemDetail, matcher: Matcher) -> ItemDetail:
 
     text, _ = matchable_text(detail.title, detail.text)
     detail.explanation = matcher.explain(text)
+    return detail
+
+
+def highlight_item(detail: ItemDetail, matcher: Matcher) -> ItemDetail:
+    """Attach every matched span of the current watchlists, with its alias and the
+    entity or fired rule it belongs to (``matching.highlights``)."""
+    from sourcewatch.matching.highlights import item_highlights
+
+    detail.highlights = item_highlights(matcher, detail.title, detail.text)
     return detail
 
 

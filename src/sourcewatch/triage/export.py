@@ -1,4 +1,12 @@
-"""``export``: decided entries for the weekly write-up, as CSV, JSON Lines or Markdown.
+"""``export``: decided entries for the weekly write-up, as CSV, JSON Lines, Markdown,
+Word (DOCX) or Excel (XLSX).
+
+:func:`export_rows` builds one dict per entry, the single place every format reads
+from: a field added there (the ``translation`` that ``translate/`` will give, see
+``TRANSLATION``) reaches the Markdown and Word footnote lines, the CSV and XLSX
+columns and the JSON Lines at once. The renderers live in ``export_md``,
+``export_docx`` and ``export_xlsx``; CSV starts with a UTF-8 byte-order mark so that
+Excel opens Arabic and Russian as such.
 
 Each row carries what a citation needs: the canonical URL, the SHA-256 of the first
 archived capture of the item and when it was fetched (every capture in JSON). Text is
@@ -16,23 +24,29 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import ITEM, TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
+from sourcewatch.text.jsontext import json_text
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.translate.store import StoredTranslation, latest_translations
 from sourcewatch.triage.detail import item_captures
 from sourcewatch.triage.queue import QueueFilter, list_queue, source_state
 
-FORMATS = ("csv", "jsonl", "md")
+FORMATS = ("csv", "jsonl", "md", "docx", "xlsx")
+BINARY_FORMATS = ("docx", "xlsx")
+# The row key a translation goes under (original always kept in "text"): set by the
+# translation step as {"text": ..., "engine": ..., "source_language": ...,
+# "target_language": ...}; every renderer shows it when present.
+TRANSLATION = "translation"
 CSV_COLUMNS = (
     "item_id",
     "status",
@@ -40,7 +54,9 @@ CSV_COLUMNS = (
     "source",
     "sources",
     "external_id",
+    "author",
     "published_at",
+    "published_local",
     "canonical_url",
     "archived_sha256",
     "archived_at",
@@ -53,6 +69,7 @@ CSV_COLUMNS = (
     "note",
     "assignee",
     "decided_at",
+    "language",
     "title",
     "text",
     "translation",
@@ -80,8 +97,12 @@ class ExportFilter:
                 )
 
 
-def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]]:
-    """One dict per entry, highest priority first."""
+def export_rows(
+    conn: sa.Connection, where: ExportFilter, zones: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One dict per entry, highest priority first. ``zones`` maps a source name to its
+    IANA time zone (``timezone`` in the watch list): its dates then also come in the
+    source's local time (``published_local``)."""
     queue = list_queue(
         conn,
         QueueFilter(
@@ -112,7 +133,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
         row.id: row
         for row in conn.execute(
             sa.select(ITEM.c.id, ITEM.c.canonical_url, ITEM.c.url, ITEM.c.text)
-            .add_columns(ITEM.c.deleted_at, ITEM.c.revision)
+            .add_columns(ITEM.c.deleted_at, ITEM.c.revision, ITEM.c.author, ITEM.c.language)
             .where(ITEM.c.id.in_([row.item_id for row in queue] or [-1]))
         )
     }
@@ -132,7 +153,10 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "source": row.source,
                 "sources": row.sources,
                 "external_id": row.external_id,
+                "author": item.author,
                 "published_at": iso_utc(row.published_at),
+                "published_local": local_time(row.published_at, (zones or {}).get(row.source)),
+                "source_timezone": (zones or {}).get(row.source),
                 "canonical_url": item.canonical_url or item.url,
                 "archived_sha256": first.sha256 if first else None,
                 "archived_at": iso_utc(first.fetched_at) if first else None,
@@ -149,6 +173,7 @@ def export_rows(conn: sa.Connection, where: ExportFilter) -> list[dict[str, Any]
                 "note": extra[row.triage_id].note,
                 "assignee": row.assignee,
                 "decided_at": iso_utc(extra[row.triage_id].updated_at),
+                "language": item.language,
                 "title": row.title,
                 "text": item.text,
                 **translation_fields(translations.get(row.item_id)),
@@ -169,6 +194,13 @@ def translation_fields(found: StoredTranslation | None) -> dict[str, str | None]
         "translation_language": f"{found.source_language or '?'} -> {found.target_language}",
         "translation_engine": engine,
     }
+
+
+def local_time(moment: datetime | None, zone: str | None) -> str | None:
+    """``moment`` in the source's zone, ISO 8601 with its offset; None when unknown."""
+    if moment is None or zone is None:
+        return None
+    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
 
 
 def _reopened_from(conn: sa.Connection, where: ExportFilter) -> tuple[list[Any], dict[int, str]]:
@@ -205,24 +237,58 @@ def _reopened_from(conn: sa.Connection, where: ExportFilter) -> tuple[list[Any],
 
 def render(rows: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     """The export as text chunks in ``fmt`` (csv, jsonl or md)."""
+    from sourcewatch.triage.export_md import markdown
+
     if fmt == "jsonl":
         for row in rows:
-            # ensure_ascii: no C1 control (8-bit CSI) reaches a terminal through stdout
-            yield json.dumps(row, ensure_ascii=True) + "\n"
+            # UTF-8 text; C1 controls (8-bit CSI) and bidi controls stay escaped
+            yield json_text(row) + "\n"
     elif fmt == "csv":
         yield from _csv(rows)
     elif fmt == "md":
-        yield from _markdown(rows)
+        yield from markdown(rows)
     else:
-        raise InvalidInput(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown text format {fmt!r}; one of csv, jsonl, md")
+
+
+def render_binary(rows: list[dict[str, Any]], fmt: str) -> bytes:
+    """The export as a Word (docx) or Excel (xlsx) file."""
+    if fmt == "docx":
+        from sourcewatch.triage.export_docx import docx_bytes
+
+        return docx_bytes(rows)
+    if fmt == "xlsx":
+        from sourcewatch.triage.export_xlsx import xlsx_bytes
+
+        return xlsx_bytes(rows)
+    raise InvalidInput(f"unknown file format {fmt!r}; one of {', '.join(BINARY_FORMATS)}")
+
+
+def columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The CSV/XLSX columns: always ``CSV_COLUMNS``, whose translation columns stay
+    empty for rows without one (a fixed layout for scripts that read the file)."""
+    return CSV_COLUMNS
+
+
+def cell_text(value: Any) -> str:
+    """A row value as one spreadsheet cell's text (lists joined, a translation's text)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        value = value.get("text", "")
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    return terminal_safe(str(value))
 
 
 def _csv(rows: list[dict[str, Any]]) -> Iterator[str]:
+    yield "\ufeff"  # UTF-8 byte-order mark: Excel otherwise reads the file as ANSI
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    names = columns(rows)
+    writer.writerow(names)
     for row in rows:
-        writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
+        writer.writerow([_csv_cell(row.get(column)) for column in names])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -230,39 +296,9 @@ def _csv(rows: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    text = terminal_safe(str(value))
+    return not_a_formula(cell_text(value))
+
+
+def not_a_formula(text: str) -> str:
+    """``text`` that a spreadsheet shows instead of running: ``'`` before ``= + - @``."""
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _markdown(rows: list[dict[str, Any]]) -> Iterator[str]:
-    yield f"# Triage export ({len(rows)} items)\n\n"
-    for row in rows:
-        heading = terminal_safe(row["title"] or row["text"], keep_newlines=False)[:100]
-        yield f"## {_md_escape(heading) or '(no text)'}\n\n"
-        yield f"- **Status:** {row['status']} (priority {row['priority']})\n"
-        yield f"- **Source:** {_md_escape(', '.join(row['sources']))}\n"
-        yield f"- **Published:** {row['published_at'] or 'unknown'}\n"
-        yield f"- **URL:** <{row['canonical_url'] or 'none'}>\n"
-        yield f"- **Archived:** `{row['archived_sha256'] or 'none'}` at {row['archived_at']}\n"
-        if row["areas"]:
-            others = ", ".join(row["areas"][1:])
-            also = f" (also: {others})" if others else ""
-            yield f"- **Area:** {row['primary_area']}{also}\n"
-        if row["entities"]:
-            yield f"- **Entities:** {', '.join(row['entities'])}\n"
-        if row["tags"]:
-            yield f"- **Tags:** {_md_escape(', '.join(row['tags']))}\n"
-        if row["note"]:
-            yield f"- **Note:** {_md_escape(terminal_safe(row['note'], keep_newlines=False))}\n"
-        quoted = "\n".join(
-            f"> {_md_escape(line)}" for line in terminal_safe(row["text"]).splitlines()
-        )
-        yield f"\n{quoted}\n\n"
-
-
-def _md_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)

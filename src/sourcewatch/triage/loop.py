@@ -20,7 +20,7 @@ from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import utcnow
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.claims import claim_next, release
-from sourcewatch.triage.detail import item_detail
+from sourcewatch.triage.detail import ItemDetail, highlight_item, item_detail
 from sourcewatch.triage.marking import MarkChange, TriageError, mark
 from sourcewatch.triage.queue import QueueFilter, QueueRow, count_queue
 from sourcewatch.triage.render import item_view
@@ -97,6 +97,7 @@ def _work_on(
         left = count_queue(
             conn, where, claimable_by=analyst, now=utcnow(), exclude=skipped | {row.triage_id}
         )
+    _highlight(ws, detail, console)
     console.print(Rule(f"item {row.item_id} - priority {row.priority} - {left} more after this"))
     console.print(item_view(detail))
     version = row.version
@@ -153,6 +154,16 @@ def translation_of(ws: Workspace, item_id: int) -> RenderableType:
     if outcome is None:
         return Text("no translation: no engine is configured in [translate]")
     return Text(terminal_safe(f"not translated: {outcome.error or outcome.status}"))
+
+
+def _highlight(ws: Workspace, detail: ItemDetail, console: Console) -> None:
+    """Every hit highlighted and listed; with broken watchlists, the stored matches."""
+    from sourcewatch.matching import WatchlistError
+
+    try:
+        highlight_item(detail, ws.matcher())
+    except WatchlistError as exc:
+        console.print(f"warning: watchlists not loaded, stored matches shown: {exc}", markup=False)
 
 
 def _release(ws: Workspace, row: QueueRow, analyst: str) -> None:

@@ -8,7 +8,7 @@ changed it to what, and when. Nothing is overwritten without being seen first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sourcewatch.errors import InvalidInput, SourcewatchError
 from sourcewatch.records import iso_utc
 from sourcewatch.store.tables import TRIAGE, TRIAGE_EVENT, TRIAGE_STATUSES
 from sourcewatch.triage.entries import add_event, entry_id_for_item, sync_sort_keys
+from sourcewatch.triage.manual import add_by_hand
 
 MAX_TAG_CHARS = 50
 MAX_NOTE_CHARS = 10_000
@@ -25,6 +26,12 @@ MAX_NOTE_CHARS = 10_000
 
 class TriageError(SourcewatchError):
     """A queue operation could not be done; the message says why."""
+
+
+class ItemNotFoundError(TriageError):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"no item {item_id}")
+        self.item_id = item_id
 
 
 class NotQueuedError(TriageError):
@@ -79,6 +86,8 @@ class MarkResult:
     status: str
     version: int
     previous_status: str
+    added: bool = False  # the item was not queued: this mark created its entry
+    detail: dict[str, Any] = field(default_factory=dict)  # what the history event records
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +95,7 @@ class MarkResult:
             "status": self.status,
             "previous_status": self.previous_status,
             "version": self.version,
+            "added": self.added,
         }
 
 
@@ -113,12 +123,22 @@ def mark(
     now: datetime,
     *,
     expected_version: int | None = None,
+    add_unqueued: bool = True,
 ) -> MarkResult:
     """Apply ``change`` to the entry of ``item_id`` (any item of a group) if it is still at
-    ``expected_version`` (default: the version read now, in this transaction)."""
+    ``expected_version`` (default: the version read now, in this transaction).
+
+    An item that is not queued (it matched nothing) gets an entry first, recorded as
+    added by hand (``triage.manual``), unless ``add_unqueued`` is False."""
     triage_id = entry_id_for_item(conn, item_id)
+    by_hand = False
     if triage_id is None:
-        raise NotQueuedError(item_id)
+        if not add_unqueued:
+            raise NotQueuedError(item_id)
+        triage_id = add_by_hand(conn, item_id, analyst, now)
+        if triage_id is None:
+            raise ItemNotFoundError(item_id)
+        by_hand = True
     entry = conn.execute(sa.select(TRIAGE).where(TRIAGE.c.id == triage_id)).one()
     expected = entry.version if expected_version is None else expected_version
     values: dict[str, Any] = {"version": expected + 1, "updated_at": now}
@@ -153,6 +173,8 @@ def mark(
         status=values.get("status", entry.status),
         version=expected + 1,
         previous_status=entry.status,
+        added=by_hand,
+        detail=detail,
     )
 
 

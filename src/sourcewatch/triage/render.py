@@ -4,18 +4,24 @@ sequences nor ``[link=...]``-style markup in a post can act on the terminal."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.translate.render import translation_view
-from sourcewatch.triage.detail import ItemDetail, Span
-from sourcewatch.triage.marking import HistoryEvent
+from sourcewatch.triage.detail import ItemDetail
+from sourcewatch.triage.eventtext import describe_changes
+from sourcewatch.triage.marking import HistoryEvent, MarkResult
 from sourcewatch.triage.queue import QueueRow
+
+if TYPE_CHECKING:
+    from sourcewatch.matching.highlights import Highlight
 
 MATCH_STYLE = "bold black on yellow"
 STATUS_STYLES = {
@@ -39,34 +45,67 @@ def short_when(value: datetime | None) -> str:
     return value.strftime("%m-%d %H:%M") if value else "-"
 
 
-def queue_table(rows: list[QueueRow]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
-    table.add_column("item", no_wrap=True, justify="right", min_width=4)
-    table.add_column("pri", no_wrap=True, justify="right", min_width=3)
-    table.add_column("status", no_wrap=True, min_width=6)
-    for column in ("source", "areas", "entities"):
-        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=18)
-    table.add_column("queued", no_wrap=True, min_width=11)
-    table.add_column("text", ratio=1, min_width=20, no_wrap=True, overflow="ellipsis")
+QUEUE_EXCERPT_CHARS = 200
+_INDENT = 7
+
+
+def queue_view(rows: list[QueueRow]) -> RenderableType:
+    """The queue, two parts per entry: a line of facts (item, priority, status, when
+    queued, sources, areas, entities), cut with an ellipsis to the terminal's width;
+    then the first 200 characters of its title and text, wrapped under it. At 100
+    columns there is enough to decide without opening each item."""
+    header = Text(
+        f"{'item':>6} {'pri':>4} {'status':<10} {'queued':<11}  sources | areas | entities",
+        style="bold",
+    )
+    parts: list[RenderableType] = [header]
     for row in rows:
         sources = row.source + (f" +{len(row.sources) - 1}" if len(row.sources) > 1 else "")
-        excerpt = terminal_safe(row.title or row.excerpt, keep_newlines=False)[:90]
-        table.add_row(
-            str(row.item_id),
-            str(row.priority),
-            Text(row.status, style=STATUS_STYLES.get(row.status, "")),
-            plain(sources, one_line=True),
-            plain(",".join(row.areas), one_line=True),
-            plain(",".join(row.entities), one_line=True),
-            short_when(row.queued_at),
-            Text(f"[{row.source_state}] {excerpt}" if row.source_state else excerpt),
-        )
-    return table
+        facts = Text(no_wrap=True, overflow="ellipsis")
+        facts.append(f"{row.item_id:>6} {row.priority:>4} ")
+        facts.append(f"{row.status:<10}", style=STATUS_STYLES.get(row.status, ""))
+        facts.append(f" {short_when(row.queued_at):<11}  ")
+        described = " | ".join((sources, ",".join(row.areas) or "-", ",".join(row.entities) or "-"))
+        facts.append(terminal_safe(described, keep_newlines=False))
+        parts.append(facts)
+        parts.append(Padding(excerpt_line(row), (0, 0, 0, _INDENT)))
+    return Group(*parts)
 
 
-def highlighted(text: str, spans: list[Span], *, one_line: bool = False, style: str = "") -> Text:
-    """``text`` with each matched alias styled. Spans index the raw text, so each piece is
-    cut first and sanitized after: removing an escape must not shift a highlight."""
+def excerpt_line(row: QueueRow) -> Text:
+    """``[deleted]`` or ``[edited]`` when so, then the title and the start of the text."""
+    text = terminal_safe(row.excerpt, keep_newlines=False)
+    if row.title:
+        title = terminal_safe(row.title, keep_newlines=False)
+        text = f"{title} \u2014 {text}" if text else title
+    if len(text) > QUEUE_EXCERPT_CHARS:
+        text = text[: QUEUE_EXCERPT_CHARS - 1].rstrip() + "\u2026"
+    line = Text(no_wrap=False, overflow="fold", style="dim" if row.status != "new" else "")
+    if row.source_state:
+        line.append(f"[{row.source_state}] ", style="bold red")
+    line.append(text)
+    return line
+
+
+class Located(Protocol):
+    """A span of an item field: a stored ``Span`` or a ``Highlight``."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def field(self) -> str: ...
+
+
+def highlighted(
+    text: str, spans: Sequence[Located], *, one_line: bool = False, style: str = ""
+) -> Text:
+    """``text`` with each matched span styled. Spans index the raw text, so each piece is
+    cut first and sanitized after: removing an escape must not shift a highlight. Only
+    styles mark a hit: the characters stay in logical order and nothing is inserted,
+    so right-to-left text lays out as the terminal's bidi algorithm would lay it out
+    without the highlight."""
 
     def safe(piece: str) -> str:
         return terminal_safe(piece).replace("\n", " ") if one_line else terminal_safe(piece)
@@ -83,14 +122,59 @@ def highlighted(text: str, spans: list[Span], *, one_line: bool = False, style: 
     return result
 
 
+def isolate(text: str) -> str:
+    """``text`` (already terminal-safe) wrapped in FIRST STRONG ISOLATE ... POP
+    DIRECTIONAL ISOLATE when it holds right-to-left letters, so that an Arabic alias
+    quoted in an English line neither reorders the words around it nor is reordered
+    by them. Left-to-right text is left as it is."""
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        return f"\u2068{text}\u2069"
+    return text
+
+
+def hit_lines(highlights: Sequence[Highlight]) -> list[Text]:
+    """One line per distinct hit, in order of first occurrence: the words as written,
+    then the alias and the entity, or the keyword, and the fired rules it counts for;
+    ``(x3)`` when the same words hit the same way several times."""
+    counts: dict[tuple[str, str, str | None, str, tuple[str, ...]], int] = {}
+    for hit in highlights:
+        key = (hit.surface, hit.kind, hit.entity, hit.alias, hit.rules)
+        counts[key] = counts.get(key, 0) + 1
+    lines: list[Text] = []
+    for (surface_, kind, entity, alias_, rules), count in counts.items():
+        surface = isolate(terminal_safe(surface_, keep_newlines=False))
+        alias = isolate(terminal_safe(alias_, keep_newlines=False))
+        line = Text("  ")
+        line.append(surface, style=MATCH_STYLE)
+        if kind == "entity":
+            line.append(f"  entity {entity}, alias \u201c{alias}\u201d")
+        else:
+            line.append(f"  keyword \u201c{alias}\u201d")
+        if rules:
+            line.append(f"; {'rule' if len(rules) == 1 else 'rules'} {', '.join(rules)}")
+        if count > 1:
+            line.append(f" (x{count})", style="dim")
+        lines.append(line)
+    return lines
+
+
+FACT_WIDTH = 16
+
+
+def fact_line(label: str, value: str | Text) -> Text:
+    """``label`` then ``value`` on one line that Rich never breaks: a long URL is wrapped
+    (softly) by the terminal or the pager, so copying it gives the URL."""
+    line = Text(label.ljust(FACT_WIDTH - 1) + " ", style="bold")
+    line.append(value if isinstance(value, Text) else plain(value, one_line=True))
+    return line
+
+
 def item_view(detail: ItemDetail) -> RenderableType:
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
+    facts: list[Text] = []
 
     def fact(label: str, value: str | Text | None) -> None:
         if value:
-            facts.add_row(label, value if isinstance(value, Text) else plain(value))
+            facts.append(fact_line(label, value))
 
     fact("item", f"{detail.item_id}  ({detail.source} / {detail.external_id})")
     if detail.entry:
@@ -103,6 +187,8 @@ def item_view(detail: ItemDetail) -> RenderableType:
         fact("assignee", entry["assignee"])
         fact("tags", ", ".join(entry["tags"]))
         fact("note", entry["note"])
+    else:
+        fact("triage", "not queued (`sourcewatch mark` adds it)")
     fact("author", detail.author)
     fact("url", detail.canonical_url or detail.url)
     fact("published", when(detail.published_at))
@@ -120,11 +206,17 @@ def item_view(detail: ItemDetail) -> RenderableType:
             "also in",
             f"{member['source']} (item {member['item_id']}) {member['canonical_url'] or ''}",
         )
-    parts: list[RenderableType] = [facts, Text()]
+    parts: list[RenderableType] = [*facts, Text()]
+    spans: Sequence[Located] = detail.highlights if detail.highlights is not None else detail.spans
     if detail.title:
-        title_spans = [s for s in detail.spans if s.field == "title"]
+        title_spans = [s for s in spans if s.field == "title"]
         parts.append(highlighted(detail.title, title_spans, one_line=True, style="bold"))
-    parts.append(highlighted(detail.text, [s for s in detail.spans if s.field == "text"]))
+    parts.append(
+        highlighted(detail.text, [s for s in spans if getattr(s, "field", "text") == "text"])
+    )
+    if detail.highlights:
+        parts.append(Text("\nwhy it was queued (each hit, current watchlists):", style="bold"))
+        parts.extend(hit_lines(detail.highlights))
     if detail.translation is not None:
         parts.append(translation_view(detail.translation))
     for revision in detail.revisions[1:]:
@@ -163,16 +255,26 @@ def _diff(lines: list[str]) -> Text:
     return text
 
 
-def history_table(events: list[HistoryEvent]) -> Table:
-    table = Table()
-    for column in ("when", "who", "action", "detail"):
-        table.add_column(column, overflow="fold")
+def history_view(events: list[HistoryEvent]) -> RenderableType:
+    """One line per event: when (UTC), who, what, and what changed in words. Lines, not
+    a table: a long note wraps as text instead of being folded into a narrow column."""
+    who_width = max((len(e.analyst) for e in events), default=0)
+    action_width = max((len(e.action) for e in events), default=0)
+    lines = []
     for event in events:
-        detail = ", ".join(f"{key}={value}" for key, value in event.detail.items())
-        table.add_row(
-            event.at.strftime("%Y-%m-%d %H:%M:%S"),
-            plain(event.analyst, one_line=True),
-            event.action,
-            plain(detail, one_line=True),
-        )
-    return table
+        line = Text(event.at.strftime("%Y-%m-%d %H:%M:%S") + "  ", style="dim")
+        line.append(terminal_safe(event.analyst, keep_newlines=False).ljust(who_width) + "  ")
+        line.append(event.action.ljust(action_width), style="bold")
+        changes = describe_changes(event.detail)
+        if changes:
+            line.append("  " + terminal_safe(changes, keep_newlines=False))
+        lines.append(line)
+    return Group(*lines)
+
+
+def mark_line(result: MarkResult, analyst: str) -> str:
+    """One line per marked item: what changed (a tag-only mark does not claim a status
+    change), whether the mark added it to the queue, the new version."""
+    changes = describe_changes(result.detail) or "nothing changed"
+    added = "added to the queue by hand; " if result.added else ""
+    return f"{result.item_id}: {added}{changes} (version {result.version}, by {analyst})"
