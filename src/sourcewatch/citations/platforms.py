@@ -8,6 +8,9 @@
   endpoints, never a host taken from the footnote.
 * ``jihadology``: the post page, its article text, and its attachments (PDF,
   audio, video) downloaded through the WordPress collector's attachment code.
+* a ``t.me/c/<channel id>/<n>`` link: captured as ``t.me/<name>/<n>`` when the channel's
+  public name is known (see :mod:`.privatelinks`; the caller rewrites it), else not
+  fetched at all and ``blocked`` (only members can open such a link).
 * ``web`` (and a t.me channel or an X profile, which are not posts): the page, and its
   article text when it has one.
 
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
 
+from sourcewatch.citations.privatelinks import private_post
 from sourcewatch.citations.status import (
     BLOCKED,
     DELETED,
@@ -78,6 +82,12 @@ async def capture(
     """Capture ``canonical`` now. Raises FetchError (network, guard, caps) or CaptureFailed."""
     if kind == "telegram" and telegram_post(canonical) is not None:
         return await _telegram(http, settings, canonical, source)
+    if kind == "telegram" and private_post(canonical) is not None:
+        raise CaptureFailed(
+            "t.me/c/ link: only members of the channel can open it, and no public name "
+            "of the channel is known",
+            status=BLOCKED,
+        )
     if kind == "x" and x_status_id(canonical) is not None:
         return await _x(http, settings, canonical, source)
     return await _page(http, settings, canonical, source, attachments=kind == "jihadology")
