@@ -24,12 +24,17 @@ import sqlalchemy as sa
 from sourcewatch.citations import privatelinks
 from sourcewatch.citations.privatelinks import item_match, private_post
 from sourcewatch.records import RawCapture, utcnow
-from sourcewatch.store.tables import CAPTURE, CITATION, ITEM, ITEM_CAPTURE
+from sourcewatch.store.tables import (
+    CAPTURE,
+    CITATION,
+    CITATION_PSEUDO_REPORTS,
+    ITEM,
+    ITEM_CAPTURE,
+)
 from sourcewatch.text.urls import x_status_id
 from sourcewatch.workspace import Workspace
 
-SNAPSHOT_REPORT = "(snapshot)"
-RECHECK_REPORT = "(recheck)"
+SNAPSHOT_REPORT, RECHECK_REPORT, RETRY_REPORT = CITATION_PSEUDO_REPORTS  # rows of no report
 
 
 LIVE_ROW_STATUSES = ("live", "captured")  # "captured": rows written before the vocabulary

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sourcewatch.alerts.deleted import record_deletions
 from sourcewatch.ingest.matches import ItemContent
 from sourcewatch.records import MediaRef, ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
@@ -105,7 +106,9 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             )
             for _, poll in deletions:
                 poll.counts.deleted += 1
-            flag_deleted(conn, [item_id for item_id, _ in deletions], now)
+            deleted_ids = [item_id for item_id, _ in deletions]
+            flag_deleted(conn, deleted_ids, now)
+            record_deletions(conn, deleted_ids, now)  # alert: a relevant or cited post is gone
         _link_captures(conn, chunk, item_ids)
 
 
