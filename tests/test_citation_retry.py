@@ -230,3 +230,35 @@ def test_recheck_retry_unreachable_tries_the_queue_now(
     both = runner.invoke(app, ["recheck", "m.json", "--retry-unreachable"], env=env)
     neither = runner.invoke(app, ["recheck"], env=env)
     assert both.exit_code == 2 and neither.exit_code == 2
+
+
+def test_the_daemon_retries_at_its_own_clock_time(
+    workspace: Workspace, local: Settings, server: HTTPServer
+) -> None:
+    """Daemon.retry_citations asks the daemon's clock, never the wall clock."""
+    from types import SimpleNamespace
+
+    from sourcewatch.daemon.clock import Clock
+    from sourcewatch.daemon.loop import Daemon
+
+    server.expect_request("/news/9").respond_with_handler(Answers((503, b""), (410, b"")))
+    snapshot(workspace, local, server.url_for("/news/9"), T0)
+    workspace.settings = local
+    current = [T0 + MIN]
+    daemon = Daemon(workspace, clock=Clock(now=lambda: current[0]), replica="replica-a")
+
+    async def run() -> None:
+        async with Http(local.net) as http:
+            daemon._worker = SimpleNamespace(http=http)  # type: ignore[assignment]
+            await daemon.retry_citations()  # T0 + 1 min: not due
+            assert len(server.log) == 1
+            current[0] = T0 + 5 * MIN
+            await daemon.retry_citations()  # due, and the post is gone
+
+    asyncio.run(run())
+    row = queued(workspace)
+    assert (row.status, row.resolved_status, row.resolved_at) == (
+        "resolved",
+        "deleted",
+        T0 + 5 * MIN,
+    )
