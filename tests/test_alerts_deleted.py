@@ -4,8 +4,10 @@ JSON webhook on loopback. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -221,3 +223,42 @@ def test_the_same_post_deleted_as_two_items_is_one_notice(
     with ws.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(NOTICE)).scalar_one() == 1
     assert len(deletion_messages(httpserver)) == 1
+
+
+def test_a_cited_post_found_deleted_by_recheck_reaches_the_webhook(
+    httpserver: HTTPServer, open_ws: OpenWorkspace, settings: Settings, tmp_path: Path
+) -> None:
+    """The whole path: cite (t.me embed live), recheck (t.me says "Post not found"),
+    the alert job, the webhook."""
+    import asyncio
+
+    from citations_support import TG_NOT_FOUND, point_at, telegram_embed
+    from sourcewatch.citations.cite import cite_report
+    from sourcewatch.citations.recheck import recheck_manifest
+    from sourcewatch.net import Http
+
+    httpserver.expect_request("/hooks/webhook").respond_with_data("ok")
+    live = telegram_embed(httpserver)
+    httpserver.expect_request("/cdn/file.jpg").respond_with_data(b"jpg", content_type="image/jpeg")
+    answers = iter([live, TG_NOT_FOUND])
+    httpserver.expect_request("/oper_goblin/22358").respond_with_handler(
+        lambda request: Response(next(answers), content_type="text/html")
+    )
+    ws = open_ws(webhook_alert(httpserver))
+    local = point_at(ws.settings, httpserver)
+    report = tmp_path / "weekly.md"
+    report.write_text("[1] https://t.me/s/oper_goblin/22358?single\n", encoding="utf-8")
+
+    async def cite_then_recheck() -> None:
+        async with Http(local.net) as http:
+            manifest = await cite_report(ws, http, local, report, max_age=None)
+            await recheck_manifest(ws, http, local, manifest)
+
+    asyncio.run(cite_then_recheck())
+    run_delivery(ws, utcnow())
+    run_delivery(ws, utcnow() + timedelta(minutes=5))
+
+    [body] = deletion_messages(httpserver)
+    first = body.split("\n", 1)[0]
+    assert first.startswith(f"DELETED: hxxps://t[.]me/oper_goblin/22358 was cited in {report} [1];")
+    assert f"our capture sha256 {hashlib.sha256(live).hexdigest()} at " in first  # the live embed

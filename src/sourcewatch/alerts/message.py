@@ -178,7 +178,8 @@ def deletion_message(view: DeletionView, alert: str) -> Message:
     """One message per deleted post, its first line saying it all: what, why it matters,
     and what the citation now stands on."""
     what = defang(view.url) if view.url else f"item {view.item_id} of {view.source}"
-    why = " and ".join(plain_text(r).replace("\n", " ") for r in view.reasons) or "watched"
+    # Our own words and the analyst's report paths: escapes go, underscores stay.
+    why = " and ".join(terminal_safe(r).replace("\n", " ") for r in view.reasons) or "watched"
     if view.capture_sha256:
         ours = f"our capture sha256 {view.capture_sha256} at {_when(view.captured_at)}"
     else:
