@@ -16,6 +16,7 @@ from werkzeug import Request, Response
 
 from alerts_support import RYBAR, alert_settings, poll, received, run_delivery, webhook_alert
 from sourcewatch.alerts.deleted import NOTICE, NOTICE_DELIVERY
+from sourcewatch.alerts.status import channel_status
 from sourcewatch.citations import store
 from sourcewatch.config import AlertSettings, Settings
 from sourcewatch.ingest.writer import ingest
@@ -161,6 +162,8 @@ def test_a_failing_channel_gets_the_notice_later_and_only_once(
 
     first = run_delivery(ws, start)
     assert first.failures == 1 and deletion_messages(httpserver) == []
+    [status] = channel_status(ws.engine, ws.settings.alerts, start + timedelta(seconds=1))
+    assert (status.failures, status.backlog, status.retrying) == (1, 1, 1)  # `alerts` shows it
     run_delivery(ws, start + timedelta(seconds=10))  # before the backoff: nothing
     assert len(httpserver.log) == 1
     run_delivery(ws, start + timedelta(minutes=1))

@@ -256,7 +256,7 @@ def send_due(
         try:
             send(alert, deletion_message(view, alert.name))
         except AlertSendError as exc:
-            _failed(engine, row.id, row.attempts, now, str(exc))
+            _failed(engine, alert.name, row.id, row.attempts, now, str(exc))
             log.warning(
                 "deletion alert failed; will retry",
                 extra={"alert": alert.name, "item": view.item_id, "error": str(exc)},
@@ -273,10 +273,18 @@ def send_due(
     return sent, None
 
 
-def _failed(engine: sa.Engine, delivery_id: int, attempts: int, now: datetime, error: str) -> None:
+def _failed(
+    engine: sa.Engine, name: str, delivery_id: int, attempts: int, now: datetime, error: str
+) -> None:
+    """Back off this delivery; the channel's failure shows in ``sourcewatch alerts``."""
     from sourcewatch.alerts.delivery import retry_delay  # the one backoff of every alert
 
     with engine.begin() as conn:
+        conn.execute(
+            sa.update(ALERT_CHANNEL)
+            .where(ALERT_CHANNEL.c.name == name)
+            .values(last_failure_at=now, last_error=error, failures=ALERT_CHANNEL.c.failures + 1)
+        )
         conn.execute(
             sa.update(NOTICE_DELIVERY)
             .where(NOTICE_DELIVERY.c.id == delivery_id)

@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.alerts.deleted import record_deletions
 from sourcewatch.ingest.matches import ItemContent
 from sourcewatch.records import MediaRef, ParsedItem
 from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
@@ -108,6 +107,10 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
                 poll.counts.deleted += 1
             deleted_ids = [item_id for item_id, _ in deletions]
             flag_deleted(conn, deleted_ids, now)
+            # Imported here: it brings the alert settings (pydantic), which the parse
+            # worker processes that import this module never need.
+            from sourcewatch.alerts.deleted import record_deletions
+
             record_deletions(conn, deleted_ids, now)  # alert: a relevant or cited post is gone
         _link_captures(conn, chunk, item_ids)
 
