@@ -8,6 +8,9 @@
   doubling up to ``RETRY_CAP``) and stops the channel for this run. Entries are
   never dropped: a channel down for an hour gets them all once it answers again.
 
+Deletion notices (a relevant or cited post deleted at its source, :mod:`.deleted`) go
+first, one message each, whatever the channel's mode.
+
 A delivery is marked sent right after its message is accepted; only a crash between
 those two steps can repeat a message (the body names alert, item and revision so a
 receiver can tell). A lease keeps other replicas off the channel meanwhile.
@@ -23,7 +26,7 @@ from typing import TypeAlias
 
 import sqlalchemy as sa
 
-from sourcewatch.alerts import fanout
+from sourcewatch.alerts import deleted, fanout
 from sourcewatch.alerts.fanout import CHANNEL, DELIVERY
 from sourcewatch.alerts.message import Message, digest_message, entry_message
 from sourcewatch.alerts.outbox import OUTBOX
@@ -57,6 +60,7 @@ class ChannelRun:
     held: int = 0
     held_until: datetime | None = None
     held_by: str | None = None  # "rate limit" or "digest period"
+    deletions: int = 0  # deletion notices sent (one message each)
 
 
 @dataclass
@@ -95,11 +99,27 @@ def deliver(
             run.busy = True
             continue
         try:
-            run.fanned_out = fanout.fan_out(engine, alert, now)
-            _send_due(engine, alert, now, send, run)
+            _send_deletions(engine, alert, now, send, run)
+            run.fanned_out += fanout.fan_out(engine, alert, now)
+            if not run.failed:
+                _send_due(engine, alert, now, send, run)
         finally:
             fanout.release(engine, alert.name, owner)
     return report
+
+
+def _send_deletions(
+    engine: sa.Engine, alert: AlertSettings, now: datetime, send: Sender, run: ChannelRun
+) -> None:
+    """Deletion notices first, one message each (see :mod:`.deleted`): rare and urgent,
+    never held by the rate limit or folded into a digest."""
+    run.fanned_out += deleted.fan_out(engine, alert, now)
+    sent, error = deleted.send_due(engine, alert, now, send)
+    run.messages += sent
+    run.deletions += sent
+    run.entries += sent
+    if error is not None:
+        run.failed, run.error = True, error
 
 
 def _ready(conn: sa.Connection, name: str, now: datetime) -> Sequence[DueRow]:

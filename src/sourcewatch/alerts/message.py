@@ -168,3 +168,43 @@ def test_message(alert: str, now: datetime) -> Message:
         f"This is a test message from sourcewatch to the channel {alert!r}, sent "
         f"{_when(now)}. If you read this, alerts on this channel are delivered.",
     )
+
+
+@dataclass(frozen=True)
+class DeletionView:
+    """A relevant or cited post deleted at its source, as a deletion alert shows it."""
+
+    item_id: int
+    source: str
+    url: str | None
+    reasons: Sequence[str]  # "marked relevant (entry 3)", "cited in draft.md [4]"
+    capture_sha256: str | None  # our newest capture of the post as it was
+    captured_at: datetime | None
+    deleted_at: datetime
+    title: str | None
+    text: str
+
+
+def deletion_message(view: DeletionView, alert: str) -> Message:
+    """One message per deleted post, its first line saying it all: what, why it matters,
+    and what the citation now stands on."""
+    what = defang(view.url) if view.url else f"item {view.item_id} of {view.source}"
+    # Our own words and the analyst's report paths: escapes go, underscores stay.
+    why = " and ".join(terminal_safe(r).replace("\n", " ") for r in view.reasons) or "watched"
+    if view.capture_sha256:
+        ours = f"our capture sha256 {view.capture_sha256} at {_when(view.captured_at)}"
+    else:
+        ours = "no capture of ours holds it"
+    lines = [
+        f"DELETED: {what} was {why}; {ours}.",
+        "",
+        f"Source: {view.source}",
+        f"Deletion seen: {_when(view.deleted_at)}",
+        "Text as we archived it:",
+        excerpt(view.title, view.text) or "(no text)",
+        "",
+        f"Open: sourcewatch show {view.item_id}",
+        f"Alert: {alert} / deleted item {view.item_id}",
+    ]
+    title = f"sourcewatch: DELETED at source: {view.source} item {view.item_id}"
+    return Message(title, "\n".join(lines))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from sourcewatch.alerts import fanout
 from sourcewatch.alerts.channels import find_alert, service_of
+from sourcewatch.alerts.deleted import NOTICE_DELIVERY
 from sourcewatch.alerts.fanout import CHANNEL, DELIVERY
 from sourcewatch.alerts.message import test_message
 from sourcewatch.alerts.outbox import OUTBOX
@@ -29,7 +30,7 @@ class ChannelStatus:
     failures: int  # consecutive failed sends
     last_failure_at: datetime | None
     last_error: str | None  # redacted when stored
-    backlog: int  # deliveries waiting (due now or retrying later)
+    backlog: int  # deliveries waiting (due now or retrying later), deletion notices included
     retrying: int  # of those, waiting for a backoff to end
     unread: int  # outbox rows the channel has not looked at yet
     sent_24h: int
@@ -45,17 +46,14 @@ def channel_status(
     with engine.connect() as conn:
         for alert in alerts:
             channel = conn.execute(sa.select(CHANNEL).where(CHANNEL.c.name == alert.name)).first()
-            counts = conn.execute(
-                sa.select(
-                    sa.func.count().filter(DELIVERY.c.status == "pending"),
-                    sa.func.count().filter(
-                        DELIVERY.c.status == "pending", DELIVERY.c.next_attempt_at > now
-                    ),
-                    sa.func.count().filter(
-                        DELIVERY.c.status == "sent", DELIVERY.c.sent_at >= now - _DAY
-                    ),
-                ).where(DELIVERY.c.alert == alert.name)
-            ).one()
+            counts = [
+                sum(pair)
+                for pair in zip(
+                    _counts(conn, DELIVERY, alert.name, now),
+                    _counts(conn, NOTICE_DELIVERY, alert.name, now),
+                    strict=True,
+                )
+            ]
             cursor = channel.cursor if channel else 0
             unread = conn.execute(
                 sa.select(sa.func.count()).select_from(OUTBOX).where(OUTBOX.c.id > cursor)
@@ -76,6 +74,18 @@ def channel_status(
                 )
             )
     return out
+
+
+def _counts(conn: sa.Connection, table: sa.Table, name: str, now: datetime) -> tuple[int, int, int]:
+    """(pending, pending and retrying later, sent in the last day) of one delivery table."""
+    pending, retrying, sent = conn.execute(
+        sa.select(
+            sa.func.count().filter(table.c.status == "pending"),
+            sa.func.count().filter(table.c.status == "pending", table.c.next_attempt_at > now),
+            sa.func.count().filter(table.c.status == "sent", table.c.sent_at >= now - _DAY),
+        ).where(table.c.alert == name)
+    ).one()
+    return int(pending), int(retrying), int(sent)
 
 
 def send_test(

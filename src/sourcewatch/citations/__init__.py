@@ -5,7 +5,9 @@ Modules: :mod:`.urlread` (refang, split, canonicalize URLs in footnote text),
 (how a t.me post, an X post, a jihadology.net post or a page is captured),
 :mod:`.snapshot` (capture one URL and archive it), :mod:`.batch` (many at once),
 :mod:`.cite` (a whole report), :mod:`.manifest` (JSON and Markdown),
-:mod:`.recheck` (what changed since), :mod:`.store` (the ``citation`` rows).
+:mod:`.recheck` (what changed since), :mod:`.store` (the ``citation`` rows),
+:mod:`.walls` (login walls, challenges, geoblocks served with 200), :mod:`.privatelinks`
+(``t.me/c/`` links), :mod:`.retry` (the retry queue of unreachable URLs).
 
 Imports are lazy so that the daemon's hook lookup and the CLI stay cheap.
 """

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sourcewatch.citations.retry import track
 from sourcewatch.citations.snapshot import Snapshot, snapshot_url
+from sourcewatch.records import utcnow
 
 if TYPE_CHECKING:
     from sourcewatch.config import Settings
@@ -32,8 +34,10 @@ async def snapshot_all(
     max_age: timedelta | None = timedelta(hours=24),
     force: bool = False,
     on_done: Callable[[Snapshot], None] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Snapshot]:
-    """Snapshot each ``(url, canonical)`` pair once per canonical URL; canonical -> Snapshot."""
+    """Snapshot each ``(url, canonical)`` pair once per canonical URL; canonical -> Snapshot.
+    Unreachable ones enter the retry queue, answered ones leave it (see :mod:`.retry`)."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency}")
     unique: dict[str, str] = {}
@@ -49,4 +53,6 @@ async def snapshot_all(
         return snap
 
     results = await asyncio.gather(*(one(url) for url in unique.values()))
-    return {canonical: snap for canonical, snap in zip(unique, results, strict=True)}
+    snaps = {canonical: snap for canonical, snap in zip(unique, results, strict=True)}
+    await asyncio.to_thread(track, ws, snaps.values(), now or utcnow())
+    return snaps

@@ -8,12 +8,17 @@
   endpoints, never a host taken from the footnote.
 * ``jihadology``: the post page, its article text, and its attachments (PDF,
   audio, video) downloaded through the WordPress collector's attachment code.
+* a ``t.me/c/<channel id>/<n>`` link: captured as ``t.me/<name>/<n>`` when the channel's
+  public name is known (see :mod:`.privatelinks`; the caller rewrites it), else not
+  fetched at all and ``blocked`` (only members can open such a link).
 * ``web`` (and a t.me channel or an X profile, which are not posts): the page, and its
   article text when it has one.
 
 Every fetch of a host named by the footnote goes through the address guard.
 Every answer is archived, whatever it says; its status follows :mod:`.status`
-(404/410 ``deleted``, 401/403/451 ``blocked``, 5xx and the rest ``unreachable``).
+(404/410 ``deleted``, 401/403/451 ``blocked``, 5xx and the rest ``unreachable``), and a
+2xx page that is a login wall, a challenge or a geoblock is ``blocked`` (:mod:`.walls`).
+A t.me embed's error is ``deleted`` only for "Post not found".
 Only a ``deleted`` answer marks the cited item deleted.
 """
 
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
 
+from sourcewatch.citations.privatelinks import private_post
 from sourcewatch.citations.status import (
     BLOCKED,
     DELETED,
@@ -33,6 +39,7 @@ from sourcewatch.citations.status import (
     failure,
     http_status,
 )
+from sourcewatch.citations.walls import telegram_error_status, wall_reason
 from sourcewatch.collectors.attachments import Candidate, download, is_attachment_link
 from sourcewatch.collectors.base import CollectContext, CollectorError
 from sourcewatch.collectors.news.article import ArticleError, article_item, extract_article
@@ -75,6 +82,12 @@ async def capture(
     """Capture ``canonical`` now. Raises FetchError (network, guard, caps) or CaptureFailed."""
     if kind == "telegram" and telegram_post(canonical) is not None:
         return await _telegram(http, settings, canonical, source)
+    if kind == "telegram" and private_post(canonical) is not None:
+        raise CaptureFailed(
+            "t.me/c/ link: only members of the channel can open it, and no public name "
+            "of the channel is known",
+            status=BLOCKED,
+        )
     if kind == "x" and x_status_id(canonical) is not None:
         return await _x(http, settings, canonical, source)
     return await _page(http, settings, canonical, source, attachments=kind == "jihadology")
@@ -99,8 +112,12 @@ async def _telegram(
         raise CaptureFailed(f"t.me embed page unusable: {exc}") from exc
     post = next((p for p in page.posts if p.post_id == post_id), None)
     if post is None:
-        if page.error:  # t.me's own words, e.g. "Post not found"
-            return _dead(done, canonical, page.error)
+        if page.error:  # t.me's own words: "Post not found", or why it withholds the post
+            status = telegram_error_status(page.error)
+            if status == DELETED:
+                return _dead(done, canonical, page.error)
+            done.status, done.note = status, f"t.me: {page.error}"
+            return done
         raise CaptureFailed("t.me embed page holds no post and no error")
     item = post.item
     item.external_id = canonical
@@ -156,6 +173,10 @@ async def _page(
     if (fetched.media_type or "text/html") not in ("text/html", "application/xhtml+xml"):
         return done  # a PDF, an image: the bytes are the citation
     html = fetched.text()
+    wall = wall_reason(canonical, fetched.url, html)
+    if wall is not None:  # a login wall, a challenge or a geoblock served with 200
+        done.status, done.note = BLOCKED, wall
+        return done
     try:
         # trafilatura is CPU-bound: keep the event loop free for the other snapshots
         article = await asyncio.to_thread(extract_article, html, fetched.url)

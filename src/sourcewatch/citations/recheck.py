@@ -154,7 +154,7 @@ async def recheck_manifest(
 async def recheck_cited_urls(ws: Workspace, http: Http) -> RecheckReport:
     """The daemon's weekly job: re-check every URL any report cites, against the archive."""
     targets = {
-        canonical: (canonical, _then_from_archive(ws, canonical))
+        canonical: (canonical, then_from_archive(ws, canonical))
         for canonical in store.cited_urls(ws)
     }
     report = await _recheck(
@@ -191,7 +191,7 @@ async def _recheck(
     return report
 
 
-def _then_from_archive(ws: Workspace, canonical: str) -> Then:
+def then_from_archive(ws: Workspace, canonical: str) -> Then:
     """What our archive holds for ``canonical``: its newest live capture, else nothing known."""
     latest = store.own_capture(ws, canonical)
     if latest is None:  # never seen live: what the last look said (deleted stays deleted)

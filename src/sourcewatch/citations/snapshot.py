@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sourcewatch.citations import store
 from sourcewatch.citations.platforms import CaptureFailed, capture
+from sourcewatch.citations.privatelinks import private_post
 from sourcewatch.citations.status import LIVE, SNAPSHOT_STATUSES, failure
 from sourcewatch.citations.urlread import archived_original, url_kind
 from sourcewatch.ingest.writer import ingest
@@ -143,8 +144,13 @@ async def snapshot_url(
         if recent is not None:
             return _reused(snap, recent)
     source = snapshot_source(kind)
+    fetch_as = canonical
+    if kind == "telegram" and private_post(canonical) is not None:
+        # t.me/c/<id>/<n>: the same post under the channel's public name, when known
+        public = await asyncio.to_thread(store.public_post_url, ws, canonical)
+        fetch_as = public or canonical
     try:
-        done = await capture(http, settings, kind, canonical, source)
+        done = await capture(http, settings, kind, fetch_as, source)
     except FetchError as exc:
         return _not_live(ws, snap, *failure(exc))
     except CaptureFailed as exc:

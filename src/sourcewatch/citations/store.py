@@ -8,7 +8,8 @@ SQLite and PostgreSQL alike.
 
 The monitor and the citations are one archive: :func:`own_capture` also looks
 among the items the daemon collected (by their canonical URL; an X post by its
-id, whatever handle or ``/i/web/status/`` spelling the footnote used), so a post
+id, whatever handle or ``/i/web/status/`` spelling the footnote used; a
+``t.me/c/<channel id>/<n>`` link by the channel's internal id), so a post
 collected and then deleted at the source is cited from our own capture.
 """
 
@@ -20,13 +21,20 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from sourcewatch.citations import privatelinks
+from sourcewatch.citations.privatelinks import item_match, private_post
 from sourcewatch.records import RawCapture, utcnow
-from sourcewatch.store.tables import CAPTURE, CITATION, ITEM, ITEM_CAPTURE
+from sourcewatch.store.tables import (
+    CAPTURE,
+    CITATION,
+    CITATION_PSEUDO_REPORTS,
+    ITEM,
+    ITEM_CAPTURE,
+)
 from sourcewatch.text.urls import x_status_id
 from sourcewatch.workspace import Workspace
 
-SNAPSHOT_REPORT = "(snapshot)"
-RECHECK_REPORT = "(recheck)"
+SNAPSHOT_REPORT, RECHECK_REPORT, RETRY_REPORT = CITATION_PSEUDO_REPORTS  # rows of no report
 
 
 LIVE_ROW_STATUSES = ("live", "captured")  # "captured": rows written before the vocabulary
@@ -89,11 +97,20 @@ def own_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
 
 def collected_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
     """The newest 2xx (or status-less, imported) capture of an item whose canonical URL
-    is ``canonical``: the post as we archived it, whatever it became since."""
-    match = ITEM.c.canonical_url == canonical
+    is ``canonical``: the post as we archived it, whatever it became since. An X post is
+    found by its id; a ``t.me/c/<id>/<n>`` link by its channel's id (:mod:`.privatelinks`)."""
+    with ws.engine.connect() as conn:
+        return _collected_capture(conn, canonical)
+
+
+def _collected_capture(conn: sa.Connection, canonical: str) -> StoredCapture | None:
+    match: sa.ColumnElement[bool] = ITEM.c.canonical_url == canonical
     post_id = x_status_id(canonical)
     if post_id is not None:
         match = sa.or_(match, ITEM.c.canonical_url.like(f"https://x.com/%/status/{post_id}"))
+    private = private_post(canonical)
+    if private is not None:
+        match = sa.or_(match, item_match(conn, *private))
     answered = sa.or_(CAPTURE.c.status.is_(None), CAPTURE.c.status.between(200, 299))
     query = (
         sa.select(CAPTURE.c.id, CAPTURE.c.sha256, CAPTURE.c.url, CAPTURE.c.fetched_at)
@@ -105,8 +122,7 @@ def collected_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
         .order_by(CAPTURE.c.fetched_at.desc(), CAPTURE.c.id.desc())
         .limit(1)
     )
-    with ws.engine.connect() as conn:
-        row = conn.execute(query).first()
+    row = conn.execute(query).first()
     if row is None:
         return None
     return StoredCapture(
@@ -119,6 +135,12 @@ def collected_capture(ws: Workspace, canonical: str) -> StoredCapture | None:
         revision=row.revision,
         content_sha256=row.content_hash,
     )
+
+
+def public_post_url(ws: Workspace, canonical: str) -> str | None:
+    """``t.me/<name>/<n>`` for a ``t.me/c/<id>/<n>`` link whose channel we know by name."""
+    with ws.engine.connect() as conn:
+        return privatelinks.public_post_url(conn, canonical)
 
 
 def latest_status(ws: Workspace, canonical: str) -> str | None:

@@ -192,7 +192,19 @@ def cite(
 
 @app.command()
 def recheck(
-    manifest: Annotated[Path, typer.Argument(help="A manifest written by `cite --out`.")],
+    manifest: Annotated[
+        Path | None,
+        typer.Argument(help="A manifest written by `cite --out` (not with --retry-unreachable)."),
+    ] = None,
+    retry_unreachable: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unreachable",
+            help="Instead of a manifest: try again now every cited URL waiting in the retry "
+            "queue (URLs that were unreachable; the daemon retries them after 5 min, 30 min, "
+            "2 h, then every 12 h). Exit 1 if one turned out deleted, edited or blocked.",
+        ),
+    ] = False,
     allow_private: AllowPrivateOption = False,
     concurrency: ConcurrencyOption = 16,
     config: ConfigOption = None,
@@ -201,7 +213,15 @@ def recheck(
     """Re-check every URL of a citation manifest: deleted, edited or still live.
 
     Each URL is captured again (so the current state is archived too). Exit 1 if a
-    cited URL was deleted or edited since its capture."""
+    cited URL was deleted or edited since its capture; an unreachable URL is never a
+    change (it enters the retry queue). With --retry-unreachable, the retry queue is
+    tried instead of a manifest."""
+    if retry_unreachable == (manifest is not None):
+        fail("give a MANIFEST or --retry-unreachable (one of them)", EXIT_USAGE)
+    settings = _settings(config, allow_private)
+    if manifest is None:
+        _retry_unreachable(settings, json)
+        return
     from sourcewatch.citations.recheck import recheck_manifest
     from sourcewatch.net import Http
     from sourcewatch.workspace import Workspace
@@ -210,7 +230,6 @@ def recheck(
         document = jsonlib.loads(manifest.read_bytes())
     except (OSError, ValueError) as exc:
         fail(f"{manifest}: cannot read the manifest: {exc}", EXIT_USAGE)
-    settings = _settings(config, allow_private)
 
     async def run() -> RecheckReport:
         async with Http(settings.net) as http:
@@ -231,6 +250,38 @@ def recheck(
         console.print(", ".join(f"{n} {name}" for name, n in counts.items() if n), markup=False)
     counts = report.counts()
     raise typer.Exit(EXIT_PROBLEM if counts["changed"] else EXIT_OK)
+
+
+def _retry_unreachable(settings: Settings, json: bool) -> None:
+    """``recheck --retry-unreachable``: every queued URL once, now; what each became."""
+    from sourcewatch.citations.retry import RetryReport, retry_unreachable
+    from sourcewatch.net import Http
+    from sourcewatch.records import utcnow
+    from sourcewatch.workspace import Workspace
+
+    async def run() -> RetryReport:
+        async with Http(settings.net) as http:
+            with Workspace.open(settings) as ws:
+                return await retry_unreachable(
+                    ws, http, settings, utcnow(), owner="cli", due_only=False, limit=10_000
+                )
+
+    with cli_errors():
+        report = asyncio.run(run())
+    if json:
+        print_json(report.to_json())
+    else:
+        for outcome in report.outcomes:
+            why = f" ({outcome.reason})" if outcome.reason else ""
+            if outcome.next_attempt_at is not None:
+                why += f"; next try {outcome.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+            line = f"{outcome.status:<11} {outcome.canonical}{why}"
+            console.print(safe(line), markup=False)
+        counts = report.counts()
+        summary = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+        console.print(summary or "the retry queue is empty", markup=False)
+    decided = [o for o in report.outcomes if o.status in ("deleted", "edited", "blocked")]
+    raise typer.Exit(EXIT_PROBLEM if decided else EXIT_OK)
 
 
 async def _cite(

@@ -9,6 +9,7 @@ An APScheduler ``AsyncIOScheduler`` drives short jobs on one event loop:
   same leases, so a source is never polled and re-checked at once);
 - *heartbeat*: write this replica's row and counters, refresh the gauges;
 - *verify* (daily) and *citations* (weekly) maintenance;
+- *citation-retries* (every minute): unreachable cited URLs that are due, tried again;
 - *alerts* (every ``alerts_every_seconds``, when ``[[alerts]]`` are configured):
   deliver the alert outbox;
 - *translate* (every ``[translate] every_seconds``, when engines and background
@@ -31,6 +32,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from sourcewatch.citations.retry import RETRY_TICK_SECONDS
 from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.daemon import heartbeat, leases, maintenance
 from sourcewatch.daemon.clock import SYSTEM_CLOCK, Clock
@@ -220,6 +222,13 @@ class Daemon:
         )
         scheduler.add_job(
             self.citations, "interval", hours=p.citations_every_hours, id="citations", **common
+        )
+        scheduler.add_job(
+            self.retry_citations,
+            "interval",
+            seconds=RETRY_TICK_SECONDS,
+            id="citation-retries",
+            **common,
         )
         if self.ws.settings.evidence.tsa_url:  # opt-in: nothing is sent anywhere otherwise
             every = self.ws.settings.evidence.timestamp_every_hours
@@ -453,6 +462,19 @@ class Daemon:
 
     async def citations(self) -> None:
         await maintenance.recheck_citations(self.ws, self.worker.http)
+
+    async def retry_citations(self) -> None:
+        """Unreachable cited URLs that are due, tried again (citations/retry)."""
+        if self.stopping.is_set():
+            return
+        try:
+            await maintenance.retry_citations(
+                self.ws, self.worker.http, self.replica, self.clock.now()
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            log.error(
+                "citation retries skipped: database unavailable", extra={"error": short_error(exc)}
+            )
 
     @property
     def worker(self) -> SourceWorker:

@@ -1,10 +1,12 @@
-"""The daemon's periodic maintenance besides polling: archive verification and the
-re-check of cited URLs. (The re-check of recent items runs under source leases in
-:mod:`sourcewatch.daemon.loop`, so replicas never re-check one source twice.)"""
+"""The daemon's periodic maintenance besides polling: archive verification, the
+re-check of cited URLs, and the retries of unreachable ones in between. (The re-read of
+recent items runs under source leases in :mod:`sourcewatch.daemon.loop`, so replicas
+never re-read one source twice.)"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sourcewatch.net import Http
 from sourcewatch.store.verify import verify_archive
@@ -40,6 +42,18 @@ async def recheck_citations(ws: Workspace, http: Http) -> dict[str, int]:
 
     counts = (await recheck_cited_urls(ws, http)).counts()
     log.info("cited URLs re-checked", extra=counts)
+    return counts
+
+
+async def retry_citations(ws: Workspace, http: Http, replica: str, now: datetime) -> dict[str, int]:
+    """Try again the cited URLs that were unreachable and are due (5 min, 30 min, 2 h,
+    then every 12 h: :mod:`sourcewatch.citations.retry`); returns the run's counts."""
+    from sourcewatch.citations.retry import retry_unreachable
+
+    report = await retry_unreachable(ws, http, ws.settings, now, owner=replica)
+    counts = report.counts()
+    if report.outcomes:
+        log.info("unreachable citations retried", extra=counts)
     return counts
 
 

@@ -6,7 +6,8 @@ Layout (WACZ 1.1.1; every file sits two levels deep, as the reference validator 
                                   copied byte for byte from the rolling WARC files; a
                                   capture with no HTTP exchange, e.g. an import, is a
                                   ``resource`` record of the archived bytes)
-    indexes/index.cdxj            CDXJ index of the response/resource records
+    indexes/index.cdx             CDXJ index of the response/resource records (named
+                                  .cdx, as pywb's WACZ import requires)
     pages/pages.jsonl             one page per item, pointing at the capture it came from
     evidence/items.json           the items: text, every revision, deletion time
     evidence/captures.json        each capture: hash, URL, time, status, its record here
@@ -43,7 +44,7 @@ from sourcewatch.workspace import Workspace
 
 WACZ_VERSION = "1.1.1"
 WARC_PATH = "archive/data.warc.gz"
-CDXJ_PATH = "indexes/index.cdxj"
+CDXJ_PATH = "indexes/index.cdx"  # CDXJ lines; pywb takes only .cdx/.cdx.gz from a WACZ
 PAGES_PATH = "pages/pages.jsonl"
 ITEMS_PATH = "evidence/items.json"
 CAPTURES_PATH = "evidence/captures.json"

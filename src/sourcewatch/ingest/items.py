@@ -105,7 +105,13 @@ def store_items(conn: sa.Connection, polls: Sequence[SourceItems], now: datetime
             )
             for _, poll in deletions:
                 poll.counts.deleted += 1
-            flag_deleted(conn, [item_id for item_id, _ in deletions], now)
+            deleted_ids = [item_id for item_id, _ in deletions]
+            flag_deleted(conn, deleted_ids, now)
+            # Imported here: it brings the alert settings (pydantic), which the parse
+            # worker processes that import this module never need.
+            from sourcewatch.alerts.deleted import record_deletions
+
+            record_deletions(conn, deleted_ids, now)  # alert: a relevant or cited post is gone
         _link_captures(conn, chunk, item_ids)
 
 

@@ -26,6 +26,9 @@ TRIAGE_STATUSES = ("new", "relevant", "irrelevant", "escalated", "duplicate")
 TRIAGE_FACETS = ("area", "entity", "source")
 DELIVERY_STATUSES = ("pending", "sent", "dropped")  # dropped: its entry was marked irrelevant
 CITATION_STATUSES = ("live", "deleted", "unreachable", "blocked", "no-url")  # see citations.status
+RETRY_STATUSES = ("pending", "resolved")  # citation_retry: see citations.retry
+# Citation rows written by a snapshot, re-check or retry, not by a report (citations.store).
+CITATION_PSEUDO_REPORTS = ("(snapshot)", "(recheck)", "(retry)")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -512,4 +515,72 @@ TRANSLATION = sa.Table(
         "revision_id", "target_language", "engine", name="uq_translation_rev_target_engine"
     ),
     comment="A machine translation of one item revision (translate/); the original stays.",
+)
+
+
+# A post an analyst decided on (entry ``relevant``/``escalated``) or a report cites was
+# deleted at its source: one notice per post (``canonical_url``), written in the ingest
+# transaction that recorded the deletion (alerts/deleted.py).
+ALERT_DELETION = sa.Table(
+    "alert_deletion",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), nullable=False, unique=True),
+    sa.Column("canonical_url", sa.String(), index=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("triage_id", sa.Integer(), sa.ForeignKey("triage.id")),
+    sa.Column("reasons", sa.JSON(), nullable=False, default=list, comment="why it matters"),
+    sa.Column("capture_id", sa.Integer(), sa.ForeignKey("capture.id")),
+    sa.Column("capture_sha256", sa.String(64)),
+    sa.Column("captured_at", UTCDateTime()),
+    sa.Column("deleted_at", UTCDateTime(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    comment="A relevant or cited post deleted at its source, to alert about once.",
+)
+
+
+ALERT_DELETION_DELIVERY = sa.Table(
+    "alert_deletion_delivery",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("alert", sa.String(100), nullable=False),
+    sa.Column(
+        "deletion_id",
+        sa.Integer(),
+        sa.ForeignKey("alert_deletion.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("status", sa.String(10), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_error", sa.String()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.UniqueConstraint("alert", "deletion_id", name="uq_alert_deletion_delivery"),
+    sa.Index("ix_alert_deletion_delivery_due", "alert", "status", "next_attempt_at"),
+    one_of("status", DELIVERY_STATUSES, "ck_alert_deletion_delivery_status"),
+    comment="One deletion notice for one channel: sent once.",
+)
+
+
+# A cited URL that was unreachable, retried with backoff until it answers (citations/retry).
+CITATION_RETRY = sa.Table(
+    "citation_retry",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("canonical_url", sa.String(), nullable=False, unique=True),
+    sa.Column("url", sa.String(), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("first_failed_at", UTCDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("last_attempt_at", UTCDateTime()),
+    sa.Column("last_reason", sa.String()),
+    sa.Column("resolved_status", sa.String(20), comment="live, edited, deleted or blocked"),
+    sa.Column("resolved_at", UTCDateTime()),
+    sa.Column("lease_owner", sa.String(200)),
+    sa.Column("lease_expires_at", UTCDateTime()),
+    one_of("status", RETRY_STATUSES, "ck_citation_retry_status"),
+    comment="An unreachable cited URL, retried with backoff until it answers.",
 )
