@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from sourcewatch.matching.normalize import FOLD_TABLE, collapse, fold, normalize
+from sourcewatch.matching.normalize import FOLD_TABLE, collapse, fold, fold_parts, normalize
 from sourcewatch.matching.offsets import FIRST_KEPT_MARK, OffsetMap, OneToOneMap, offset_map
 
 
@@ -63,13 +63,14 @@ _FAST_PATH_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", _FAST_PATH_TEXTS)
-def test_one_to_one_map_agrees_with_the_general_map(text: str) -> None:
-    folded = fold(text)
+@pytest.mark.parametrize("given_by_fold", [True, False])
+@pytest.mark.parametrize("text", [*_FAST_PATH_TEXTS, "a\u00a0b’s \x1b[1mISIS\x1b[0m x"])
+def test_one_to_one_map_agrees_with_the_general_map(text: str, given_by_fold: bool) -> None:
+    folded, kept_length = fold_parts(text)
     normalized = collapse(folded)
     general = OffsetMap(text)
     assert general.normalized == normalized
-    fast = offset_map(text, folded, normalized)
+    fast = offset_map(text, folded, normalized, kept_length if given_by_fold else None)
     words = [m.span() for m in re.finditer(r"\S+", normalized)]
     spans = words + [(a, b) for (a, _), (_, b) in itertools.pairwise(words)]
     spans += [(i, i + 1) for i, ch in enumerate(normalized) if ch != " "]

@@ -36,7 +36,12 @@ from sourcewatch.matching.forms import (
     Form,
     alias_forms,
 )
-from sourcewatch.matching.normalize import collapse, fold, normalization_steps, normalize
+from sourcewatch.matching.normalize import (
+    collapse,
+    fold_parts,
+    normalization_steps,
+    normalize,
+)
 from sourcewatch.matching.offsets import OffsetMap, OneToOneMap, offset_map
 from sourcewatch.matching.query import Term, evaluate, explain_node, triggers
 from sourcewatch.matching.results import NO_MATCH, EntityMatch, MatchResult
@@ -119,12 +124,13 @@ class Matcher:
         return self._entities[entity_id]
 
     def match(self, text: str) -> MatchResult:
-        folded = fold(text)  # kept: the offset map of a text that matched starts from it
+        # Kept: the offset map of a text that matched starts from them.
+        folded, kept_length = fold_parts(text)
         normalized = collapse(folded)
         hits = self._scan(normalized)
         if not hits:
             return NO_MATCH
-        return self._resolve(text, normalized, hits, None, folded=folded)
+        return self._resolve(text, normalized, hits, None, folded=(folded, kept_length))
 
     def explain(self, text: str) -> Explanation:
         """``match`` with its reasons: every candidate mention (kept or dropped, and why),
@@ -199,7 +205,7 @@ class Matcher:
         hits: list[_Hit],
         offsets: OffsetMap | OneToOneMap | None,
         trace: _Trace | None = None,
-        folded: str | None = None,
+        folded: tuple[str, bool] | None = None,
     ) -> MatchResult:
         mentions = [h for h in hits if h.target.kind == ENTITY]
         keywords = [h for h in hits if h.target.kind == KEYWORD]
@@ -213,7 +219,8 @@ class Matcher:
             )
         regions = address_regions(text) if mentions or keywords else []
         if (mentions or (regions and keywords)) and offsets is None:
-            offsets = offset_map(text, fold(text) if folded is None else folded, normalized)
+            folded_text, kept_length = fold_parts(text) if folded is None else folded
+            offsets = offset_map(text, folded_text, normalized, kept_length)
             if offsets.normalized != normalized:  # rare: token-wise NFKC differs; rescan that
                 return self._resolve(
                     text, offsets.normalized, self._scan(offsets.normalized), offsets, trace
@@ -246,7 +253,7 @@ class Matcher:
         matches = [self._entity_match(text, hit, offsets) for hit in mentions]
         if not matches and not fired:
             return NO_MATCH
-        weights = [self._entities[m.entity].weight for m in matches] + [r.weight for r in fired]
+        weights = [m.weight for m in matches] + [r.weight for r in fired]
         areas = {a for m in matches for a in m.areas} | {a for r in fired for a in r.areas}
         heaviest_first = sorted(fired, key=lambda r: -r.weight)
         return MatchResult(

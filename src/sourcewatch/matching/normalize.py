@@ -132,8 +132,17 @@ def collapse(folded: str) -> str:
 def fold(text: str, table: list[int | str | None] = FOLD_TABLE) -> str:
     """Everything ``normalize`` does except collapsing whitespace (``table``: the
     translation table; offsets.py passes one that keeps its token separator)."""
+    return fold_parts(text, table)[0]
+
+
+def fold_parts(text: str, table: list[int | str | None] = FOLD_TABLE) -> tuple[str, bool]:
+    """``fold(text)``, and whether every step before the table kept one character per
+    character (no escape sequence removed, NFKC and case folding changed no length):
+    then the table alone decides the offsets (see offsets.offset_map)."""
+    kept = True
     if "\x1b" in text or "\x9b" in text:
-        text = _ESCAPES.sub("", text)
+        stripped = _ESCAPES.sub("", text)
+        kept, text = len(stripped) == len(text), stripped
     if not text.isascii():
         # Typographic quotes and dashes would push English/French text off the fast path;
         # their ASCII stand-ins normalize to the same result.
@@ -142,12 +151,18 @@ def fold(text: str, table: list[int | str | None] = FOLD_TABLE) -> str:
                 text = text.replace(typographic, plain)
     # ASCII needs neither NFKC nor full case folding; skipping them is the common fast path.
     ascii_text = text.isascii()
-    folded = text.lower() if ascii_text else unicodedata.normalize("NFKC", text).casefold()
+    if ascii_text:
+        folded = text.lower()
+    else:
+        composed = unicodedata.normalize("NFKC", text)
+        folded = composed.casefold()
+        kept = kept and composed == text and len(folded) == len(text)
     if ELISION_TRIGGER.search(folded):
         folded = split_elisions(folded)
     if ascii_text and table is FOLD_TABLE:  # bytes.translate: a 256-entry table, no objects
-        return folded.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE).decode("ascii")
-    return folded.translate(table)
+        ascii_folded = folded.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE)
+        return ascii_folded.decode("ascii"), kept
+    return folded.translate(table), kept
 
 
 def _ascii_tables() -> tuple[bytes, bytes]:

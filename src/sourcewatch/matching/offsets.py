@@ -213,21 +213,26 @@ _SPACES = re.compile("  +")
 _APOSTROPHE = re.compile(f"[{re.escape(APOSTROPHES)}]")
 
 
-def offset_map(text: str, folded: str, normalized: str) -> OffsetMap | OneToOneMap:
+def offset_map(
+    text: str, folded: str, normalized: str, kept_length: bool | None = None
+) -> OffsetMap | OneToOneMap:
     """The cheapest map from ``normalized`` (``collapse(folded)``, ``folded`` being
-    ``fold(text)``) back to ``text``.
+    ``fold(text)``) back to ``text``; ``kept_length`` is what ``fold_parts`` said
+    (computed here when not given).
 
-    Folding is one to one when NFKC changes nothing and case folding expands
-    nothing (then no table entry expands either: test_offsets checks it over
-    the BMP); then the characters it deleted are the length lost, and when those
-    are exactly the apostrophes that no elision kept, :class:`OneToOneMap` gives
-    what :class:`OffsetMap` would.
+    Folding is one to one when no escape sequence was removed, NFKC changed
+    nothing and case folding expanded nothing (then no table entry expands
+    either: test_offsets checks it over the BMP); then the characters it
+    deleted are the length lost, and when those are exactly the apostrophes that
+    no elision kept, :class:`OneToOneMap` gives what :class:`OffsetMap` would.
     """
-    if "\x1b" in text or "\x9b" in text:
-        return OffsetMap(text)
-    if not text.isascii() and not (
-        unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(text)
-    ):
+    if kept_length is None:
+        kept_length = "\x1b" not in text and "\x9b" not in text
+        if kept_length and not text.isascii():
+            kept_length = unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(
+                text
+            )
+    if not kept_length:
         return OffsetMap(text)
     deleted: list[int] = []
     if len(folded) != len(text):
