@@ -93,6 +93,8 @@ def _reference_texts() -> list[str]:
         "l'État qu'il jusqu’à lorsqu'on L'ÉTAT aujourd'hui d''x l' y",
         "l'l'a xl'a _l'a l'_a  d’Al-Qaïda  ",
         "\x1b[31mISIS\x1b[0m, Jama'at — “al-Shabaab”\u00a0 – ",
+        "ЧВК «Вагнер»\ud800, ИГИЛ; 😀 𝕏 l'État — x",  # the UTF-8 bytes path, a lone surrogate
+        "Сирия: бои у Пальмиры (2024) — «Вагнер» и ХТШ!",
     ]
     return texts
 

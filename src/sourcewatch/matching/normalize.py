@@ -162,6 +162,12 @@ def fold_parts(text: str, table: list[int | str | None] = FOLD_TABLE) -> tuple[s
     if ascii_text and table is FOLD_TABLE:  # bytes.translate: a 256-entry table, no objects
         ascii_folded = folded.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE)
         return ascii_folded.decode("ascii"), kept
+    if table is FOLD_TABLE and not _NON_ASCII_CHANGERS.search(folded):
+        # Only ASCII characters change (most Cyrillic text): translate the UTF-8 bytes,
+        # whose non-ASCII bytes the table leaves alone. str.translate would look up and
+        # box every character.
+        utf8 = folded.encode("utf-8", "surrogatepass")
+        return utf8.translate(_ASCII_TABLE, _ASCII_DELETE).decode("utf-8", "surrogatepass"), kept
     return folded.translate(table), kept
 
 
@@ -178,6 +184,22 @@ def _ascii_tables() -> tuple[bytes, bytes]:
 
 
 _ASCII_TABLE, _ASCII_DELETE = _ascii_tables()
+
+
+def _non_ascii_changers() -> re.Pattern[str]:
+    """A regex class of the non-ASCII characters FOLD_TABLE changes (in code point
+    ranges): text without any folds with the ASCII tables alone."""
+    ranges: list[list[int]] = []
+    for cp in range(0x80, 0x10000):
+        if FOLD_TABLE[cp] != cp and not 0xD800 <= cp < 0xE000:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
+
+
+_NON_ASCII_CHANGERS = _non_ascii_changers()
 
 
 # An elided word (the whole word: nothing word-like before it) before an apostrophe that a
