@@ -61,7 +61,7 @@ class _Target:
     ambiguous: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 3x, and hits are never changed
 class _Hit:
     start: int  # in normalized text, whole words
     end: int
