@@ -78,15 +78,16 @@ def run_cite(report: Path, data_dir: Path, concurrency: int) -> tuple[float, dic
     async def go() -> dict:
         async with Http(settings.net) as http:
             with Workspace.open(settings) as ws:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 manifest = await cite_report(
                     ws, http, settings, report, concurrency=concurrency, force=True
                 )
                 manifest["_seconds"] = time.perf_counter() - start
+                manifest["_cpu"] = time.process_time() - cpu  # threads included
                 return manifest
 
     manifest = asyncio.run(go())
-    return manifest["_seconds"], manifest["summary"]
+    return manifest["_seconds"], {**manifest["summary"], "cpu": manifest["_cpu"]}
 
 
 def main() -> None:
@@ -126,7 +127,7 @@ def main() -> None:
                 seconds, summary = run_cite(report, Path(tmp) / label, concurrency)
                 print(
                     f"{label:<10} concurrency={concurrency:<3} urls={summary['urls']} "
-                    f"captured={summary['captured']} seconds={seconds:.2f}"
+                    f"live={summary.get('live', 0)} seconds={seconds:.2f} cpu={summary['cpu']:.2f}"
                 )
     finally:
         server.terminate()

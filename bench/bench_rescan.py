@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import string
 import tempfile
 import time
@@ -65,10 +66,14 @@ def main() -> None:
             start = time.perf_counter()
             load_items(ws, args.items)
             print(f"loaded {args.items} items in {time.perf_counter() - start:.1f} s")
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             report = rescan(ws)
-            seconds = time.perf_counter() - start
-    print(f"rescan: {seconds:.1f} s, {args.items / seconds:,.0f} items/s; {report.to_json()}")
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"rescan: {seconds:.1f} s wall, {cpu:.1f} s CPU, {args.items / seconds:,.0f} items/s; "
+        f"peak RSS {peak_mib:.0f} MiB (loading included); {report.to_json()}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
+
 import pytest
 
-from sourcewatch.matching.normalize import normalize
-from sourcewatch.matching.offsets import OffsetMap
+from sourcewatch.matching.normalize import FOLD_TABLE, collapse, fold, fold_parts, normalize
+from sourcewatch.matching.offsets import FIRST_KEPT_MARK, OffsetMap, OneToOneMap, offset_map
 
 
 @pytest.mark.parametrize(
@@ -44,3 +48,55 @@ def test_text_holding_the_internal_separator_still_maps() -> None:
     start = offsets.normalized.index("isis")
     a, b = offsets.original_span(start, start + 4)
     assert text[a:b] == "ISIS"
+
+
+# Texts for the one-to-one map: apostrophes deleted or kept by an elision, runs of
+# punctuation, leading spaces, spacing marks (Devanagari), and a text that needs the
+# general map (marks, NFKC, ß).
+_FAST_PATH_TEXTS = [
+    "Karami’s men, near   the  town... (ISIS)",
+    "  l'État islamique et qu'il d’Al-Qaïda's ``cell``",
+    "ЧВК  «Вагнер»!  ИГИЛ,, قال القاعدة  اليوم",
+    "रामकिशोर कि\u0903 ISIS क\u093f क\u093f'क\u093f",
+    "x'y' 'z l'a d'' ",
+    "قال الْقَاعِدَةُ ＩＳＩＳ straße",
+]
+
+
+@pytest.mark.parametrize("given_by_fold", [True, False])
+@pytest.mark.parametrize("text", [*_FAST_PATH_TEXTS, "a\u00a0b’s \x1b[1mISIS\x1b[0m x"])
+def test_one_to_one_map_agrees_with_the_general_map(text: str, given_by_fold: bool) -> None:
+    folded, kept_length = fold_parts(text)
+    normalized = collapse(folded)
+    general = OffsetMap(text)
+    assert general.normalized == normalized
+    fast = offset_map(text, folded, normalized, kept_length if given_by_fold else None)
+    words = [m.span() for m in re.finditer(r"\S+", normalized)]
+    spans = words + [(a, b) for (a, _), (_, b) in itertools.pairwise(words)]
+    spans += [(i, i + 1) for i, ch in enumerate(normalized) if ch != " "]
+    for start, end in spans:
+        assert fast.original_span(start, end) == general.original_span(start, end), (start, end)
+
+
+def test_the_fast_path_is_taken_for_ordinary_posts() -> None:
+    for text in _FAST_PATH_TEXTS[:5]:
+        folded = fold(text)
+        assert isinstance(offset_map(text, folded, collapse(folded)), OneToOneMap)
+
+
+def test_no_table_entry_expands_a_character_that_nfkc_and_casefold_keep() -> None:
+    """offset_map's premise: with NFKC a no-op and case folding not expanding, the fold
+    only deletes characters, so the length lost counts the deletions."""
+    for cp in range(0x10000):
+        ch = chr(cp)
+        if 0xD800 <= cp < 0xE000 or not unicodedata.is_normalized("NFKC", ch):
+            continue
+        cased = ch.casefold()
+        if len(cased) == 1:
+            entry = FOLD_TABLE[ord(cased)]
+            assert not (isinstance(entry, str) and len(entry) > 1), hex(cp)
+
+
+def test_no_spacing_mark_before_the_first_kept_mark() -> None:
+    marks = [cp for cp in range(0x10000) if unicodedata.category(chr(cp)) == "Mc"]
+    assert chr(min(marks)) == FIRST_KEPT_MARK

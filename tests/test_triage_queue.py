@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from sourcewatch.config import Settings
 from sourcewatch.matching.results import NO_MATCH
 from sourcewatch.store.tables import TRIAGE, TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_ITEM
-from sourcewatch.triage import ItemHit, enqueue, priority_for
+from sourcewatch.triage import ItemHit, enqueue, fingerprint, priority_for
 from sourcewatch.triage.fingerprint import normalized_text, text_fingerprint
 from sourcewatch.workspace import Workspace
 from triage_support import T0, Post, channel, ingest_posts, watchlist_matcher, with_test_watchlists
@@ -206,3 +209,29 @@ def test_copies_within_one_poll_are_grouped_too(workspace: Workspace) -> None:
             sa.select(TRIAGE_ITEM.c.item_id).where(TRIAGE_ITEM.c.triage_id == entry.id)
         ).scalars()
         assert sorted(members) == sorted(ids.values())
+
+
+def _reference_normalized_text(text: str) -> str:
+    """normalized_text as first written (a character loop for the marks)."""
+    lines = []
+    for line in unicodedata.normalize("NFKC", text).splitlines():
+        bare = fingerprint._HANDLE_OR_TAG.sub(" ", fingerprint._URL.sub(" ", line))
+        words = fingerprint._NOT_WORD.sub(" ", bare).split()
+        if bare != line and len(words) <= fingerprint.MAX_SIGNATURE_WORDS:
+            continue
+        lines.append(bare)
+    joined = " ".join(lines)
+    joined = "".join(
+        ch for ch in unicodedata.normalize("NFD", joined) if not unicodedata.combining(ch)
+    ).replace("\u0640", "")
+    return " ".join(fingerprint._NOT_WORD.sub(" ", joined.casefold()).split())
+
+
+def test_normalized_text_equals_the_character_loop() -> None:
+    posts = Path(__file__).parent.parent / "bench" / "data" / "labeled_posts.jsonl"
+    texts = [json.loads(line)["text"] for line in posts.read_text("utf-8").splitlines()]
+    every = "".join(chr(cp) for cp in range(0x30000) if not 0xD800 <= cp < 0xE000)
+    texts += [f"word {every[i : i + 97]} end" for i in range(0, len(every), 97)]
+    texts += ["الْقَاعِدَةُ  Qaïda ــ Ελληνικά ά", "plain ascii, t.me/x @handle"]
+    for text in texts:
+        assert normalized_text(text) == _reference_normalized_text(text), repr(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json as jsonlib
 from datetime import timedelta
 from enum import StrEnum
@@ -108,6 +107,8 @@ def snapshot(
             return snaps
 
     with cli_errors():
+        import asyncio  # here, not at the top: every other command starts without it
+
         snaps = asyncio.run(run())
     for key, snap in snaps.items():
         submission = submissions.get(key)
@@ -174,6 +175,8 @@ def cite(
     settings = _settings(config, allow_private)
     age = _duration(max_age)
     with cli_errors():
+        import asyncio  # here, not at the top: every other command starts without it
+
         manifest = asyncio.run(_cite(settings, report, concurrency, age, force))
     _emit(manifest, chosen, out, json, render_markdown)
     if out is not None and settings.evidence.tsa_url:
@@ -237,6 +240,8 @@ def recheck(
                 return await recheck_manifest(ws, http, settings, document, concurrency=concurrency)
 
     with cli_errors():
+        import asyncio  # here, not at the top: every other command starts without it
+
         report = asyncio.run(run())
     if json:
         print_json(report.to_json())
@@ -267,6 +272,8 @@ def _retry_unreachable(settings: Settings, json: bool) -> None:
                 )
 
     with cli_errors():
+        import asyncio  # here, not at the top: every other command starts without it
+
         report = asyncio.run(run())
     if json:
         print_json(report.to_json())

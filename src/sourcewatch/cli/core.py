@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -392,6 +391,8 @@ def poll(
                 return await poll_source(ws, source, http)
 
     try:
+        import asyncio  # here, not at the top: every other command starts without it
+
         report = asyncio.run(run())
     except CollectorError as exc:
         if json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -60,6 +59,8 @@ def login_command(
         path = session_path(settings.telegram, session_file, string_session=string)
     except LoginError as exc:
         fail(str(exc), EXIT_USAGE)
+    import asyncio  # here, not at the top: every other command starts without it
+
     result = asyncio.run(
         login(
             settings.telegram,

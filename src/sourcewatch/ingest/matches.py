@@ -19,7 +19,6 @@ from sourcewatch.alerts.outbox import record as record_alerts
 from sourcewatch.matching import Matcher, MatchResult
 from sourcewatch.matching.itemtext import matchable_text
 from sourcewatch.sources.config import SourceConfig
-from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import MATCH
 from sourcewatch.triage import ItemHit, enqueue
 
@@ -70,6 +69,11 @@ def match_rows(content: ItemContent, result: MatchResult) -> list[dict[str, Any]
     return rows
 
 
+_DELETE_REVISION_MATCHES = sa.delete(MATCH).where(
+    MATCH.c.item_id == sa.bindparam("item"), MATCH.c.revision == sa.bindparam("rev")
+)
+
+
 def match_and_queue(
     conn: sa.Connection,
     matcher: Matcher,
@@ -95,10 +99,12 @@ def match_and_queue(
         if result or source.queue_all or content.revision > 1:
             to_queue.append((content, result))
     if replace:
-        for chunk in chunked([(c.item_id, c.revision) for c in contents], 500):
-            conn.execute(
-                sa.delete(MATCH).where(sa.tuple_(MATCH.c.item_id, MATCH.c.revision).in_(chunk))
-            )
+        # One compiled statement run for every revision (executemany): a tuple IN list
+        # built 500 SQL expressions per chunk, a third of a rescan's CPU.
+        conn.execute(
+            _DELETE_REVISION_MATCHES,
+            [{"item": c.item_id, "rev": c.revision} for c in contents],
+        )
     if rows:
         conn.execute(sa.insert(MATCH), rows)
     # A rescan's retro-hunt finds old posts: they go to the queue, not to the alert channels.

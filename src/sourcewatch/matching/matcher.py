@@ -19,6 +19,7 @@ rule's operands evaluated (see :mod:`explain`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,13 @@ from sourcewatch.matching.forms import (
     Form,
     alias_forms,
 )
-from sourcewatch.matching.normalize import normalization_steps, normalize
-from sourcewatch.matching.offsets import OffsetMap
+from sourcewatch.matching.normalize import (
+    collapse,
+    fold_parts,
+    normalization_steps,
+    normalize,
+)
+from sourcewatch.matching.offsets import OffsetMap, OneToOneMap, offset_map
 from sourcewatch.matching.query import Term, evaluate, explain_node, positive_terms, triggers
 from sourcewatch.matching.results import NO_MATCH, EntityMatch, MatchResult
 from sourcewatch.matching.watchlist import Entity, Rule, Watchlists, load_watchlists
@@ -55,7 +61,7 @@ class _Target:
     ambiguous: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 3x, and hits are never changed
 class _Hit:
     start: int  # in normalized text, whole words
     end: int
@@ -118,11 +124,13 @@ class Matcher:
         return self._entities[entity_id]
 
     def match(self, text: str) -> MatchResult:
-        normalized = normalize(text)
+        # Kept: the offset map of a text that matched starts from them.
+        folded, kept_length = fold_parts(text)
+        normalized = collapse(folded)
         hits = self._scan(normalized)
         if not hits:
             return NO_MATCH
-        return self._resolve(text, normalized, hits, None)
+        return self._resolve(text, normalized, hits, None, folded=(folded, kept_length))
 
     def explain(self, text: str) -> Explanation:
         """``match`` with its reasons: every candidate mention (kept or dropped, and why),
@@ -190,21 +198,20 @@ class Matcher:
         for last, (key_length, targets) in self._automaton.iter(normalized):
             start, end = last - key_length + 1, last + 1
             word_start = start
-            limit = max(0, start - MAX_PREFIX)
-            while word_start > limit and normalized[word_start - 1].isalnum():
-                word_start -= 1
-            if word_start > 0 and normalized[word_start - 1].isalnum():
-                continue  # inside a longer word than any prefix allows
+            if start and normalized[start - 1] != " ":  # a prefix, or inside a longer word
+                word_start = _word_tail.search(
+                    normalized, max(0, start - MAX_PREFIX - 1), start
+                ).start()  # type: ignore[union-attr]
+                if start - word_start > MAX_PREFIX:
+                    continue  # inside a longer word than any prefix allows
             word_end = end
-            limit = min(length, end + MAX_SUFFIX)
-            while word_end < limit and normalized[word_end].isalnum():
-                word_end += 1
-            long_tail = word_end < length and normalized[word_end].isalnum()
-            if long_tail:  # only a prefix alias ("вагнеров*") accepts any ending
-                if not any(t.form.open_end for t in targets):
+            long_tail = False
+            if end < length and normalized[end] != " ":  # an ending, or a longer word
+                word_end = _word_run.match(normalized, end).end()  # type: ignore[union-attr]
+                long_tail = word_end - end > MAX_SUFFIX
+                # only a prefix alias ("вагнеров*") accepts any ending
+                if long_tail and not any(t.form.open_end for t in targets):
                     continue
-                while word_end < length and normalized[word_end].isalnum():
-                    word_end += 1
             prefix, suffix = normalized[word_start:start], normalized[end:word_end]
             for target in targets:
                 form = target.form
@@ -218,8 +225,9 @@ class Matcher:
         text: str,
         normalized: str,
         hits: list[_Hit],
-        offsets: OffsetMap | None,
+        offsets: OffsetMap | OneToOneMap | None,
         trace: _Trace | None = None,
+        folded: tuple[str, bool] | None = None,
     ) -> MatchResult:
         mentions = [h for h in hits if h.target.kind == ENTITY]
         keywords = [h for h in hits if h.target.kind == KEYWORD]
@@ -233,7 +241,8 @@ class Matcher:
             )
         regions = address_regions(text) if mentions or keywords else []
         if (mentions or (regions and keywords)) and offsets is None:
-            offsets = OffsetMap(text)
+            folded_text, kept_length = fold_parts(text) if folded is None else folded
+            offsets = offset_map(text, folded_text, normalized, kept_length)
             if offsets.normalized != normalized:  # rare: token-wise NFKC differs; rescan that
                 return self._resolve(
                     text, offsets.normalized, self._scan(offsets.normalized), offsets, trace
@@ -266,7 +275,7 @@ class Matcher:
         matches = [self._entity_match(text, hit, offsets) for hit in mentions]
         if not matches and not fired:
             return NO_MATCH
-        weights = [self._entities[m.entity].weight for m in matches] + [r.weight for r in fired]
+        weights = [m.weight for m in matches] + [r.weight for r in fired]
         areas = {a for m in matches for a in m.areas} | {a for r in fired for a in r.areas}
         heaviest_first = sorted(fired, key=lambda r: -r.weight)
         return MatchResult(
@@ -325,7 +334,9 @@ class Matcher:
         spans_of, word_index = _spans_getter(spans), _word_index(normalized)
         return [rule for rule in rules if evaluate(rule.node, spans_of, word_index)]
 
-    def _entity_match(self, text: str, hit: _Hit, offsets: OffsetMap | None) -> EntityMatch:
+    def _entity_match(
+        self, text: str, hit: _Hit, offsets: OffsetMap | OneToOneMap | None
+    ) -> EntityMatch:
         assert offsets is not None
         start, end = offsets.original_span(hit.start, hit.end)
         end = close_quotes(text, start, end)
@@ -342,6 +353,12 @@ class Matcher:
             entity.kind,
             entity.weight,
         )
+
+
+# \w is str.isalnum() or "_", and folding turns "_" into a space: in normalized text
+# these are the runs of alphanumerics the scan used to walk character by character.
+_word_tail = re.compile(r"\w*\Z")
+_word_run = re.compile(r"\w*")
 
 
 def _add(
@@ -383,14 +400,16 @@ def _word_index(normalized: str) -> Callable[[int], int]:
     return word_index
 
 
-def _in_regions(offsets: OffsetMap, regions: list[tuple[int, int]]) -> Callable[[_Hit], bool]:
+def _in_regions(
+    offsets: OffsetMap | OneToOneMap, regions: list[tuple[int, int]]
+) -> Callable[[_Hit], bool]:
     def in_address(hit: _Hit) -> bool:
         return inside(offsets.original_span(hit.start, hit.end), regions)
 
     return in_address
 
 
-def _case_agrees(text: str, hit: _Hit, offsets: OffsetMap) -> bool:
+def _case_agrees(text: str, hit: _Hit, offsets: OffsetMap | OneToOneMap) -> bool:
     if not hit.target.strict_case:
         return True
     start, end = offsets.original_span(hit.start, hit.end)

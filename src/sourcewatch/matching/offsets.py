@@ -15,12 +15,18 @@ import unicodedata
 from itertools import accumulate, islice
 
 from sourcewatch.matching.normalize import (
+    APOSTROPHES,
+    ELISION,
     ELISION_TRIGGER,
     FOLD_TABLE,
     fold,
     normalize,
     split_elisions,
 )
+
+# The first spacing combining mark (category Mc, U+0903 DEVANAGARI SIGN VISARGA): the
+# only marks the fold keeps (Mn and Me are deleted); a text below it has none.
+FIRST_KEPT_MARK = "\u0903"
 
 
 def _mark_class() -> str:
@@ -155,3 +161,94 @@ def _char_map(token: str, expected: str) -> list[tuple[int, int]] | None:
     if "".join(out) != expected:
         return None
     return out_origins
+
+
+class OneToOneMap:
+    """Maps spans of ``normalize(text)`` back to ``text`` when folding kept each
+    character as one character, or deleted it (``deleted``: apostrophes).
+
+    ``folded`` is ``fold(text)``, computed by the matcher anyway; when it is one
+    to one with ``text`` (see :func:`offset_map`), only the deleted apostrophes
+    and the collapsed runs of spaces separate normalized positions from
+    original ones: a few per post, found by regex searches, where
+    :class:`OffsetMap` folds the text a second time token by token.
+    """
+
+    def __init__(self, text: str, folded: str, normalized: str, deleted: list[int]) -> None:
+        self.text = text
+        self.normalized = normalized
+        stripped = folded.lstrip(" ")
+        self._lead = len(folded) - len(stripped)
+        # For each run of n >= 2 spaces: where its single space stands in the normalized
+        # text, and the shift (total spaces removed) that applies after it.
+        self._breaks: list[int] = []
+        self._shifts = [0]
+        for m in _SPACES.finditer(stripped):
+            self._breaks.append(m.start() - self._shifts[-1])
+            self._shifts.append(self._shifts[-1] + m.end() - m.start() - 1)
+        # Where each deleted character would have stood in the folded text.
+        self._deleted = [position - number for number, position in enumerate(deleted)]
+        self._general: OffsetMap | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that normalized ``[start, end)`` came from."""
+        first, last = self._original(start), self._original(end - 1) + 1
+        text = self.text
+        if _is_mark(text[first]) or (last < len(text) and _is_mark(text[last])):
+            # A spacing mark (Mc) belongs to its base's cluster: the general map knows them.
+            self._general = self._general or OffsetMap(text)
+            return self._general.original_span(start, end)
+        return first, last
+
+    def _original(self, position: int) -> int:
+        folded = self._lead + position + self._shifts[bisect.bisect_left(self._breaks, position)]
+        return folded + bisect.bisect_right(self._deleted, folded)
+
+
+def _is_mark(ch: str) -> bool:
+    return ch >= FIRST_KEPT_MARK and unicodedata.category(ch)[0] == "M"
+
+
+_SPACES = re.compile("  +")
+_APOSTROPHE = re.compile(f"[{re.escape(APOSTROPHES)}]")
+
+
+def offset_map(
+    text: str, folded: str, normalized: str, kept_length: bool | None = None
+) -> OffsetMap | OneToOneMap:
+    """The cheapest map from ``normalized`` (``collapse(folded)``, ``folded`` being
+    ``fold(text)``) back to ``text``; ``kept_length`` is what ``fold_parts`` said
+    (computed here when not given).
+
+    Folding is one to one when no escape sequence was removed, NFKC changed
+    nothing and case folding expanded nothing (then no table entry expands
+    either: test_offsets checks it over the BMP); then the characters it
+    deleted are the length lost, and when those are exactly the apostrophes that
+    no elision kept, :class:`OneToOneMap` gives what :class:`OffsetMap` would.
+    """
+    if kept_length is None:
+        kept_length = "\x1b" not in text and "\x9b" not in text
+        if kept_length and not text.isascii():
+            kept_length = unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(
+                text
+            )
+    if not kept_length:
+        return OffsetMap(text)
+    deleted: list[int] = []
+    if len(folded) != len(text):
+        deleted = _deleted_apostrophes(text)
+        if len(text) - len(folded) != len(deleted):
+            return OffsetMap(text)
+    return OneToOneMap(text, folded, normalized, deleted)
+
+
+def _deleted_apostrophes(text: str) -> list[int]:
+    """Where fold deletes an apostrophe of ``text`` (all but those after an elided word,
+    which become a space); ``text`` folds one to one apart from deletions."""
+    positions = [m.start() for m in _APOSTROPHE.finditer(text)]
+    if not positions:
+        return positions
+    cased = text.casefold()  # what fold splits elisions in, the quotes made ASCII
+    cased = cased.replace("\u2019", "'").replace("\u2018", "'")
+    elided = {m.end(1) for m in ELISION.finditer(cased)}
+    return [p for p in positions if p not in elided]

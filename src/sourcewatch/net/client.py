@@ -306,10 +306,14 @@ class Http:
         request = exchange.client.build_request(
             exchange.method, url, headers=exchange.headers, content=exchange.content
         )
-        exchange.cookies.set_cookie_header(request)  # what earlier hops of this fetch set
+        if exchange.cookies.jar:  # what earlier hops of this fetch set (most set none)
+            exchange.cookies.set_cookie_header(request)
         response = await exchange.client.send(request, stream=True)
         try:
-            exchange.cookies.extract_cookies(response)
+            # Parsing cookies wraps request and response in urllib objects: only when
+            # there is one to parse (most feeds set none).
+            if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+                exchange.cookies.extract_cookies(response)
             headers = flatten_headers(response.headers)
             if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""

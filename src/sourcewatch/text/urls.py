@@ -40,6 +40,7 @@ Platform rules:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -120,6 +121,7 @@ class InvalidURL(InvalidInput):
     """A URL that cannot be read (no host, bad port, impossible host characters)."""
 
 
+@functools.lru_cache(maxsize=8192)  # ~3 MB at most: a poll re-reads its own URLs
 def canonical_url(url: str) -> str:
     """The one spelling of ``url`` (see the module docstring for the rules).
 

@@ -11,8 +11,10 @@ A line that holds a link or @handle and at most ``MAX_SIGNATURE_WORDS`` other wo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import sys
 import unicodedata
 
 MIN_FINGERPRINT_CHARS = 40  # of normalized text; below this a match is likely chance
@@ -35,11 +37,24 @@ def normalized_text(text: str | None) -> str:
             continue
         lines.append(bare)
     text = " ".join(lines)
-    # Drop combining marks (Arabic harakat, Latin accents) and tatweel, keep base letters.
-    text = "".join(
-        ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch)
-    ).replace("\u0640", "")
+    if not text.isascii():  # ASCII has no marks: NFD would give it back unchanged
+        # Drop combining marks (Arabic harakat, Latin accents) and tatweel, keep base letters.
+        text = _combining().sub("", unicodedata.normalize("NFD", text)).replace("\u0640", "")
     return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+@functools.cache
+def _combining() -> re.Pattern[str]:
+    """Every character with a non-zero combining class (what ``unicodedata.combining``
+    tests one character at a time), as one regex class: built once, ~50 ms."""
+    marks = [cp for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))]
+    ranges: list[list[int]] = []
+    for cp in marks:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
 def text_fingerprint(title: str | None, text: str | None) -> str | None:
