@@ -21,12 +21,12 @@ LAYERS: list[list[str]] = [
     ["sourcewatch.config", "sourcewatch.store", "sourcewatch.net"],
     ["sourcewatch.matching", "sourcewatch.sources"],
     ["sourcewatch.workspace"],
-    ["sourcewatch.triage", "sourcewatch.alerts"],
+    ["sourcewatch.triage", "sourcewatch.alerts", "sourcewatch.accounts", "sourcewatch.activity"],
     ["sourcewatch.collectors"],
     ["sourcewatch.ingest"],
     ["sourcewatch.polling", "sourcewatch.citations", "sourcewatch.evidence"],
     ["sourcewatch.daemon"],
-    ["sourcewatch.cli", "sourcewatch.__main__"],
+    ["sourcewatch.cli", "sourcewatch.web", "sourcewatch.__main__"],
 ]
 
 

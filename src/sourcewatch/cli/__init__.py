@@ -13,6 +13,7 @@ import sourcewatch.cli.evidence  # (evidence bundle, evidence verify)
 import sourcewatch.cli.matching  # (match, watchlists check)
 import sourcewatch.cli.telegram  # (telegram login)
 import sourcewatch.cli.triage  # (queue, show, mark, history, triage, export)
+import sourcewatch.cli.web  # (serve, users)
 import sourcewatch.cli.workspace  # noqa: F401  (where)
 from sourcewatch.cli.app import app
 from sourcewatch.cli.common import storage_errors
