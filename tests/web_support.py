@@ -28,19 +28,25 @@ PASSWORD = "correct horse battery staple"
 NOW = T0 + timedelta(hours=6)
 ARABIC = "أعلنت جماعة نصرة الإسلام والمسلمين مسؤوليتها عن الهجوم قرب بوني. JNIM claimed it."
 RLO = "\u202e"
+PHOTO_SIZE = (96, 64)
 
 
 def tiny_png() -> bytes:
-    """A valid 2x2 red PNG, made here (no image fixture needed)."""
+    """A valid 96x64 PNG (red, a blue band), made here: no image fixture needed."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    width, height = PHOTO_SIZE
+    rows = [
+        b"\x00" + (b"\x20\x40\xc0" if 24 <= y < 40 else b"\xc0\x20\x20") * width
+        for y in range(height)
+    ]
+    raw = b"".join(rows)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )

@@ -105,6 +105,9 @@ def archived_resource(request: Request) -> Response:
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "X-Archived-SHA256": capture.sha256,
             "Cache-Control": "private, max-age=3600",
+            # The frame that asks has an opaque origin (sandbox without
+            # allow-same-origin): same-origin would block it. The link's HMAC guards it.
+            "Cross-Origin-Resource-Policy": "cross-origin",
         },
     )
 

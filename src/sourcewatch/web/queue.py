@@ -73,6 +73,12 @@ def _filters_of(params: Any) -> dict[str, str]:
     return {k: str(params.get(k)) for k in FILTER_KEYS if params.get(k)}
 
 
+def _return_to(params: Any) -> str:
+    """This queue page's URL with its filters (not the last mark's notice)."""
+    kept = [(k, v) for k, v in params.multi_items() if k in FILTER_KEYS]
+    return "/queue" + (f"?{urlencode(kept)}" if kept else "")
+
+
 def queue_page(
     request: Request,
     *,
@@ -94,7 +100,7 @@ def queue_page(
         "rows": [],
         "total": 0,
         "error": None,
-        "return_to": "/queue" + (f"?{urlencode(list(params.multi_items()))}" if params else ""),
+        "return_to": _return_to(params),
     }
     try:
         where = queue_filter(params, session.user.name, now)
@@ -105,7 +111,7 @@ def queue_page(
         context["rows"] = list_queue(conn, where)
         context["total"] = count_queue(conn, where) if len(context["rows"]) >= where.limit else None
     marked = params.get("marked")
-    if message is None and marked and marked.isdigit():
+    if message is None and conflict is None and marked and marked.isdigit():
         new_status = params.get("to")
         context["message"] = f"item {marked} marked" + (
             f" {new_status}" if new_status in TRIAGE_STATUSES else ""

@@ -38,15 +38,15 @@ def line_chart(series: Series, title: str) -> str:
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
     ]
-    for fraction in (0, 0.5, 1):
-        value = round(top * fraction)
+    ticks = [0, top // 2, top] if top % 2 == 0 else [0, top]
+    for value in ticks:
         out.append(
             f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             'stroke="#ddd"/>'
             f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value}</text>'
         )
     for i, day in enumerate(days):
-        if i % 7 == 0 or i == len(days) - 1:
+        if (i % 7 == 0 and len(days) - 1 - i >= 3) or i == len(days) - 1:
             out.append(
                 f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
                 f"{day:%m-%d}</text>"
@@ -78,7 +78,7 @@ def _nice(peak: int) -> int:
     """A round top for the y axis at or above ``peak``."""
     if peak <= 0:
         return 0
-    for top in (1, 2, 5, 10, 20, 25, 50):
+    for top in (2, 4, 6, 10, 20, 50):
         if peak <= top:
             return top
     magnitude: int = 10 ** (len(str(peak)) - 1)
