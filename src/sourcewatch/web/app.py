@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sourcewatch.records import utcnow
 from sourcewatch.web import auth, files, item, pages, queue
 from sourcewatch.web.archived import Signer
+from sourcewatch.web.dashboard import DashboardCounts
 from sourcewatch.web.guard import Forbidden, LoginRequired
 from sourcewatch.web.render import render
 from sourcewatch.web.seams import Seams
@@ -132,4 +133,5 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.limiter = LoginLimiter(clock)
     app.state.signer = Signer(secret or secrets.token_bytes(32))
+    app.state.dashboard = DashboardCounts()
     return app

@@ -19,13 +19,11 @@ from sourcewatch.sources.config import SourcesFileError, load_watch_list
 from sourcewatch.sources.status import source_statuses
 from sourcewatch.store.db import read_connection
 from sourcewatch.text.redact import redact
-from sourcewatch.triage.queue import QueueFilter, count_queue
+from sourcewatch.triage.counts import status_counts
+from sourcewatch.web.dashboard import DAYS, TOP_LINES
 from sourcewatch.web.guard import require
 from sourcewatch.web.render import render
 from sourcewatch.web.svg import line_chart
-
-DAYS = 30
-TOP_LINES = 6
 
 
 def _chart(series: daily.Series, title: str) -> Markup:
@@ -38,17 +36,21 @@ def dashboard(request: Request) -> Response:
     ws = request.app.state.ws
     now = request.app.state.clock()
     with read_connection(ws.engine) as conn:
-        waiting = count_queue(conn, QueueFilter(statuses=("new",)))
-        escalated = count_queue(conn, QueueFilter(statuses=("escalated",)))
-        charts = {
-            "Items per day, by source": daily.items_by_source(conn, now, DAYS).top(TOP_LINES),
-            "Items per day, by area": daily.items_by_area(conn, now, DAYS).top(TOP_LINES),
-            "Items per day, by entity": daily.items_by_entity(conn, now, DAYS).top(TOP_LINES),
-            "Queue in and out per day": daily.queue_flow(conn, now, DAYS),
-        }
+        counts = status_counts(conn)
+        found = request.app.state.dashboard.series(conn, now)
+    titles = {
+        "by source": "Items per day, by source",
+        "by area": "Items per day, by area",
+        "by entity": "Items per day, by entity",
+        "queue": "Queue in and out per day",
+    }
+    charts = {
+        titles[name]: series if name == "queue" else series.top(TOP_LINES)
+        for name, series in found.items()
+    }
     context: dict[str, Any] = {
-        "waiting": waiting,
-        "escalated": escalated,
+        "waiting": counts["new"],
+        "escalated": counts["escalated"],
         "charts": {title: _chart(series, title) for title, series in charts.items()},
         "entities": [e for e in charts["Items per day, by entity"].lines if e != "other"],
     }
@@ -78,7 +80,7 @@ def source(request: Request) -> Response:
         return render(request, "error.html", {"message": f"no source {name!r}"}, status=404)
     now = request.app.state.clock()
     with read_connection(request.app.state.ws.engine) as conn:
-        series = daily.source_captures(conn, name, now, DAYS)
+        series = daily.source_captures(conn, name, daily.window(now, DAYS))
     title = f"{name}: captures and items per day"
     return render(request, "source.html", {"source": found[0], "chart": _chart(series, title)})
 
@@ -123,6 +125,6 @@ def entity(request: Request) -> Response:
     entity_id = request.path_params["entity"]
     now = request.app.state.clock()
     with read_connection(request.app.state.ws.engine) as conn:
-        series = daily.items_by_entity(conn, now, DAYS, entity=entity_id)
+        series = daily.items_by_entity(conn, daily.window(now, DAYS), entity=entity_id)
     chart = _chart(series, f"{entity_id}: items per day")
     return render(request, "entity.html", {"entity": entity_id, "chart": chart})

@@ -21,7 +21,7 @@ from sourcewatch.store.db import read_connection
 from sourcewatch.store.tables import TRIAGE_STATUSES
 from sourcewatch.triage.claims import claim_next, release
 from sourcewatch.triage.marking import ConflictError, MarkChange, TriageError, mark
-from sourcewatch.triage.queue import QueueFilter, count_queue, list_queue
+from sourcewatch.triage.queue import QueueFilter, list_queue
 from sourcewatch.web.guard import change_form, local_path, require
 from sourcewatch.web.render import render
 
@@ -98,7 +98,7 @@ def queue_page(
         "message": message,
         "conflict": conflict,
         "rows": [],
-        "total": 0,
+        "more": False,
         "error": None,
         "return_to": _return_to(params),
     }
@@ -109,7 +109,7 @@ def queue_page(
         return render(request, "queue.html", context, status=400)
     with read_connection(ws.engine) as conn:
         context["rows"] = list_queue(conn, where)
-        context["total"] = count_queue(conn, where) if len(context["rows"]) >= where.limit else None
+        context["more"] = len(context["rows"]) >= where.limit
     marked = params.get("marked")
     if message is None and conflict is None and marked and marked.isdigit():
         new_status = params.get("to")
