@@ -239,6 +239,7 @@ TRIAGE = sa.Table(
     sa.Column("claimed_by", sa.String(100), comment="`triage` loop lease"),
     sa.Column("claim_expires_at", UTCDateTime()),
     sa.Index("ix_triage_queue", "status", "priority", "queued_at", "id"),
+    sa.Index("ix_triage_updated_at", "updated_at"),  # the web view's "decided per day"
     one_of("status", TRIAGE_STATUSES, "ck_triage_status"),
     comment="An item's place in the analysts' queue (one entry per group of near-duplicates).",
 )

@@ -1,4 +1,4 @@
-"""web accounts: users of the web view and their sessions; captures found by URL
+"""web accounts: users of the web view and their sessions; captures found by URL; triage entries by last change
 
 Revision ID: 0014
 Revises: 0011
@@ -49,9 +49,11 @@ def upgrade() -> None:
     op.create_index("ix_web_session_user_id", "web_session", ["user_id"])
     op.create_index("ix_web_session_expires_at", "web_session", ["expires_at"])
     op.create_index("ix_capture_url", "capture", ["url"])
+    op.create_index("ix_triage_updated_at", "triage", ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_triage_updated_at", table_name="triage")
     op.drop_index("ix_capture_url", table_name="capture")
     op.drop_index("ix_web_session_expires_at", table_name="web_session")
     op.drop_index("ix_web_session_user_id", table_name="web_session")
