@@ -505,3 +505,26 @@ def test_passwords_are_stored_as_argon2id_with_the_library_defaults(
         assert users.authenticate(conn, "nadia", PASSWORD) is not None
         assert users.authenticate(conn, "nadia", PASSWORD + "x") is None
         assert users.authenticate(conn, "nobody", PASSWORD) is None
+
+
+def test_a_broken_watch_list_is_reported_without_the_servers_path(
+    workspace: Workspace, data: WebData, settings: Settings
+) -> None:
+    settings.sources_file.write_text("[[sources]]\nname = 'x'\nkind = 'nonsense'\n")
+    client = client_for(workspace)
+    log_in(client, "vera")
+    page = client.get("/sources").text
+    assert "sources.toml" in page
+    assert str(settings.sources_file.parent) not in page
+
+
+def test_only_html_captures_open_as_archived_pages(workspace: Workspace, data: WebData) -> None:
+    client = client_for(workspace)
+    log_in(client, "vera")
+    with workspace.engine.connect() as conn:
+        photo_id = conn.execute(
+            sa.select(CAPTURE.c.id).where(CAPTURE.c.sha256 == data.photo_sha)
+        ).scalar_one()
+    signed = client.app.state.signer.page_link(photo_id)  # type: ignore[attr-defined]
+    response = client.get(signed)
+    assert response.status_code == 404 and "image/png" in response.text

@@ -68,6 +68,9 @@ def archived(request: Request) -> Response:
         capture = capture_by_id(conn, capture_id)
     if capture is None:
         return _missing(f"capture {capture_id}")
+    media_type = (capture.media_type or "").split(";")[0].strip().lower()
+    if media_type not in ("text/html", "application/xhtml+xml"):
+        return _missing(f"an HTML page in capture {capture_id} (it is {media_type or 'untyped'})")
     try:
         body = ws.objects.read(capture.sha256)
     except (ObjectMissing, ObjectNotRegular):

@@ -58,10 +58,14 @@ def dashboard(request: Request) -> Response:
 
 
 def _configured(request: Request) -> tuple[list[Any], str | None]:
+    path = request.app.state.ws.settings.sources_file
     try:
-        return load_watch_list(request.app.state.ws.settings.sources_file), None
+        return load_watch_list(path), None
     except SourcesFileError as exc:
-        return [], redact(str(exc))
+        message = redact(str(exc))
+        for shown in (str(path.resolve()), str(path)):  # the server's paths stay there
+            message = message.replace(shown, path.name)
+        return [], message
 
 
 def sources(request: Request) -> Response:

@@ -1,7 +1,7 @@
 // Keyboard shortcuts for the queue and item pages, like `sourcewatch triage`'s keys.
 // Progressive enhancement only: every action is a plain form or link without it.
 // j/k move the selection, o or Enter opens, r/i/e/d mark the selected entry,
-// c claims the next entry, s skips (item page), / jumps to the filters.
+// c claims the next entry, s skips and n writes a note (item page), / jumps to the filters.
 (function () {
   "use strict";
   var selected = -1;
@@ -27,6 +27,7 @@
     if (key === "j") { select(selected + 1); }
     else if (key === "k") { select(selected - 1); }
     else if ((key === "o" || key === "Enter") && all[selected]) { window.location = all[selected].getAttribute("data-href"); }
+    else if (key === "n") { var note = document.querySelector("textarea[name=note]"); if (!note) { return; } note.focus(); }
     else if (key === "/") { var field = document.querySelector(".filters input"); if (field) { field.focus(); } }
     else if (key === "c") { if (!press(document, "c")) { return; } }
     else if ("rieds".indexOf(key) >= 0) {
