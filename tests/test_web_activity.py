@@ -46,22 +46,24 @@ def test_items_per_day_by_source_area_entity_and_queue_flow(workspace: Workspace
     assert counts["new"] == 3 and counts["relevant"] == 0
 
 
-def test_the_dashboard_counts_today_live_and_finished_days_once_per_ttl(
+def test_the_dashboard_counts_today_and_finished_days_once_per_their_ttl(
     workspace: Workspace,
 ) -> None:
     sahel = channel("sahel_watch")
     ingest_posts(workspace, sahel, [Post("1", "JNIM claimed the attack.")], now=T0 - DAY)
-    cache = DashboardCounts(ttl=timedelta(minutes=10))
+    cache = DashboardCounts(ttl=timedelta(minutes=10), today_ttl=timedelta(minutes=1))
     with workspace.engine.connect() as conn:
         first = cache.series(conn, T0)["by source"].lines["sahel_watch"]
     assert first[-2:] == [1, 0]
-    # A post collected today shows at once; one back-dated into a finished day (an
-    # import, say) waits for the next recount.
+    # A post collected today shows within a minute; one back-dated into a finished day
+    # (an import, say) waits for the next recount of the finished days.
     ingest_posts(workspace, sahel, [Post("2", "Wagner convoy.")], now=T0)
     ingest_posts(workspace, sahel, [Post("3", "Mali curfew.")], now=T0 - DAY)
     with workspace.engine.connect() as conn:
+        same = cache.series(conn, T0 + timedelta(seconds=30))["by source"].lines["sahel_watch"]
         soon = cache.series(conn, T0 + timedelta(minutes=1))["by source"].lines["sahel_watch"]
         later = cache.series(conn, T0 + timedelta(minutes=11))["by source"].lines["sahel_watch"]
+    assert same[-2:] == [1, 0]
     assert soon[-2:] == [1, 1]
     assert later[-2:] == [2, 1]
     assert len(later) == 30
