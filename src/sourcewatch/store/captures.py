@@ -67,13 +67,15 @@ def capture_by_sha256(conn: sa.Connection, sha256: str) -> CaptureRow | None:
     return _row(row) if row else None
 
 
-def capture_ids(conn: sa.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(sha256, url) -> capture id: a capture is one body from one URL."""
-    found: dict[tuple[str, str], int] = {}
-    for sha256, url in keys:
-        capture_id = conn.execute(
-            sa.select(CAPTURE.c.id).where(CAPTURE.c.sha256 == sha256, CAPTURE.c.url == url)
-        ).scalar()
-        if capture_id is not None:
-            found[(sha256, url)] = int(capture_id)
-    return found
+def captures_for(
+    conn: sa.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], CaptureRow]:
+    """(sha256, url) -> its capture row (a capture is one body from one URL), in one
+    query: an item page lists every capture of the item."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = conn.execute(
+        sa.select(CAPTURE).where(CAPTURE.c.sha256.in_(sorted({sha for sha, _ in keys})))
+    )
+    return {(r.sha256, r.url): _row(r) for r in rows if (r.sha256, r.url) in wanted}

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sourcewatch.matching import WatchlistError
-from sourcewatch.store.captures import capture_ids
+from sourcewatch.store.captures import captures_for
 from sourcewatch.store.db import read_connection
 from sourcewatch.store.tables import TRIAGE_STATUSES
 from sourcewatch.triage.detail import ItemNotFoundError, explain_item, item_detail
@@ -41,8 +41,7 @@ def item_page(
             events = history(conn, item_id) if detail.entry else []
         except TriageError:
             events = []
-        ids = capture_ids(conn, [(c.sha256, c.url) for c in detail.captures])
-        media_types = _capture_types(conn, list(ids.values()))
+        rows = captures_for(conn, [(c.sha256, c.url) for c in detail.captures])
     explain_error = None
     try:
         explain_item(detail, ws.matcher())
@@ -52,8 +51,9 @@ def item_page(
     translation = seams.translation(ws, item_id) if seams.translation else None
     captures: list[dict[str, Any]] = []
     for capture in detail.captures:
-        capture_id = ids.get((capture.sha256, capture.url))
-        media_type = media_types.get(capture_id or -1) or ""
+        row = rows.get((capture.sha256, capture.url))
+        capture_id = row.id if row else None
+        media_type = (row.media_type if row else None) or ""
         captures.append(
             {
                 "ref": capture,
@@ -83,14 +83,3 @@ def item_page(
 
 def item(request: Request) -> Response:
     return item_page(request)
-
-
-def _capture_types(conn: Any, capture_ids_: list[int]) -> dict[int, str | None]:
-    from sourcewatch.store.captures import capture_by_id
-
-    found: dict[int, str | None] = {}
-    for capture_id in capture_ids_:
-        row = capture_by_id(conn, capture_id)
-        if row is not None:
-            found[capture_id] = row.media_type
-    return found
