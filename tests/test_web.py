@@ -528,3 +528,18 @@ def test_only_html_captures_open_as_archived_pages(workspace: Workspace, data: W
     signed = client.app.state.signer.page_link(photo_id)  # type: ignore[attr-defined]
     response = client.get(signed)
     assert response.status_code == 404 and "image/png" in response.text
+
+
+def test_guessing_the_current_password_is_rate_limited_too(
+    workspace: Workspace, data: WebData
+) -> None:
+    client = client_for(workspace)
+    csrf = log_in(client, "amira")
+    new = "a much longer new passphrase"
+    for _ in range(5):
+        wrong = {"csrf": csrf, "current": "guess" * 3, "new": new, "again": new}
+        assert client.post("/password", data=wrong).status_code == 400
+    right = {"csrf": csrf, "current": PASSWORD, "new": new, "again": new}
+    assert client.post("/password", data=right).status_code == 429
+    with workspace.engine.connect() as conn:
+        assert authenticate(conn, "amira", PASSWORD) is not None

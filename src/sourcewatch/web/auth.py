@@ -88,8 +88,14 @@ async def password(request: Request) -> Response:
     ws = request.app.state.ws
     token = request.cookies.get(SESSION_COOKIE, "")
     new, again = str(form.get("new", "")), str(form.get("again", ""))
+    limiter = request.app.state.limiter
+    address = request.client.host if request.client else "?"
+    if limiter.blocked(session.user.name, address):  # a stolen session guessing on
+        context["error"] = "Too many wrong passwords: wait a few minutes."
+        return render(request, "password.html", context, status=429)
     with ws.engine.begin() as conn:
         if users.authenticate(conn, session.user.name, str(form.get("current", ""))) is None:
+            limiter.failed(session.user.name, address)
             context["error"] = "The current password is wrong."
         elif new != again:
             context["error"] = "The two new passwords differ."
