@@ -17,7 +17,7 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sourc
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install ".[postgres]"
+RUN pip install ".[postgres,web]"
 
 COPY config ./config
 COPY watchlists ./watchlists

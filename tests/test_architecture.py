@@ -22,12 +22,18 @@ LAYERS: list[list[str]] = [
     ["sourcewatch.matching", "sourcewatch.sources"],
     ["sourcewatch.workspace"],
     ["sourcewatch.translate"],
-    ["sourcewatch.triage", "sourcewatch.alerts", "sourcewatch.search"],
+    [
+        "sourcewatch.triage",
+        "sourcewatch.alerts",
+        "sourcewatch.search",
+        "sourcewatch.accounts",
+        "sourcewatch.activity",
+    ],
     ["sourcewatch.collectors"],
     ["sourcewatch.ingest"],
     ["sourcewatch.polling", "sourcewatch.citations", "sourcewatch.evidence"],
     ["sourcewatch.daemon"],
-    ["sourcewatch.cli", "sourcewatch.__main__"],
+    ["sourcewatch.cli", "sourcewatch.web", "sourcewatch.__main__"],
 ]
 
 

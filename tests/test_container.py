@@ -85,7 +85,7 @@ def test_dockerfile_base_user_volume_healthcheck_and_pid1() -> None:
     assert user and user[-1] not in ("root", "0")
     assert 'VOLUME ["/data"]' in DOCKERFILE
     assert re.search(r'CMD \["sourcewatch", "health"\]', DOCKERFILE)
-    assert 'pip install ".[postgres]"' in DOCKERFILE
+    assert 'pip install ".[postgres,web]"' in DOCKERFILE  # the daemon, and serve
     entry = re.search(r"^ENTRYPOINT (\[.*\])", DOCKERFILE, re.M)
     assert entry is not None
     argv = yaml.safe_load(entry.group(1))
@@ -212,3 +212,21 @@ def test_the_image_builds_and_runs_init_health_and_run_once(tmp_path: Path) -> N
     once = inside("run", "--once")
     assert once.returncode in (0, 1), once.stderr  # offline: sources fail, none crash
     assert "source(s) polled" in once.stdout
+
+
+def test_compose_serves_the_web_view_only_behind_the_tls_proxy() -> None:
+    services = COMPOSE["services"]
+    web, proxy = services["web"], services["proxy"]
+    command = web["command"]
+    assert command[:2] == ["sourcewatch", "serve"] and "--behind-proxy" in command
+    assert "ports" not in web  # reachable from the proxy alone
+    for name in web["environment"]:
+        setting_for(name)
+    assert (
+        web["environment"]["SOURCEWATCH_DATABASE_URL"]
+        == (services["sourcewatch-1"]["environment"]["SOURCEWATCH_DATABASE_URL"])
+    )
+    assert "443:443" in proxy["ports"]
+    caddyfile = REPO / proxy["volumes"][0].split(":")[0]
+    assert "reverse_proxy web:8080" in caddyfile.read_text()
+    assert ".[postgres,web]" in DOCKERFILE  # the image has the web extra

@@ -15,6 +15,7 @@ import sourcewatch.cli.search  # (search, searches, reindex)
 import sourcewatch.cli.telegram  # (telegram login)
 import sourcewatch.cli.translate  # (translate)
 import sourcewatch.cli.triage  # (queue, show, mark, history, triage, export)
+import sourcewatch.cli.web  # (serve, users)
 import sourcewatch.cli.workspace  # noqa: F401  (where)
 from sourcewatch.cli.app import app
 from sourcewatch.cli.common import storage_errors

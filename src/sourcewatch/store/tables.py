@@ -154,6 +154,7 @@ CAPTURE = sa.Table(
     sa.Column("fetched_at", UTCDateTime(), nullable=False),
     sa.Column("last_seen_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("sha256", "url", name="uq_capture_sha_url"),
+    sa.Index("ix_capture_url", "url"),  # the web view's archive finds resources by URL
     comment="One archived response: its bytes are in the object store under ``sha256``.",
 )
 
@@ -241,6 +242,7 @@ TRIAGE = sa.Table(
     sa.Column("claimed_by", sa.String(100), comment="`triage` loop lease"),
     sa.Column("claim_expires_at", UTCDateTime()),
     sa.Index("ix_triage_queue", "status", "priority", "queued_at", "id"),
+    sa.Index("ix_triage_updated_at", "updated_at"),  # the web view's "decided per day"
     one_of("status", TRIAGE_STATUSES, "ck_triage_status"),
     comment="An item's place in the analysts' queue (one entry per group of near-duplicates).",
 )
@@ -583,4 +585,36 @@ CITATION_RETRY = sa.Table(
     sa.Column("lease_expires_at", UTCDateTime()),
     one_of("status", RETRY_STATUSES, "ck_citation_retry_status"),
     comment="An unreachable cited URL, retried with backoff until it answers.",
+)
+
+
+# Accounts of the web view (``sourcewatch users``, ``sourcewatch serve``). The CLI's
+# ``--analyst`` stays free text; a change made on the web is recorded under ``name``.
+WEB_ROLES = ("viewer", "analyst", "admin")
+
+WEB_USER = sa.Table(
+    "web_user",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.String(), nullable=False, comment="argon2id, never the password"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("password_changed_at", UTCDateTime(), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False, default=False),
+    one_of("role", WEB_ROLES, "ck_web_user_role"),
+    comment="A person who logs in to the web view, with a role: viewer, analyst or admin.",
+)
+
+WEB_SESSION = sa.Table(
+    "web_session",
+    metadata,
+    sa.Column(
+        "token_hash", sa.String(64), primary_key=True, comment="SHA-256 of the cookie's token"
+    ),
+    sa.Column("user_id", sa.Integer(), sa.ForeignKey("web_user.id"), nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    comment="A logged-in browser: the cookie holds a random token, only its hash is stored.",
 )

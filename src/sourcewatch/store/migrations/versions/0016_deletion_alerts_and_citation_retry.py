@@ -1,7 +1,7 @@
 """deletion notices for relevant/cited posts, and the retry queue of unreachable citations
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04
 
 New tables only: altering ``alert_outbox``'s unique key would need SQLite's
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,197 @@
+"""Web view server time with 1,000,000 items: queue page, item page, dashboard.
+
+Usage: python bench/bench_web.py [--items 1000000] [--queued 200000] [--runs 60]
+                                 [--postgres URL | --no-postgres]
+
+The data is bench_triage's bulk load (200 sources, items every 10 s from 2026-01-01,
+every fifth item queued, areas, entities, matches). The app runs in-process behind
+Starlette's TestClient with a logged-in session and its clock at the newest item, so
+the dashboard's 30-day window holds ~260,000 items (about 8,600 a day: a busy desk).
+Each page figure is server time: from the ASGI call into the app until its last body
+byte is sent (session lookup, queries, template, headers), measured by a wrapper
+around the app (the test transport's thread hops are not counted).
+
+The dashboard counts the finished days of its window at most once per 10 minutes and
+today at most once a minute, per process (web/dashboard.py): the plain figure is a view
+between recounts; "today recounted" and "cold" are the views that recount, measured
+separately.
+
+Baselines, measured interleaved in the same run: the service call alone that the page
+makes (``list_queue`` for the queue, ``item_detail`` for an item), so the ratio is
+what the web layer adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_triage import DEFAULT_PG, load
+
+from sourcewatch.accounts.users import add_user
+from sourcewatch.config import load_settings
+from sourcewatch.triage.detail import item_detail
+from sourcewatch.triage.queue import QueueFilter, list_queue
+from sourcewatch.web.app import create_app
+from sourcewatch.web.dashboard import DashboardCounts
+from sourcewatch.workspace import Workspace
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+PASSWORD = "bench password, long enough"
+
+
+class ServerTime:
+    """ASGI wrapper: how long the app took for the last request, from the call until
+    the last body byte was handed over (server time, without the test transport)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.last_ms = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        start = time.perf_counter()
+        await self.app(scope, receive, send)
+        self.last_ms = (time.perf_counter() - start) * 1000
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def timed(call: Callable[[], object]) -> float:
+    """A page's server time (what ``get`` returns), or a service call's wall time."""
+    start = time.perf_counter()
+    result = call()
+    elapsed = (time.perf_counter() - start) * 1000
+    return result if isinstance(result, float) else elapsed
+
+
+def bench(name: str, url: str, data_dir: Path, items: int, queued: int, runs: int) -> None:
+    settings = load_settings(data_dir=data_dir, database_url=url)
+    with Workspace.open(settings) as ws:
+        seconds = load(ws, items, queued)
+        print(f"\n## {name}: {items:,} items, {queued:,} queued, loaded in {seconds:.0f} s")
+        with ws.engine.begin() as conn:
+            add_user(conn, "bench", "analyst", PASSWORD, datetime.now(UTC))
+            newest = conn.execute(sa.text("SELECT max(collected_at) FROM item")).scalar_one()
+        if isinstance(newest, str):
+            newest = datetime.fromisoformat(newest)
+        now = newest.replace(tzinfo=UTC) + timedelta(minutes=1)
+        app = create_app(ws, clock=lambda: now)
+        server = ServerTime(app)
+        client = TestClient(server, follow_redirects=False)
+        page = client.get("/login").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        response = client.post(
+            "/login", data={"csrf": token, "name": "bench", "password": PASSWORD}
+        )
+        assert response.status_code == 303, response.text
+        step = items // queued
+        rng = random.Random(7)
+        item_ids = [rng.randrange(1, queued) * step for _ in range(runs)]
+
+        def get(path: str) -> Callable[[], float]:
+            def call() -> float:
+                result = client.get(path)
+                assert result.status_code == 200, (path, result.status_code)
+                return server.last_ms
+
+            return call
+
+        def service_queue(where: QueueFilter) -> Callable[[], object]:
+            def call() -> object:
+                with ws.engine.connect() as conn:
+                    return list_queue(conn, where)
+
+            return call
+
+        def service_item(item_id: int) -> Callable[[], object]:
+            def call() -> object:
+                with ws.engine.connect() as conn:
+                    return item_detail(conn, item_id)
+
+            return call
+
+        timings: dict[str, list[float]] = {}
+        cases: list[tuple[str, Callable[[int], Callable[[], object]]]] = [
+            ("GET /queue", lambda i: get("/queue")),
+            ("  baseline: list_queue", lambda i: service_queue(QueueFilter())),
+            ("GET /queue?area=sahel", lambda i: get("/queue?area=sahel")),
+            (
+                "  baseline: list_queue(area=sahel)",
+                lambda i: service_queue(QueueFilter(area="sahel")),
+            ),
+            ("GET /items/ID (random queued item)", lambda i: get(f"/items/{item_ids[i]}")),
+            ("  baseline: item_detail", lambda i: service_item(item_ids[i])),
+            ("GET /dashboard (4 plots, 30 days; counts cached)", lambda i: get("/dashboard")),
+        ]
+        for _label, make in cases:  # warm-up: caches, the matcher, templates
+            make(0)()
+        for run in range(runs):  # interleaved: every case once per round
+            for label, make in cases:
+                timings.setdefault(label, []).append(timed(make(run)))
+        recount_today = DashboardCounts(today_ttl=timedelta(0))  # finished days cached
+        app.state.dashboard = recount_today
+        get("/dashboard")()  # counts the finished days once; what follows recounts today
+        today = [timed(get("/dashboard")) for _ in range(runs // 3)]
+        timings["GET /dashboard, today recounted (once a minute)"] = today
+        cold = []
+        for _ in range(5):  # a new process's first view: every day counted
+            app.state.dashboard = DashboardCounts()
+            cold.append(timed(get("/dashboard")))
+        timings["GET /dashboard, cold (all 30 days counted; once per 10 min)"] = cold
+        print("| request | median ms | p95 ms | worst ms |")
+        print("|---|---:|---:|---:|")
+        for label, values in timings.items():
+            print(
+                f"| {label} | {statistics.median(values):.1f} | {p95(values):.1f} |"
+                f" {max(values):.1f} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--queued", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--postgres", default=DEFAULT_PG, help="admin URL; a scratch DB is made")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        bench("SQLite", url, Path(tmp), args.items, args.queued, args.runs)
+    if args.no_postgres:
+        return
+    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    name = f"sourcewatch_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("PostgreSQL", url, Path(tmp), args.items, args.queued, args.runs)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
