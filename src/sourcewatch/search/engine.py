@@ -163,14 +163,14 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
+        # One query, read in batches (a server-side cursor on PostgreSQL): the ranking
+        # is computed once however many candidates the matcher turns down.
         query = self._candidate_query(where, newest=newest)
-        offset = 0
-        while True:
-            rows = self.conn.execute(query.limit(_BATCH).offset(offset)).all()
-            if not rows:
-                return
-            yield rows
-            offset += len(rows)
+        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
+        try:
+            yield from result.partitions()
+        finally:
+            result.close()
 
     def _candidate_query(self, where: SearchFilter, *, newest: bool) -> sa.Select[Any]:
         doc, at = SEARCH_DOC, _item_time()
