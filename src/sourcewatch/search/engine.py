@@ -163,10 +163,18 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
-        # One query, read in batches (a server-side cursor on PostgreSQL): the ranking
-        # is computed once however many candidates the matcher turns down.
+        # The first batch with LIMIT (a bounded top-N sort: usually all a page needs);
+        # the rest, if wanted, from one query read in batches (a server-side cursor on
+        # PostgreSQL), so the ranking is not recomputed per batch.
         query = self._candidate_query(where, newest=newest)
-        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
+        first = self.conn.execute(query.limit(_BATCH)).all()
+        if not first:
+            return
+        yield first
+        if len(first) < _BATCH:
+            return
+        rest = query.offset(_BATCH)
+        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(rest)
         try:
             yield from result.partitions()
         finally:
