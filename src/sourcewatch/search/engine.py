@@ -133,11 +133,13 @@ class Searcher:
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
         found: dict[int, Hit] = {}
+        texts: dict[int, str] = {}  # the text of each hit's best revision, for its snippet
         for batch in self._candidates(where, newest=newest):
-            for row, _text in self._verified(batch):
+            for row, text in self._verified(batch):
                 hit = found.get(row.item_id)
                 if hit is None:
                     found[row.item_id] = _hit(row)
+                    texts[row.item_id] = text
                     if len(found) >= limit:
                         break
                 elif row.revision not in found[row.item_id].revisions:
@@ -145,9 +147,9 @@ class Searcher:
             if len(found) >= limit:
                 break
         hits = list(found.values())
-        self._complete_revisions(hits)
+        self._complete_revisions([hit for hit in hits if hit.current_revision > 1])
         for hit in hits:
-            self._add_snippet(hit)
+            self._add_snippet(hit, texts[hit.item_id])
         return hits
 
     def matching_items(self, where: SearchFilter) -> list[Any]:
@@ -249,8 +251,7 @@ class Searcher:
         for hit in hits:
             hit.revisions.sort()
 
-    def _add_snippet(self, hit: Hit) -> None:
-        text = revision_texts(self.conn, [(hit.item_id, hit.revision)])[(hit.item_id, hit.revision)]
+    def _add_snippet(self, hit: Hit, text: str) -> None:
         _, spans = self.matcher.locate(text)
         wanted = {(t.kind, t.value) for t in self.query.node.terms()}
         found = sorted({span for term, found in spans.items() if term in wanted for span in found})
