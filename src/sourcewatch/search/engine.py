@@ -217,7 +217,9 @@ class Searcher:
             .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
             .where(matches, *filter_clauses(self.conn, where))
         )
-        order = [at.desc(), doc.c.id.desc()] if newest else [rank_order, at.desc(), doc.c.id]
+        # Ties broken by item and revision (document ids differ between databases).
+        tie = [doc.c.item_id.desc(), doc.c.revision.desc()]
+        order = [at.desc(), *tie] if newest else [rank_order, at.desc(), *tie]
         return query.order_by(*order)
 
     # -- the matcher decides ---------------------------------------------------------------
