@@ -220,3 +220,16 @@ def test_a_huge_hostile_text_is_stored_and_indexed_up_to_the_cap(workspace: Work
         [tokens] = conn.execute(sa.select(SEARCH_DOC.c.tokens)).scalars()
     assert len(tokens) <= 300_000 and "x" * 300 not in tokens
     assert len(found(workspace, "طالبان")) == 1
+
+
+def test_results_do_not_depend_on_the_candidate_batch_size(
+    workspace: Workspace, ids: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = ("Trump OR Петербург OR بدخشان", '"State of the Union" NOT Trump')
+    expected = [item_ids(workspace, q) for q in queries]
+    ranked = [h.item_id for h in found(workspace, queries[0], limit=500)]
+    monkeypatch.setattr("sourcewatch.search.engine._BATCH", 3)
+    monkeypatch.setattr("sourcewatch.search.engine._VERIFY_GROUP", 2)
+    assert [item_ids(workspace, q) for q in queries] == expected
+    assert [h.item_id for h in found(workspace, queries[0], limit=500)] == ranked
+    assert len(found(workspace, queries[0], limit=4)) == 4

@@ -133,11 +133,13 @@ class Searcher:
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
         found: dict[int, Hit] = {}
+        texts: dict[int, str] = {}  # the text of each hit's best revision, for its snippet
         for batch in self._candidates(where, newest=newest):
-            for row, _text in self._verified(batch):
+            for row, text in self._verified(batch):
                 hit = found.get(row.item_id)
                 if hit is None:
                     found[row.item_id] = _hit(row)
+                    texts[row.item_id] = text
                     if len(found) >= limit:
                         break
                 elif row.revision not in found[row.item_id].revisions:
@@ -145,9 +147,9 @@ class Searcher:
             if len(found) >= limit:
                 break
         hits = list(found.values())
-        self._complete_revisions(hits)
+        self._complete_revisions([hit for hit in hits if hit.current_revision > 1])
         for hit in hits:
-            self._add_snippet(hit)
+            self._add_snippet(hit, texts[hit.item_id])
         return hits
 
     def matching_items(self, where: SearchFilter) -> list[Any]:
@@ -163,14 +165,22 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
+        # The first batch with LIMIT (a bounded top-N sort: usually all a page needs);
+        # the rest, if wanted, from one query read in batches (a server-side cursor on
+        # PostgreSQL), so the ranking is not recomputed per batch.
         query = self._candidate_query(where, newest=newest)
-        offset = 0
-        while True:
-            rows = self.conn.execute(query.limit(_BATCH).offset(offset)).all()
-            if not rows:
-                return
-            yield rows
-            offset += len(rows)
+        first = self.conn.execute(query.limit(_BATCH)).all()
+        if not first:
+            return
+        yield first
+        if len(first) < _BATCH:
+            return
+        rest = query.offset(_BATCH)
+        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(rest)
+        try:
+            yield from result.partitions()
+        finally:
+            result.close()
 
     def _candidate_query(self, where: SearchFilter, *, newest: bool) -> sa.Select[Any]:
         doc, at = SEARCH_DOC, _item_time()
@@ -207,7 +217,9 @@ class Searcher:
             .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
             .where(matches, *filter_clauses(self.conn, where))
         )
-        order = [at.desc(), doc.c.id.desc()] if newest else [rank_order, at.desc(), doc.c.id]
+        # Ties broken by item and revision (document ids differ between databases).
+        tie = [doc.c.item_id.desc(), doc.c.revision.desc()]
+        order = [at.desc(), *tie] if newest else [rank_order, at.desc(), *tie]
         return query.order_by(*order)
 
     # -- the matcher decides ---------------------------------------------------------------
@@ -241,8 +253,7 @@ class Searcher:
         for hit in hits:
             hit.revisions.sort()
 
-    def _add_snippet(self, hit: Hit) -> None:
-        text = revision_texts(self.conn, [(hit.item_id, hit.revision)])[(hit.item_id, hit.revision)]
+    def _add_snippet(self, hit: Hit, text: str) -> None:
         _, spans = self.matcher.locate(text)
         wanted = {(t.kind, t.value) for t in self.query.node.terms()}
         found = sorted({span for term, found in spans.items() if term in wanted for span in found})
