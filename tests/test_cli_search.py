@@ -174,3 +174,18 @@ def test_reindex_and_terminal_safety(env: dict, ids: dict) -> None:
     assert code == 0 and lines(out)[0]["indexed"] >= len(ids)
     code, out = run(env, "search", "Кидаль")
     assert "\x1b" not in out
+
+
+def test_search_in_translation_says_it_matched_a_machine_translation(
+    env: dict, ids: dict, workspace: Workspace
+) -> None:
+    from test_search import _translate
+
+    _translate(workspace, ids["army-ar"], "The Malian army lost a checkpoint.")
+    code, out = run(env, "search", '"malian army"')
+    assert code == 0 and "nothing matches" in out
+    code, out = run(env, "search", '"malian army"', "--in", "translation")
+    assert code == 0
+    assert "matched the machine translation (libretranslate, en), not the source's words" in out
+    code, out = run(env, "search", "army", "--in", "everywhere")
+    assert code == 2 and "--in: one of original, translation, any" in out

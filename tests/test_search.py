@@ -233,3 +233,55 @@ def test_results_do_not_depend_on_the_candidate_batch_size(
     assert [item_ids(workspace, q) for q in queries] == expected
     assert [h.item_id for h in found(workspace, queries[0], limit=500)] == ranked
     assert len(found(workspace, queries[0], limit=4)) == 4
+
+
+def _translate(ws: Workspace, item_id: int, text: str) -> None:
+    """Store a machine translation of the item's current revision, as translate/ does."""
+    from sourcewatch.store.tables import ITEM, ITEM_REVISION
+    from sourcewatch.translate.store import NewTranslation, save_translation
+
+    with ws.engine.begin() as conn:
+        revision_id = conn.execute(
+            sa.select(ITEM_REVISION.c.id)
+            .join(ITEM, ITEM.c.id == ITEM_REVISION.c.item_id)
+            .where(ITEM.c.id == item_id, ITEM_REVISION.c.revision == ITEM.c.revision)
+        ).scalar_one()
+        new = NewTranslation(
+            item_id, revision_id, "libretranslate", None, "ar", "en", None, text, False
+        )
+        save_translation(conn, new, T0)
+
+
+def test_in_translation_finds_what_only_the_translation_says(
+    workspace: Workspace, ids: dict
+) -> None:
+    _translate(
+        workspace, ids["army-ar"], "A checkpoint of the Malian army was attacked near Kidal."
+    )
+    assert ids["army-ar"] not in item_ids(workspace, '"malian army"')  # the original is Arabic
+    hits = found(workspace, '"malian army"', within="translation", limit=50)
+    assert [hit.item_id for hit in hits] == [ids["army-ar"]]
+    hit = hits[0]
+    assert hit.matched_in == "translation (libretranslate, en)"
+    assert hit.snippet is not None and "Malian army" in hit.snippet.text
+    assert hit.to_json()["matched_in"].startswith("translation")
+    # --in any: the originals first, then what only a translation matched
+    both = [hit.item_id for hit in found(workspace, "Kidal OR Кидаль", within="any", limit=50)]
+    assert both[-1] == ids["army-ar"] and ids["kidal-ru"] in both
+    # filters apply to translated items too
+    assert (
+        found(workspace, '"malian army"', SearchFilter(langs=("ru",)), within="translation") == []
+    )
+    with read_connection(workspace.engine) as conn:
+        total, _ = count(
+            conn,
+            SearchRequest('"malian army"', within="translation"),
+            workspace.matcher().entities,
+            None,
+        )
+    assert total == 1
+
+
+def test_in_must_name_a_known_place(workspace: Workspace, ids: dict) -> None:
+    with pytest.raises(InvalidInput, match="--in: one of original, translation, any"):
+        found(workspace, "Кидаль", within="titles")

@@ -38,6 +38,7 @@ from sourcewatch.cli.filteropts import (
 
 if TYPE_CHECKING:
     from sourcewatch.search.engine import Hit, SearchFilter
+    from sourcewatch.search.service import SearchRequest
     from sourcewatch.workspace import Workspace
 
 
@@ -83,6 +84,14 @@ def search(
         bool, typer.Option("--newest", help="Newest first instead of best match first.")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many items.")] = 20,
+    within: Annotated[
+        str,
+        typer.Option(
+            "--in",
+            help="original (the default), translation (stored machine translations only) "
+            "or any (originals ranked first, then items found only through a translation).",
+        ),
+    ] = "original",
     count: Annotated[bool, typer.Option("--count", help="Only how many items match.")] = False,
     by: Annotated[
         str | None, typer.Option("--by", help="Count per day, source or area (a histogram).")
@@ -134,6 +143,7 @@ def search(
     ws = _workspace(config)
     with cli_errors(), database_errors(), ws:
         from sourcewatch.search import saved as saved_searches
+        from sourcewatch.search.service import SearchRequest
 
         if saved is not None:
             with ws.engine.begin() as conn:
@@ -158,7 +168,13 @@ def search(
             with ws.engine.begin() as conn:
                 saved_searches.save(conn, save, query, given, now)
             err_console.print(f"saved as {save}", markup=False)
-        _run(ws, query, where, limit=limit, newest=newest, count=count, by=by, json=json)
+        _run(
+            ws,
+            SearchRequest(query, where, limit=limit, newest=newest, within=within),
+            count=count,
+            by=by,
+            json=json,
+        )
         if saved is not None:
             with ws.engine.begin() as conn:
                 saved_searches.mark_run(conn, saved, now)
@@ -192,21 +208,10 @@ def _filter(given: dict[str, Any], now: datetime) -> SearchFilter:
     return with_kinds(where, distinct(given.get("kind"), lower=True))
 
 
-def _run(
-    ws: Workspace,
-    query: str,
-    where: SearchFilter,
-    *,
-    limit: int,
-    newest: bool,
-    count: bool,
-    by: str | None,
-    json: bool,
-) -> None:
+def _run(ws: Workspace, request: SearchRequest, *, count: bool, by: str | None, json: bool) -> None:
     from sourcewatch.search import service
     from sourcewatch.store.db import read_connection
 
-    request = service.SearchRequest(query, where, limit=limit, newest=newest)
     entities = ws.matcher().entities
     with read_connection(ws.engine) as conn:
         if count or by:
@@ -251,6 +256,8 @@ def _print_hit(hit: Hit) -> None:
         state.append(f"revision {hit.revision}")
     if hit.deleted:
         state.append("deleted at the source")
+    if hit.matched_in != "original":
+        state.append(f"matched the machine {hit.matched_in}, not the source's words")
     head = Text(f"{hit.item_id}", style="bold")
     head.append(f"  {safe(hit.source)}  {hit.at:%Y-%m-%d %H:%M}Z")
     if state:

@@ -88,6 +88,9 @@ class Hit:
     score: float
     snippet: Snippet | None = None
     offsets: list[tuple[int, int]] = field(default_factory=list)  # in the revision's text
+    # "original", or "translation (engine, language)" for a hit in a stored translation
+    # (search/translations): then the snippet and offsets are in the translation's text.
+    matched_in: str = "original"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,7 @@ class Hit:
             "snippet": self.snippet.text if self.snippet else "",
             "snippet_offsets": [list(s) for s in self.snippet.spans] if self.snippet else [],
             "match_offsets": [list(o) for o in self.offsets],
+            "matched_in": self.matched_in,
         }
 
 
@@ -149,7 +153,7 @@ class Searcher:
         hits = list(found.values())
         self._complete_revisions([hit for hit in hits if hit.current_revision > 1])
         for hit in hits:
-            self._add_snippet(hit, texts[hit.item_id])
+            self.add_snippet(hit, texts[hit.item_id])
         return hits
 
     def matching_items(self, where: SearchFilter) -> list[Any]:
@@ -253,7 +257,8 @@ class Searcher:
         for hit in hits:
             hit.revisions.sort()
 
-    def _add_snippet(self, hit: Hit, text: str) -> None:
+    def add_snippet(self, hit: Hit, text: str) -> None:
+        """The hit's snippet and match offsets, from ``text`` (the revision it matched)."""
         _, spans = self.matcher.locate(text)
         wanted = {(t.kind, t.value) for t in self.query.node.terms()}
         found = sorted({span for term, found in spans.items() if term in wanted for span in found})

@@ -23,6 +23,12 @@ from sourcewatch.search.filters import (
     check_statuses,
 )
 from sourcewatch.search.query import SearchQuery, parse_search
+from sourcewatch.search.translations import (
+    WITHIN,
+    merged,
+    translated_items,
+    translation_hits,
+)
 
 BY = ("day", "source", "area")
 
@@ -33,6 +39,7 @@ class SearchRequest:
     where: SearchFilter = field(default_factory=SearchFilter)
     limit: int = 20
     newest: bool = False
+    within: str = "original"  # or "translation", "any" (search/translations)
 
 
 @dataclass
@@ -78,8 +85,19 @@ def search(
     conn: sa.Connection, request: SearchRequest, entities: dict[str, Entity]
 ) -> SearchResult:
     searcher = prepared(conn, request.query, request.where, entities)
-    hits = searcher.hits(request.where, limit=request.limit, newest=request.newest)
+    _check_within(request.within)
+    hits: list[Hit] = []
+    if request.within != "translation":
+        hits = searcher.hits(request.where, limit=request.limit, newest=request.newest)
+    if request.within != "original":
+        translated = translation_hits(conn, searcher, request.where, limit=request.limit)
+        hits = merged(hits, translated, request.limit)
     return SearchResult(searcher.query, hits)
+
+
+def _check_within(within: str) -> None:
+    if within not in WITHIN:
+        raise InvalidInput(f"--in: one of {', '.join(WITHIN)}, not {within!r}")
 
 
 def count(
@@ -89,7 +107,15 @@ def count(
     if by is not None and by not in BY:
         raise InvalidInput(f"--by: one of {', '.join(BY)}, not {by!r}")
     searcher = prepared(conn, request.query, request.where, entities)
-    rows = searcher.matching_items(request.where)
+    _check_within(request.within)
+    rows = [] if request.within == "translation" else searcher.matching_items(request.where)
+    if request.within != "original":
+        known = {row.item_id for row in rows}
+        rows += [
+            row
+            for row in translated_items(conn, searcher, request.where)
+            if row.item_id not in known
+        ]
     if by is None:
         return len(rows), []
     buckets: Counter[str] = Counter()
