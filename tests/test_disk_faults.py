@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from sourcewatch.cli.common import EXIT_STORAGE
@@ -179,3 +180,52 @@ def test_a_read_only_data_dir_is_a_clean_error_in_every_command(
         subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
     done = sourcewatch(env, tmp_path, *commands["import"])
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_daemon_survives_a_full_disk_and_stores_what_it_missed(
+    tmp_path: Path, disk: Path
+) -> None:
+    """The daemon polls on while the disk is full (its polls fail, it does not exit);
+    once space is freed, the items published meanwhile are stored."""
+    from daemon_support import Cli, FeedServer, daemon_settings, stop, wait_for, write_watch_list
+    from sourcewatch.config import load_settings
+    from sourcewatch.store.tables import ITEM
+
+    with FeedServer() as feeds:
+        watch = write_watch_list(
+            tmp_path / "sources.toml", {"good": feeds.url("/feed/good")}, interval="1s"
+        )
+        base = load_settings(data_dir=disk / "data", sources_file=watch)
+        cli = Cli(daemon_settings(base, watch), tmp_path)
+        assert cli.run("init").returncode == 0
+
+        def items() -> int:
+            try:
+                with cli.engine.connect() as conn:
+                    return int(
+                        conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar_one()
+                    )
+            except sa.exc.SQLAlchemyError:
+                return -1  # the disk refused even the read's shared memory
+
+        daemon = cli.start("run")
+        try:
+            wait_for(lambda: items() == 3, what="the first poll stored")
+            cli.engine.dispose()
+            fill(disk)
+            feeds.items["good"] = 6
+            # It cannot even write its heartbeat: `health` turns unhealthy, the daemon
+            # stays up (it claims no source while it cannot record the claim).
+            wait_for(lambda: cli.run("health").returncode != 0, what="an unhealthy daemon")
+            assert daemon.poll() is None, "the daemon exited on a full disk"
+            (disk / "filler").unlink()
+            wait_for(lambda: items() == 6, what="the missed items stored after space was freed")
+            wait_for(lambda: cli.run("health").returncode == 0, what="a healthy daemon again")
+            assert daemon.poll() is None
+        finally:
+            code, log = stop(daemon)
+            cli.engine.dispose()
+    assert code == 0, log[-3000:]
+    running = log.split('"msg": "stopping')[0]  # (jobs cancelled at shutdown log theirs)
+    assert "Traceback" not in running, running[-3000:]
+    assert "database or disk is full" in running
