@@ -132,3 +132,27 @@ def test_storable_text_keeps_valid_text_untouched() -> None:
     text = "Ansar al-Sharia أنصار الشريعة 😀"
     assert storable_text(text) is text
     assert storable_key("https://e.org/?p=1") == "https://e.org/?p=1"
+
+
+def test_an_item_stored_under_its_long_guid_before_is_found_not_stored_again(
+    workspace: Workspace,
+) -> None:
+    """Issue 19: a row SQLite stored under the raw >500-character GUID (before ids were
+    made storable) was missed by the lookup under the new ``sha256:`` key, and the item
+    was stored a second time. PostgreSQL's varchar(500) never held such a row: there
+    the column is widened first, as an older or hand-made schema might have it, so the
+    lookup by the original id is exercised on both backends."""
+    with workspace.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("ALTER TABLE item ALTER COLUMN external_id TYPE text"))
+    first = ingest(workspace, SOURCE, result(ParsedItem("short", text="long")))
+    assert first.new == 1
+    with workspace.engine.begin() as conn:  # the row as the old code stored it
+        conn.execute(sa.update(ITEM).values(external_id=LONG_GUID, extra={}))
+    again = ingest(workspace, SOURCE, result(ParsedItem(LONG_GUID, text="long")))
+    assert (again.new, again.edited, again.unchanged) == (0, 0, 1)
+    edited = ingest(workspace, SOURCE, result(ParsedItem(LONG_GUID, text="longer")))
+    assert (edited.new, edited.edited) == (0, 1)
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(sa.select(ITEM.c.external_id, ITEM.c.text, ITEM.c.revision)).all()
+    assert rows == [(LONG_GUID, "longer", 2)]

@@ -10,6 +10,7 @@ import hashlib
 import os
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -432,3 +433,57 @@ def test_an_anchor_that_cannot_be_written_does_not_lose_the_poll(
     report = verify_archive(workspace)
     assert report.entries == 6
     assert len(report.problems) == 1 and report.problems[0].startswith("head anchor unreadable")
+
+
+def test_a_corrupted_postgresql_index_page_is_named(
+    workspace: Workspace, database_url: str
+) -> None:
+    """Issue 19: verify runs amcheck on PostgreSQL; here a page of a throwaway database's
+    index is really corrupted on disk and verify must name the index.
+
+    The server keeps the page in its shared buffers, so the corrupted file is read only
+    through a copy: ``CREATE DATABASE ... STRATEGY FILE_COPY`` copies the files (after a
+    checkpoint that writes only dirty pages), and the copy has no cached pages. Skipped
+    when the server's data directory is not on this machine or not writable by us (a
+    server in another container)."""
+    if workspace.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's: test_sqlite_page_corruption_is_named_not_intact")
+    archive_three(workspace)
+    with workspace.engine.begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS amcheck"))
+        data_dir, relative = conn.execute(
+            sa.text(
+                "SELECT current_setting('data_directory'), "
+                "pg_relation_filepath('uq_item_source_ext')"
+            )
+        ).one()
+    index_file = Path(data_dir) / relative
+    if not os.access(index_file, os.R_OK | os.W_OK):
+        pytest.skip(f"the server's files are not writable here ({index_file})")
+    workspace.close()
+    url = sa.engine.make_url(database_url)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    copy = f"{url.database}_corrupt"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("CHECKPOINT"))
+        with index_file.open("r+b") as fh:  # block 1: the first leaf; its line pointers
+            fh.seek(8192 + 24)
+            fh.write(b"\xff" * 24)
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}" STRATEGY FILE_COPY')
+            )
+        settings = workspace.settings.model_copy(
+            update={"database_url": url.set(database=copy).render_as_string(hide_password=False)}
+        )
+        with Workspace.open_read_only(settings) as copied:
+            report = verify_archive(copied)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
+    assert not report.ok
+    assert any("uq_item_source_ext" in problem for problem in report.problems), report.problems
+    line = next(c for c in report.checks if c.startswith("PostgreSQL amcheck"))
+    assert line.endswith(": FAILED")

@@ -47,15 +47,26 @@ class RawCapture:
     media_type: str | None = None
     kind: str = "page"
     request_url: str | None = None
+    # Set when the bytes were streamed into the object store already (a large import
+    # file, never held in memory): ``body`` is then empty and these describe the bytes.
+    stored: StoredBytes | None = None
 
     @cached_property
     def sha256(self) -> str:
         # cached: ingest asks for it once per item that cites this capture
-        return sha256_hex(self.body)
+        return self.stored.sha256 if self.stored else sha256_hex(self.body)
 
     @property
     def size(self) -> int:
-        return len(self.body)
+        return self.stored.size if self.stored else len(self.body)
+
+
+@dataclass(frozen=True)
+class StoredBytes:
+    """Bytes already in the object store: their SHA-256 and size."""
+
+    sha256: str
+    size: int
 
 
 @dataclass

@@ -108,14 +108,54 @@ _STORAGE_ERRNOS = {
 }
 
 
+# What SQLite answers when the disk refuses (its error names, Python 3.11+), and the
+# PostgreSQL class of "insufficient resources" (53100 disk_full, 53000, 53200 out of memory
+# are not the disk's doing but are not the user's either: 53100 only).
+_SQLITE_STORAGE = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "the disk refused a write (full or failing)",
+    "SQLITE_READONLY": "the database is on a read-only file system or not writable",
+    "SQLITE_CANTOPEN": "the database file cannot be opened or created (full or read-only)",
+}
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """Why the disk refused a database write, if that is what ``exc`` says."""
+    orig = getattr(exc, "orig", None) or exc
+    name = getattr(orig, "sqlite_errorname", None)
+    if isinstance(name, str):
+        for prefix, why in _SQLITE_STORAGE.items():
+            if name == prefix or name.startswith(prefix + "_"):
+                return why
+    if getattr(orig, "sqlstate", None) == "53100":
+        return "the database server's disk is full"
+    return None
+
+
+def _storage_exit(why: str, detail: object) -> NoReturn:
+    err_console.print(
+        f"error: cannot write: {why} [{terminal_safe(redact(str(detail)))}]; nothing was "
+        "changed by the failed write: free space (or remount read-write) and run it again",
+        markup=False,
+    )
+    raise SystemExit(EXIT_STORAGE)
+
+
 @contextmanager
 def storage_errors() -> Iterator[None]:
     """Any command: a full disk, a read-only data dir or a file-size limit is a clean
     error (exit 74) naming the file, not a traceback. The database transaction of the
     failed write was not committed; re-running the command after freeing space converges
     (ingest is idempotent)."""
+    import sqlalchemy as sa
+
     try:
         yield
+    except sa.exc.DBAPIError as exc:
+        why = storage_problem(exc)
+        if why is None:
+            raise
+        _storage_exit(why, exc.orig or exc)
     except OSError as exc:
         why = _STORAGE_ERRNOS.get(exc.errno or 0)
         if why is None:
@@ -139,6 +179,9 @@ def database_errors() -> Iterator[None]:
     try:
         yield
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        why = storage_problem(exc)
+        if why is not None:
+            _storage_exit(why, exc.orig or exc)
         if is_busy(exc):
             fail(
                 "database is busy (another process is writing: an import, the daemon, "

@@ -208,7 +208,7 @@ def import_command(
 
     The whole file is parsed before anything is stored: a bad line stores nothing.
     """
-    from sourcewatch.collectors.formats import ImportContext, parse_file
+    from sourcewatch.collectors.formats import ImportContext, iter_import_items
     from sourcewatch.ingest.imports import import_file
     from sourcewatch.sources.config import find_source
     from sourcewatch.workspace import Workspace
@@ -221,15 +221,16 @@ def import_command(
             fail(str(exc), EXIT_USAGE)
         if dry_run:
             parse_ctx = ImportContext(source_config, url, file.name)
-            _, items = parse_file(file, format, parse_ctx)
-            for item in items:
+            parsed = 0
+            for item in iter_import_items(file, format, parse_ctx):
+                parsed += 1
                 if json:
                     print_json(item.to_json())
                 else:
                     console.print(_item_line(item), markup=False)
             if not json:
                 err_console.print(
-                    f"{len(items)} item(s) parsed; nothing stored (dry run)", markup=False
+                    f"{parsed} item(s) parsed; nothing stored (dry run)", markup=False
                 )
             _print_skipped(parse_ctx.skipped)
             return

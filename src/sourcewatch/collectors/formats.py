@@ -8,12 +8,13 @@ reads exactly as a polled one. Storing the result is :mod:`sourcewatch.ingest.im
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sourcewatch.collectors.registry import get_format
 from sourcewatch.collectors.sniff import sniff
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+# The longest JSON line an import reads (a post's text is rarely 100 KB): import memory
+# stays a small multiple of this, whatever the file's size.
+MAX_IMPORT_LINE_BYTES = 4 * 1024 * 1024
+# How much of a streamed file is examined to tell its format.
+_SNIFF_BYTES = 1024 * 1024
 
 
 class ImportFileError(SourcewatchError):
@@ -47,14 +53,42 @@ class ImportContext:
 ImportParser = Callable[[bytes, ImportContext], list[ParsedItem]]
 
 
-def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[ParsedItem]]:
-    """Read and parse one import file; raise ImportFileError naming what is wrong."""
+def iter_import_items(
+    path: Path, fmt: str, ctx: ImportContext, *, max_line: int = MAX_IMPORT_LINE_BYTES
+) -> Iterator[ParsedItem]:
+    """The items of one import file, raising ImportFileError naming what is wrong.
+
+    JSON lines are read one line at a time, so memory follows the longest line, not the
+    file (a line over ``max_line`` bytes is refused by number, before it is read whole);
+    the other formats are one document each and are parsed whole.
+    """
+    if fmt != "jsonl":
+        yield from parse_file(path, fmt, ctx)[1]
+        return
+    _check_size(path)
+    get_format(fmt)
+    try:
+        with open(path, "rb") as stream:
+            check_format(stream.read(_SNIFF_BYTES), fmt, path.name)
+            stream.seek(0)
+            yield from iter_jsonl(stream, ctx, max_line=max_line)
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _check_size(path: Path) -> int:
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror}") from exc
     if size > MAX_IMPORT_BYTES:
         raise ImportFileError(f"{path}: {size} bytes is over the {MAX_IMPORT_BYTES} byte limit")
+    return size
+
+
+def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[ParsedItem]]:
+    """Read and parse one import file whole; raise ImportFileError naming what is wrong."""
+    _check_size(path)
     data = path.read_bytes()
     parser: ImportParser = get_format(fmt)
     check_format(data, fmt, path.name)
@@ -80,33 +114,49 @@ _JSONL_FIELDS = ("external_id", "url", "author", "published_at", "text", "title"
 def parse_jsonl(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
     """One item per line: ``external_id`` (required), url, author, published_at
     (ISO 8601), text, title, and optionally lang. Blank lines are skipped."""
-    items: list[ParsedItem] = []
+    return list(iter_jsonl(io.BytesIO(data), ctx, max_line=max(len(data), 1)))
+
+
+def iter_jsonl(
+    stream: BinaryIO, ctx: ImportContext, *, max_line: int = MAX_IMPORT_LINE_BYTES
+) -> Iterator[ParsedItem]:
+    """:func:`parse_jsonl` one line at a time: at most one line is held (as bytes, then
+    as text, never both at once) besides the item made of it."""
     seen: dict[str, int] = {}
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
+    number = 0
+    while raw_line := stream.readline(max_line + 1):
+        number += 1
+        where = f"{ctx.filename}: line {number}"
+        if len(raw_line) > max_line and not raw_line.endswith(b"\n"):
+            raise ImportFileError(
+                f"{where}: longer than the {max_line} byte limit for one line "
+                "(split the item, or import it in another format)"
+            )
         if not raw_line.strip():
             continue
-        where = f"{ctx.filename}: line {number}"
         try:
             line = raw_line.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ImportFileError(f"{where}: not valid UTF-8 (byte {exc.start})") from exc
+        del raw_line  # the bytes go before the JSON is parsed: two copies at most, not three
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ImportFileError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
         except RecursionError:  # hostile nesting: [[[[... a hundred thousand deep
             raise ImportFileError(f"{where}: JSON nested too deeply") from None
+        del line
         if not isinstance(record, dict):
             raise ImportFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
         item = _jsonl_item(record, where)
+        del record
         if item.external_id in seen:
             raise ImportFileError(
-                f"{where}: external_id {item.external_id!r} already on line "
+                f"{where}: external_id {item.external_id[:200]!r} already on line "
                 f"{seen[item.external_id]}"
             )
         seen[item.external_id] = number
-        items.append(item)
-    return items
+        yield item
 
 
 def _jsonl_item(record: dict[str, Any], where: str) -> ParsedItem:

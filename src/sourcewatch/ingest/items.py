@@ -130,7 +130,45 @@ def _existing_rows(
             *_text_only_columns(chunk),
         ).where(_item_keys(keys))
     )
-    return {(row.source_id, row.external_id): row for row in rows}
+    found = {(row.source_id, row.external_id): row for row in rows}
+    return _with_rows_under_original_keys(conn, chunk, found)
+
+
+def _with_rows_under_original_keys(
+    conn: sa.Connection,
+    chunk: Sequence[tuple[SourceItems, ParsedItem]],
+    found: dict[tuple[int, str], Any],
+) -> dict[tuple[int, str], Any]:
+    """``found`` plus the rows stored before their id was made storable.
+
+    SQLite stored a GUID over 500 characters (or with a NUL byte) as it was, before
+    :mod:`sourcewatch.ingest.storable` mapped such ids to a stable key; looked up only
+    by that key, the old row was missed and the item stored a second time. The old row
+    is found by the original id and answers for the new key. The row is not rekeyed:
+    its id stays what the capture log and earlier exports recorded.
+    """
+    originals: dict[tuple[int, str], tuple[int, str]] = {}
+    for poll, item in chunk:
+        original = item.extra.get("external_id_original")
+        key = (poll.source_id, item.external_id)
+        if isinstance(original, str) and original != item.external_id and key not in found:
+            originals[(poll.source_id, original)] = key
+    if not originals:
+        return found
+    rows = conn.execute(
+        sa.select(
+            ITEM.c.id,
+            ITEM.c.source_id,
+            ITEM.c.external_id,
+            ITEM.c.content_hash,
+            ITEM.c.revision,
+            ITEM.c.deleted_at,
+            *_text_only_columns(chunk),
+        ).where(_item_keys(list(originals)))
+    )
+    for row in rows:
+        found[originals[(row.source_id, row.external_id)]] = row
+    return found
 
 
 def _text_only_columns(chunk: Sequence[tuple[SourceItems, ParsedItem]]) -> list[Any]:

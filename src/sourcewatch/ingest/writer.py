@@ -259,7 +259,8 @@ def _quarantine(
     reason = storable_text(f"{type(exc).__name__}: {exc}")[:_MAX_REASON]
     log.warning("%s: item %s quarantined: %s", source.name, item.external_id[:200], reason)
     # ensure_ascii: every character escaped, so the text is storable whatever it holds
-    document = json.dumps(item.to_json(), ensure_ascii=True, default=repr)
+    kept = {**item.to_json(), "capture_sha256s": item.capture_sha256s}  # for a retry
+    document = json.dumps(kept, ensure_ascii=True, default=repr)
     with ws.engine.begin() as conn:
         source_id = ensure_sources(conn, [source], now)[source.name]
         conn.execute(

@@ -60,6 +60,7 @@ class OffsetMap:
         # Where each token starts in the normalized text (pieces are joined by one space).
         self._starts = list(accumulate([len(p) + 1 if p else 0 for p in self._pieces], initial=0))
         self._spans: dict[int, tuple[int, int]] = {}  # token index -> span, when needed
+        self._located: list[int] = []  # the keys of _spans, sorted
         self._char_maps: dict[int, list[tuple[int, int]] | None] = {}
         self.normalized = " ".join(filter(None, self._pieces))
 
@@ -74,7 +75,7 @@ class OffsetMap:
         index = bisect.bisect_right(self._starts, position) - 1
         piece = self._pieces[index]
         if index not in self._spans:
-            self._spans[index] = next(islice(_TOKEN.finditer(self.text), index, None)).span()
+            self._spans[index] = self._token_span(index)
         orig_start, orig_end = self._spans[index]
         offset = position - self._starts[index]
         if offset >= len(piece):  # the joining space between two tokens
@@ -86,6 +87,17 @@ class OffsetMap:
             return orig_start, orig_end
         cluster_start, cluster_end = char_map[offset]
         return orig_start + cluster_start, orig_start + cluster_end
+
+    def _token_span(self, index: int) -> tuple[int, int]:
+        """Where token ``index`` is in the original text, scanning on from the nearest
+        token already located before it (not from the start: a huge hostile text with
+        thousands of matches made every lookup rescan it, quadratic time)."""
+        at = bisect.bisect_left(self._located, index)
+        base = self._located[at - 1] if at else -1
+        start = self._spans[base][1] if base >= 0 else 0
+        span = next(islice(_TOKEN.finditer(self.text, start), index - base - 1, None)).span()
+        self._located.insert(at, index)
+        return span
 
 
 # Joins tokens so that they are folded in one pass; _fold keeps it (only here), and no

@@ -112,6 +112,44 @@ class ObjectStore:
                     self._unsynced.update((final, final.parent, final.parent.parent, self.root))
         return StoredObject(sha256, len(data), created=created)
 
+    def put_file(self, source: Path) -> StoredObject:
+        """Store a file's bytes under their SHA-256, streamed a megabyte at a time (a
+        large import file is never held in memory). Durable on return."""
+        # The hash is known only at the end: the temp file waits at object depth, where
+        # ``gc`` finds it if the write is interrupted.
+        staging = self.root / "00" / "00"
+        _make_dirs(staging, self.root)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=staging)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(source, "rb") as src, os.fdopen(fd, "wb") as fh:
+                while block := src.read(_CHUNK):
+                    digest.update(block)
+                    size += len(block)
+                    fh.write(block)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            os.chmod(tmp_name, _FILE_MODE)
+            final = self.path_for(digest.hexdigest())
+            created = False
+            if final.exists():
+                with contextlib.suppress(OSError):
+                    os.utime(final)
+            else:
+                _make_dirs(final.parent, self.root)
+                try:
+                    os.link(tmp_name, final)
+                    created = True
+                except FileExistsError:
+                    pass
+        finally:
+            os.unlink(tmp_name)
+        if created and self.fsync:
+            _fsync_dir(final.parent)
+        return StoredObject(digest.hexdigest(), size, created=created)
+
     def sync(self) -> None:
         """Make every object written so far with ``durable=False`` durable."""
         with self._unsynced_lock:

@@ -1,0 +1,191 @@
+"""Memory under hostile load: a real ``sourcewatch run`` against 25 hostile sources.
+
+A loopback asyncio server (another process) answers each source with one kind of abuse,
+at the size caps the daemon enforces by default (``[net] max_body_bytes`` 20 MiB on the
+wire, ``max_decompressed_bytes`` 50 MiB):
+
+- ``huge``: an RSS feed of one item whose description fills the wire cap;
+- ``many``: an RSS feed of tiny items up to the wire cap (about 200,000 entries);
+- ``bomb``: gzip that inflates to 1 GB (Content-Encoding: gzip), a few hundred kB sent;
+- ``deep``: elements nested 500,000 deep;
+- ``laughs``: the billion-laughs entity expansion (XXE);
+- ``slow``: slowloris, one byte of a feed every 0.5 s;
+- ``over``: a body over the wire cap (cut off by the client);
+- ``page``: a 20 MiB HTML page (``web`` kind: article extraction).
+
+Every source is due every few seconds for ``--seconds``; the peak RSS (VmHWM) of the
+daemon and of each helper process (parse workers) is read from /proc at the end, and the
+whole process tree's current RSS is sampled every second (the sum at any one moment is
+what the machine must hold). Results: bench/results/hostile-memory.md.
+
+Usage: python bench/bench_hostile_memory.py [--seconds 180] [--sources 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+WIRE_CAP = 20 * MiB
+KINDS = ["huge", "many", "bomb", "deep", "laughs", "slow", "over", "page"]
+
+
+def bodies() -> dict[str, tuple[bytes, dict[str, str]]]:
+    """Each hostile answer, built once: (body, extra headers)."""
+    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    huge_text = b"word " * ((WIRE_CAP - 4096) // 5)
+    huge = rss + b"<item><guid>h</guid><title>h</title><description>" + huge_text
+    huge += b"</description></item></channel></rss>"
+    item = b"<item><guid>%d</guid><title>x</title></item>"
+    many_items = b"".join(item % n for n in range((WIRE_CAP - 4096) // 45))
+    many = rss + many_items + b"</channel></rss>"
+    bomb = gzip.compress(b"<rss>" + b"\0" * (1024 * MiB), compresslevel=9)
+    deep = b'<?xml version="1.0"?><rss>' + b"<a>" * 500_000 + b"</a>" * 500_000 + b"</rss>"
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+            for n in range(1, 10)
+        )
+        + b']><rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>'
+    )
+    page = b"<html><body>" + b"<p>" + b"text " * ((WIRE_CAP - 4096) // 5) + b"</p></body></html>"
+    return {
+        "huge": (huge, {"Content-Type": "application/rss+xml"}),
+        "many": (many, {"Content-Type": "application/rss+xml"}),
+        "bomb": (bomb, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}),
+        "deep": (deep, {"Content-Type": "application/rss+xml"}),
+        "laughs": (laughs, {"Content-Type": "application/rss+xml"}),
+        "slow": (huge[:4096], {"Content-Type": "application/rss+xml"}),
+        "over": (b"x" * (WIRE_CAP + MiB), {"Content-Type": "application/rss+xml"}),
+        "page": (page, {"Content-Type": "text/html"}),
+    }
+
+
+async def _serve(port: int) -> None:
+    answers = bodies()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            kind = head.split(b" ", 2)[1].decode().rsplit("/", 1)[-1].rstrip("0123456789")
+            body, headers = answers.get(kind, (b"", {}))
+            lines = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", "Connection: close"]
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+            if kind == "slow":
+                for byte in body:
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.5)
+            else:
+                writer.write(body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=256)
+    await server.serve_forever()
+
+
+def serve(port: int) -> None:
+    asyncio.run(_serve(port))
+
+
+def process_tree(pid: int) -> list[int]:
+    tree = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return tree
+    for child in children:
+        tree += process_tree(int(child))
+    return tree
+
+
+def status_mb(pid: int, field: str) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=180)
+    parser.add_argument("--sources", type=int, default=25)
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which abuses, comma-separated")
+    args = parser.parse_args()
+    kinds = args.kinds.split(",")
+    port = 19080 + os.getpid() % 1000
+    server = mp.Process(target=serve, args=(port,), daemon=True)
+    server.start()
+    time.sleep(1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        blocks = []
+        for i in range(args.sources):
+            kind = kinds[i % len(kinds)]
+            source_kind = "web" if kind == "page" else "feed"
+            blocks.append(
+                f'[[sources]]\nname = "{kind}{i:02d}"\nkind = "{source_kind}"\n'
+                f'target = "http://127.0.0.1:{port}/{kind}{i:02d}"\ninterval = "5s"\n'
+                "[sources.options]\n"
+                + ("fetch_articles = false\n" if source_kind == "feed" else "")
+            )
+        (work / "sources.toml").write_text("\n".join(blocks))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SOURCEWATCH_")},
+            "SOURCEWATCH_DATA_DIR": str(work / "data"),
+            "SOURCEWATCH_SOURCES_FILE": str(work / "sources.toml"),
+            "SOURCEWATCH_LOG_LEVEL": "WARNING",
+            "SOURCEWATCH_NET__PER_HOST_INTERVAL": "0",
+            "SOURCEWATCH_NET__PER_HOST_CONCURRENCY": "25",
+            "SOURCEWATCH_NET__ALLOW_PRIVATE_ADDRESSES": "true",
+            "SOURCEWATCH_NET__RETRIES": "0",
+            "SOURCEWATCH_SCHEDULER__TICK_SECONDS": "0.5",
+        }
+        command = [sys.executable, "-m", "sourcewatch"]
+        subprocess.run([*command, "init"], env=env, cwd=work, check=True, capture_output=True)
+        with open(work / "daemon.log", "w") as log:
+            daemon = subprocess.Popen([*command, "run"], env=env, cwd=work, stderr=log)
+            peak_sum = 0.0
+            try:
+                deadline = time.monotonic() + args.seconds
+                while time.monotonic() < deadline and daemon.poll() is None:
+                    tree = process_tree(daemon.pid)
+                    peak_sum = max(peak_sum, sum(status_mb(p, "VmRSS") for p in tree))
+                    time.sleep(1.0)
+                tree = process_tree(daemon.pid)
+                daemon_peak = status_mb(daemon.pid, "VmHWM")
+                helper_peaks = [status_mb(p, "VmHWM") for p in tree[1:]]
+            finally:
+                daemon.send_signal(signal.SIGTERM)
+                code = daemon.wait(60)
+                server.terminate()
+        errors = (work / "daemon.log").read_text().count('"level": "error"')
+    print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
+    print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
+    print(f"helpers peak     {' + '.join(f'{p:.0f}' for p in helper_peaks)} MB (VmHWM each)")
+    print(f"sum of peaks     {daemon_peak + sum(helper_peaks):.0f} MB (target < 300)")
+    print(f"tree at once     {peak_sum:.0f} MB (largest sum of current RSS, sampled each second)")
+    print(f"daemon exit      {code}; {errors} error lines in its log")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Import memory follows the longest line, not the file (issue 19: a 100 MB import line
+took 1.4 GB of RSS; the whole file, its lines and its items were held at once).
+
+Each measurement is a child process's own peak RSS (``ru_maxrss``) minus that of a
+baseline child that imported a one-line file into a workspace of its own: memory, not
+time, so the limits hold on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sourcewatch.collectors.formats import MAX_IMPORT_LINE_BYTES
+
+WORKER = Path(__file__).with_name("import_memory_worker.py")
+WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()  # noqa: SIM905
+
+
+def text_of(size: int, seed: int) -> str:
+    rng = random.Random(seed)
+    words: list[str] = []
+    length = 0
+    while length < size:
+        word = rng.choice(WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return " ".join(words)[:size]
+
+
+def write_lines(path: Path, texts: list[str]) -> Path:
+    with path.open("w") as fh:
+        for number, text in enumerate(texts):
+            fh.write(json.dumps({"external_id": f"p{number}", "text": text}) + "\n")
+    return path
+
+
+def peak_kib(tmp_path: Path, name: str, file: Path) -> dict[str, object]:
+    """Import ``file`` in a fresh child with a fresh workspace; its outcome and peak RSS."""
+    data_dir = tmp_path / f"data-{name}"
+    env = {**os.environ, "SOURCEWATCH_DATA_DIR": str(data_dir)}
+    env.pop("SOURCEWATCH_DATABASE_URL", None)
+    init = [sys.executable, "-m", "sourcewatch", "init"]
+    subprocess.run(init, env=env, check=True, capture_output=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(WORKER), str(file)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    outcome: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+@pytest.fixture
+def baseline_kib(tmp_path: Path) -> int:
+    tiny = write_lines(tmp_path / "tiny.jsonl", [text_of(300, 0)])
+    outcome = peak_kib(tmp_path, "baseline", tiny)
+    assert outcome["new"] == 1
+    return int(outcome["maxrss_kib"])  # type: ignore[call-overload]
+
+
+@pytest.mark.slow
+def test_memory_follows_the_longest_line_not_the_file(tmp_path: Path, baseline_kib: int) -> None:
+    line = 1_000_000
+    big = write_lines(tmp_path / "big.jsonl", [text_of(line, n) for n in range(60)])
+    size = big.stat().st_size
+    outcome = peak_kib(tmp_path, "big", big)
+    assert outcome["new"] == 60
+    extra = (int(outcome["maxrss_kib"]) - baseline_kib) * 1024  # type: ignore[call-overload]
+    # Reading the file whole held it, its lines, its items and every matched text: over
+    # three times its size. Streamed, 20-33 MB for 1 MB lines (SQLite's and the matcher's
+    # C buffers included; the Python heap peaks near 10 MB), whatever the file's size.
+    assert extra < 40 * line, f"{extra / 1e6:.1f} MB over the baseline for {size / 1e6:.0f} MB"
+
+
+@pytest.mark.slow
+def test_a_100_mb_line_is_refused_by_number_within_bounded_memory(
+    tmp_path: Path, baseline_kib: int
+) -> None:
+    huge = tmp_path / "huge.jsonl"
+    with huge.open("w") as fh:
+        fh.write(json.dumps({"external_id": "ok", "text": "fine"}) + "\n")
+        fh.write('{"external_id": "huge", "text": "')
+        block = "x" * (1 << 20)
+        for _ in range(100):
+            fh.write(block)
+        fh.write('"}\n')
+    outcome = peak_kib(tmp_path, "huge", huge)
+    assert outcome["error"] == (
+        f"huge.jsonl: line 2: longer than the {MAX_IMPORT_LINE_BYTES} byte limit for one line "
+        "(split the item, or import it in another format)"
+    )
+    extra = (int(outcome["maxrss_kib"]) - baseline_kib) * 1024  # type: ignore[call-overload]
+    assert extra < 3 * MAX_IMPORT_LINE_BYTES, f"{extra / 1e6:.1f} MB over the baseline"
