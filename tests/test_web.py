@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pytest_httpserver import HTTPServer
 
 from sourcewatch.accounts import sessions
 from sourcewatch.accounts.users import authenticate, user_by_name
@@ -20,6 +21,7 @@ from sourcewatch.store.tables import CAPTURE, SOURCE
 from sourcewatch.triage.marking import history
 from sourcewatch.web.security import LoginLimiter
 from sourcewatch.workspace import Workspace
+from translate_support import FakeLibreTranslate
 from triage_support import Post, channel, ingest_posts, with_test_watchlists
 from web_support import (
     NOW,
@@ -657,3 +659,33 @@ def test_translate_needs_an_engine_and_says_so(workspace: Workspace, data: WebDa
     viewer = client_for(workspace)
     viewer_csrf = log_in(viewer, "vera")
     assert viewer.post(f"/items/{item}/translate", data={"csrf": viewer_csrf}).status_code == 403
+
+
+def test_an_analysts_translate_button_translates_once_and_shows_it(
+    workspace: Workspace, data: WebData, httpserver: HTTPServer
+) -> None:
+    from dataclasses import replace
+
+    server = FakeLibreTranslate(httpserver)
+    lt = workspace.settings.translate.libretranslate.model_copy(update={"url": server.url})
+    translate = workspace.settings.translate.model_copy(
+        update={"engines": ["libretranslate"], "libretranslate": lt}
+    )
+    configured = replace(
+        workspace, settings=workspace.settings.model_copy(update={"translate": translate})
+    )
+    item = data.ids["ar"]
+    client = client_for(configured)
+    csrf = log_in(client, "amira")
+    before = client.get(f"/items/{item}").text
+    assert f'action="/items/{item}/translate"' in before and 'id="translation"' not in before
+    response = client.post(f"/items/{item}/translate", data={"csrf": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/items/{item}?translated=translated"
+    page = client.get(response.headers["location"]).text
+    assert "Translation: translated." in page
+    assert 'id="translation"' in page and "· libretranslate" in page
+    assert f'action="/items/{item}/translate"' not in page  # stored: no second request
+    assert len(server.requests) == 1
+    with workspace.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM translation")).scalar_one() == 1
