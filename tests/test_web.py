@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pytest_httpserver import HTTPServer
 
 from sourcewatch.accounts import sessions
 from sourcewatch.accounts.users import authenticate, user_by_name
@@ -20,7 +21,8 @@ from sourcewatch.store.tables import CAPTURE, SOURCE
 from sourcewatch.triage.marking import history
 from sourcewatch.web.security import LoginLimiter
 from sourcewatch.workspace import Workspace
-from triage_support import with_test_watchlists
+from translate_support import FakeLibreTranslate
+from triage_support import Post, channel, ingest_posts, with_test_watchlists
 from web_support import (
     NOW,
     PASSWORD,
@@ -543,3 +545,147 @@ def test_guessing_the_current_password_is_rate_limited_too(
     assert client.post("/password", data=right).status_code == 429
     with workspace.engine.connect() as conn:
         assert authenticate(conn, "amira", PASSWORD) is not None
+
+
+RUSSIAN = "Колонна PMC Wagner вошла в Кидаль утром, сообщают жители."
+
+
+def test_the_search_page_finds_russian_and_arabic_with_their_snippets(
+    workspace: Workspace, data: WebData
+) -> None:
+    ids = ingest_posts(workspace, channel("kidal_ru", areas=("sahel",)), [Post("9", RUSSIAN)])
+    client = client_for(workspace)
+    log_in(client, "vera")  # a viewer may search
+    assert 'href="/search"' in client.get("/dashboard").text
+    page = client.get("/search", params={"q": "Кидаль", "source": "kidal_ru"})
+    assert page.status_code == 200
+    assert f'href="/items/{ids["9"]}"' in page.text
+    assert '<p class="snippet source-text" dir="auto">' in page.text
+    assert "<mark>Кидаль</mark>" in page.text
+    assert "https://t.me/kidal_ru/9" in page.text
+    arabic = client.get("/search", params={"q": '"نصرة الإسلام"', "lang": "ar"}).text
+    assert f'href="/items/{data.ids["ar"]}"' in arabic
+    assert "<mark>نصرة الإسلام</mark>" in arabic
+    assert f'href="/items/{ids["9"]}"' not in arabic
+    nothing = client.get("/search", params={"q": "Кидаль", "kind": "news"})
+    assert nothing.status_code == 200 and "Nothing matches." in nothing.text
+
+
+def test_a_bad_search_shows_the_clis_message_with_400(workspace: Workspace, data: WebData) -> None:
+    from markupsafe import escape
+
+    from sourcewatch.errors import InvalidInput
+    from sourcewatch.search.query import parse_search
+
+    client = client_for(workspace)
+    log_in(client, "vera")
+    with pytest.raises(InvalidInput) as bad_query:  # what `sourcewatch search` prints
+        parse_search('"Boni')
+    page = client.get("/search", params={"q": '"Boni'})
+    assert page.status_code == 400
+    assert str(escape(str(bad_query.value))) in page.text
+    assert "Traceback" not in page.text
+    unknown = client.get("/search", params={"q": "Boni", "source": "nope"})
+    assert unknown.status_code == 400
+    assert str(escape("--source: unknown value 'nope'; known: sahel_ar, sahel_watch")) in (
+        unknown.text
+    )
+    kind = client.get("/search", params={"q": "Boni", "kind": "radio"})
+    assert kind.status_code == 400 and "--kind: unknown value" in kind.text
+    when = client.get("/search", params={"q": "Boni", "since": "yesterday"})
+    assert when.status_code == 400 and "--since:" in when.text
+
+
+def test_the_item_page_shows_the_stored_translation_under_the_original(
+    workspace: Workspace, data: WebData
+) -> None:
+    from sourcewatch.store.tables import ITEM_REVISION
+    from sourcewatch.translate.store import NewTranslation, save_translation
+
+    item = data.ids["ar"]
+    client = client_for(workspace)
+    log_in(client, "vera")
+    before = client.get(f"/items/{item}").text
+    assert 'id="translation"' not in before
+    assert "No translation engine is configured" in before
+    with workspace.engine.begin() as conn:
+        revision_id = conn.execute(
+            sa.select(ITEM_REVISION.c.id).where(ITEM_REVISION.c.item_id == item)
+        ).scalar_one()
+        new = NewTranslation(
+            item_id=item,
+            revision_id=revision_id,
+            engine="libretranslate",
+            model="argos-1.9",
+            source_language="ar",
+            target_language="en",
+            title=None,
+            text="JNIM claimed responsibility for the attack near Boni.",
+            truncated=False,
+        )
+        assert save_translation(conn, new, NOW)
+    page = client.get(f"/items/{item}").text
+    assert '<p dir="auto">أعلنت <mark title="jnim">' in page  # the original stays
+    assert "Machine translation (ar → en) · libretranslate (argos-1.9) · " in page
+    assert (
+        '<p class="source-text" dir="auto" lang="en">'
+        "JNIM claimed responsibility for the attack near Boni.</p>"
+    ) in page
+    assert page.index("أعلنت") < page.index("JNIM claimed responsibility")
+
+
+def test_the_item_page_lists_each_hit_as_show_does(workspace: Workspace, data: WebData) -> None:
+    client = client_for(workspace)
+    log_in(client, "vera")
+    page = client.get(f"/items/{data.ids['1']}").text
+    hits = page[page.index('id="hit-list"') : page.index("</ul>", page.index('id="hit-list"'))]
+    assert 'entity <a href="/entities/jnim">jnim</a>, alias “<bdi>JNIM</bdi>”' in hits
+    assert "rule jnim-attack-claim" in hits
+    assert "keyword “<bdi>claimed</bdi>”" in hits
+    assert '<mark title="keyword claimed">claimed</mark>' in page  # the same spans as `show`
+    assert '<details class="explain">' in page
+
+
+def test_translate_needs_an_engine_and_says_so(workspace: Workspace, data: WebData) -> None:
+    item = data.ids["ar"]
+    client = client_for(workspace)
+    csrf = log_in(client, "amira")
+    assert f'action="/items/{item}/translate"' not in client.get(f"/items/{item}").text
+    response = client.post(f"/items/{item}/translate", data={"csrf": csrf})
+    assert response.status_code == 409
+    assert "no translation engine is configured" in response.text
+    with workspace.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM translation")).scalar_one() == 0
+    viewer = client_for(workspace)
+    viewer_csrf = log_in(viewer, "vera")
+    assert viewer.post(f"/items/{item}/translate", data={"csrf": viewer_csrf}).status_code == 403
+
+
+def test_an_analysts_translate_button_translates_once_and_shows_it(
+    workspace: Workspace, data: WebData, httpserver: HTTPServer
+) -> None:
+    from dataclasses import replace
+
+    server = FakeLibreTranslate(httpserver)
+    lt = workspace.settings.translate.libretranslate.model_copy(update={"url": server.url})
+    translate = workspace.settings.translate.model_copy(
+        update={"engines": ["libretranslate"], "libretranslate": lt}
+    )
+    configured = replace(
+        workspace, settings=workspace.settings.model_copy(update={"translate": translate})
+    )
+    item = data.ids["ar"]
+    client = client_for(configured)
+    csrf = log_in(client, "amira")
+    before = client.get(f"/items/{item}").text
+    assert f'action="/items/{item}/translate"' in before and 'id="translation"' not in before
+    response = client.post(f"/items/{item}/translate", data={"csrf": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/items/{item}?translated=translated"
+    page = client.get(response.headers["location"]).text
+    assert "Translation: translated." in page
+    assert 'id="translation"' in page and "· libretranslate" in page
+    assert f'action="/items/{item}/translate"' not in page  # stored: no second request
+    assert len(server.requests) == 1
+    with workspace.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM translation")).scalar_one() == 1

@@ -163,6 +163,22 @@ def test_an_arabic_item_reads_right_to_left_with_its_photo(
     screenshot(page, "item")
 
 
+def test_search_from_the_navigation_finds_the_arabic_item(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    page = logged_in(browser, site, "vera")
+    page.click("header nav a[href='/search']")
+    page.fill("input[name=q]", '"نصرة الإسلام"')
+    page.fill("input[name=lang]", "ar")
+    page.click("#search-form button[type=submit]")
+    snippet = page.locator("#hits p.snippet").first
+    snippet.wait_for()
+    assert snippet.evaluate("el => el.matches(':dir(rtl)')")
+    assert snippet.locator("mark").first.inner_text() == "نصرة الإسلام"
+    page.click(f"#hits a[href='/items/{site['data'].ids['ar']}']")
+    assert page.url.endswith(f"/items/{site['data'].ids['ar']}")
+
+
 def test_a_hostile_archived_page_runs_nothing_and_fetches_nothing(
     browser: Browser, site: dict[str, Any], hostile_site: HTTPServer
 ) -> None:

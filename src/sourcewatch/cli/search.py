@@ -187,25 +187,10 @@ def _usage(message: str) -> Exception:
 
 
 def _filter(given: dict[str, Any], now: datetime) -> SearchFilter:
-    """The command-line filters, parsed (repeats are "any of", names lower-cased)."""
-    from sourcewatch.search.engine import SearchFilter
-    from sourcewatch.search.filters import distinct, time_range
-    from sourcewatch.search.service import with_kinds
+    """The command-line filters, parsed (the web form's too: ``service.filter_from``)."""
+    from sourcewatch.search.service import filter_from
 
-    start, end = time_range(given.get("since"), given.get("until"), now)
-    where = SearchFilter(
-        sources=distinct(given.get("source")),
-        areas=distinct(given.get("area"), lower=True),
-        entities=distinct(given.get("entity")),
-        langs=distinct(given.get("lang"), lower=True),
-        tags=distinct(given.get("tag")),
-        statuses=distinct(given.get("status"), lower=True),
-        since=start,
-        until=end,
-        deleted=bool(given.get("deleted")),
-        edited=bool(given.get("edited")),
-    )
-    return with_kinds(where, distinct(given.get("kind"), lower=True))
+    return filter_from(given, now)
 
 
 def _run(ws: Workspace, request: SearchRequest, *, count: bool, by: str | None, json: bool) -> None:

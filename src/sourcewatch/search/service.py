@@ -7,6 +7,7 @@ unknown one is an error naming the known ones (exit 2), as in every listing comm
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,8 @@ from sourcewatch.search.filters import (
     check_kinds,
     check_names,
     check_statuses,
+    distinct,
+    time_range,
 )
 from sourcewatch.search.query import SearchQuery, parse_search
 from sourcewatch.search.translations import (
@@ -59,6 +62,26 @@ def check_filter(conn: sa.Connection, where: SearchFilter, entities: dict[str, E
         tags=where.tags,
     )
     check_statuses(where.statuses)
+
+
+def filter_from(given: Mapping[str, Any], now: datetime) -> SearchFilter:
+    """The filters as given by a user (``sourcewatch search`` options, the web form):
+    repeats are "any of", names lower-cased where they are case-free, times parsed.
+    One place, so the CLI and the web view accept and refuse the same things."""
+    start, end = time_range(given.get("since"), given.get("until"), now)
+    where = SearchFilter(
+        sources=distinct(given.get("source")),
+        areas=distinct(given.get("area"), lower=True),
+        entities=distinct(given.get("entity")),
+        langs=distinct(given.get("lang"), lower=True),
+        tags=distinct(given.get("tag")),
+        statuses=distinct(given.get("status"), lower=True),
+        since=start,
+        until=end,
+        deleted=bool(given.get("deleted")),
+        edited=bool(given.get("edited")),
+    )
+    return with_kinds(where, distinct(given.get("kind"), lower=True))
 
 
 def with_kinds(where: SearchFilter, kinds: tuple[str, ...]) -> SearchFilter:

@@ -18,12 +18,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sourcewatch.records import utcnow
-from sourcewatch.web import auth, files, item, pages, queue
+from sourcewatch.web import auth, files, item, pages, queue, search
 from sourcewatch.web.archived import Signer
 from sourcewatch.web.dashboard import DashboardCounts
 from sourcewatch.web.guard import Forbidden, LoginRequired
 from sourcewatch.web.render import render
-from sourcewatch.web.seams import Seams
 from sourcewatch.web.security import COMMON_HEADERS, PAGE_CSP, LoginLimiter
 from sourcewatch.workspace import Workspace
 
@@ -89,7 +88,9 @@ def routes() -> list[Any]:
         Route("/dashboard", pages.dashboard),
         Route("/queue", queue.queue),
         Route("/queue/claim", queue.claim, methods=["POST"]),
+        Route("/search", search.search_page),
         Route("/items/{item_id:int}", item.item),
+        Route("/items/{item_id:int}/translate", item.translate, methods=["POST"]),
         Route("/items/{item_id:int}/mark", queue.mark_item, methods=["POST"]),
         Route("/items/{item_id:int}/release", queue.release_item, methods=["POST"]),
         Route("/items/{item_id:int}/evidence.wacz", files.evidence_bundle),
@@ -110,7 +111,6 @@ def routes() -> list[Any]:
 def create_app(
     ws: Workspace,
     *,
-    seams: Seams | None = None,
     clock: Callable[[], datetime] = utcnow,
     secure_cookies: bool = False,
     secret: bytes | None = None,
@@ -129,7 +129,6 @@ def create_app(
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)
     app.state.ws = ws
     app.state.clock = clock
-    app.state.seams = seams or Seams()
     app.state.secure_cookies = secure_cookies
     app.state.limiter = LoginLimiter(clock)
     app.state.signer = Signer(secret or secrets.token_bytes(32))

@@ -49,6 +49,5 @@ def render(
 
     context.setdefault("session", session_of(request))
     context.setdefault("path", request.url.path)
-    context.setdefault("search_enabled", request.app.state.seams.search is not None)
     html = environment().get_template(template).render(**context)
     return HTMLResponse(html, status_code=status)

@@ -10,18 +10,33 @@ not shift a highlight. Jinja's autoescaping then makes every piece inert HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
 
 from sourcewatch.text.sanitize import terminal_safe
-from sourcewatch.triage.detail import Span
+
+
+class Located(Protocol):
+    """A stored match span (``triage.detail.Span``) or a highlight
+    (``matching.highlights.Highlight``): both say where, and what matched."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def entity(self) -> str | None: ...
+    @property
+    def alias(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class Piece:
     text: str
-    entity: str | None = None  # set for a matched span
+    label: str | None = None  # set for a matched span: the entity id, or the keyword
 
 
 def safe(text: str | None) -> str:
@@ -29,7 +44,11 @@ def safe(text: str | None) -> str:
     return terminal_safe(text)
 
 
-def pieces(text: str, spans: list[Span]) -> list[Piece]:
+def label_of(span: Located) -> str:
+    return span.entity or f"keyword {span.alias}"
+
+
+def pieces(text: str, spans: Sequence[Located]) -> list[Piece]:
     """``text`` cut into plain and matched pieces, each cleaned."""
     result: list[Piece] = []
     position = 0
@@ -38,7 +57,7 @@ def pieces(text: str, spans: list[Span]) -> list[Piece]:
             continue  # overlapping mention: the first one is already highlighted
         if span.start > position:
             result.append(Piece(terminal_safe(text[position : span.start])))
-        result.append(Piece(terminal_safe(text[span.start : span.end]), span.entity))
+        result.append(Piece(terminal_safe(text[span.start : span.end]), label_of(span)))
         position = span.end
     if position < len(text):
         result.append(Piece(terminal_safe(text[position:])))
