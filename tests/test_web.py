@@ -632,6 +632,12 @@ def test_the_item_page_shows_the_stored_translation_under_the_original(
         "JNIM claimed responsibility for the attack near Boni.</p>"
     ) in page
     assert page.index("أعلنت") < page.index("JNIM claimed responsibility")
+    # the search page looks in translations on request, and says so on the hit
+    hits = client.get("/search", params={"q": '"claimed responsibility"', "in": "translation"})
+    assert hits.status_code == 200 and f'href="/items/{item}"' in hits.text
+    assert "matched the machine translation (libretranslate, en)" in hits.text
+    original = client.get("/search", params={"q": '"claimed responsibility"'}).text
+    assert "Nothing matches." in original
 
 
 def test_the_item_page_lists_each_hit_as_show_does(workspace: Workspace, data: WebData) -> None:

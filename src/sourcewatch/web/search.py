@@ -17,6 +17,7 @@ from sourcewatch.matching import WatchlistError
 from sourcewatch.search import service
 from sourcewatch.search.engine import Hit
 from sourcewatch.search.filters import KINDS
+from sourcewatch.search.translations import WITHIN
 from sourcewatch.store.db import read_connection
 from sourcewatch.web.guard import require
 from sourcewatch.web.render import render
@@ -91,6 +92,8 @@ def search_page(request: Request) -> Response:
         "hits": None,
         "error": None,
         "kinds": sorted(KINDS),
+        "places": WITHIN,
+        "within": params.get("in") or "original",
     }
     if not query:
         return render(request, "search.html", context)
@@ -98,7 +101,11 @@ def search_page(request: Request) -> Response:
     try:
         where = service.filter_from(_given(params), request.app.state.clock())
         search = service.SearchRequest(
-            query, where, limit=_limit(params), newest=context["flags"]["newest"]
+            query,
+            where,
+            limit=_limit(params),
+            newest=context["flags"]["newest"],
+            within=context["within"],
         )
         entities = ws.matcher().entities
         with read_connection(ws.engine) as conn:
