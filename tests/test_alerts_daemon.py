@@ -27,20 +27,19 @@ def test_the_daemon_delivers_alerts_for_what_it_polls(
             update={"watchlists_dir": WATCHLISTS, "alerts": [webhook_alert(httpserver)]}
         )
 
-        async def go() -> float:
+        async def go() -> None:
             with Workspace.open(config) as ws:
                 daemon = Daemon(ws)
                 started = time.monotonic()
                 serving = asyncio.ensure_future(daemon.serve())
-                while len(received(httpserver)) < 3 and time.monotonic() - started < 20:
+                # Until the three alerts arrive; the minute is a bound for hangs only (a
+                # daemon that never delivers fails on the titles below).
+                while len(received(httpserver)) < 3 and time.monotonic() - started < 60:
                     await asyncio.sleep(0.1)
-                elapsed = time.monotonic() - started
                 daemon.request_stop()
                 await serving
-                return elapsed
 
-        elapsed = asyncio.run(go())
+        asyncio.run(go())
 
     titles = sorted(m["message"].split("\n\n")[1].splitlines()[0] for m in received(httpserver))
     assert titles == ["gao item 0", "gao item 1", "gao item 2"]
-    assert elapsed < 20

@@ -321,7 +321,7 @@ def test_daemon_survives_a_30s_postgresql_outage(
                 if daemon.poll() is None:
                     daemon.send_signal(signal.SIGTERM)
                     try:
-                        daemon.wait(timeout=30)
+                        daemon.wait(timeout=60)
                     except subprocess.TimeoutExpired:
                         daemon.kill()
                         daemon.wait()
@@ -347,7 +347,7 @@ def _outage_and_recovery(
     engine = cli.engine
     wait_for(
         lambda: _stored_or_empty(engine) == _expected(feeds),
-        timeout=30,
+        timeout=60,
         what="the first items to be stored",
     )
     _alive(daemon, log_path)
@@ -358,7 +358,7 @@ def _outage_and_recovery(
     feeds.gate.clear()
     wait_for(
         lambda: feeds.holding() == {f"/feed/{name}" for name in SOURCES},
-        timeout=15,
+        timeout=60,
         what="a poll of every source held at the feed server",
     )
     pg.stop("fast")

@@ -157,5 +157,5 @@ def test_parse_workers_do_not_outlive_a_killed_daemon(feeds: FeedServer, tmp_pat
         assert helpers, "no parse worker was started"
     finally:
         daemon.kill()  # SIGKILL: no shutdown code runs
-        daemon.communicate(timeout=15)
-    wait_for(lambda: not any(alive(pid) for pid in helpers), timeout=10, what="workers gone")
+        daemon.communicate(timeout=60)
+    wait_for(lambda: not any(alive(pid) for pid in helpers), what="workers gone")
