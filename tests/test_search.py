@@ -285,3 +285,33 @@ def test_in_translation_finds_what_only_the_translation_says(
 def test_in_must_name_a_known_place(workspace: Workspace, ids: dict) -> None:
     with pytest.raises(InvalidInput, match="--in: one of original, translation, any"):
         found(workspace, "Кидаль", within="titles")
+
+
+def test_real_recorded_arabic_report_clitics_and_diacritics(workspace: Workspace) -> None:
+    """The Syrian Archive's report on the seventh attack on hospitals (real recorded
+    Arabic, tests/fixtures/triage/SOURCES.md): words written with clitics (بالقرب,
+    والمصابين) and diacritics (مُفصّل) are found from their bare forms."""
+    from search_support import FIXTURES
+
+    report = (FIXTURES / "triage" / "syrianarchive_incident-7_ar.md").read_text("utf-8")
+    item = ParsedItem(
+        external_id="incident-7",
+        text=report,
+        lang="ar",
+        published_at=T0,
+        url="https://syrianarchive.org/ar/datasets/medical-facilities/incident-7",
+    )
+    poll(workspace, SAHEL, b"syrian archive report", [item], T0)
+
+    def hit(query: str) -> bool:
+        return bool(found(workspace, query, limit=5))
+
+    assert hit('"مستشفى الجامعة"')  # the phrase as written
+    assert hit("الهجوم AND إدلب")  # السابع الهجوم; إدلب with its hamza
+    assert hit("مفصل")  # written مُفصّل, with damma and shadda
+    assert hit('"القرب من منطقة"')  # written بالقرب من منطقة
+    assert hit("المصابين")  # written والمصابين
+    assert hit('"سلاح الجو السوري"')
+    assert not hit('"سلاح الجو الأردني"')
+    [first] = found(workspace, '"مستشفى الجامعة"', limit=5)
+    assert first.snippet is not None and "مستشفى الجامعة" in first.snippet.text
