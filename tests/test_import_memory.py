@@ -70,16 +70,19 @@ def baseline_kib(tmp_path: Path) -> int:
 
 @pytest.mark.slow
 def test_memory_follows_the_longest_line_not_the_file(tmp_path: Path, baseline_kib: int) -> None:
-    line = 1_000_000
-    big = write_lines(tmp_path / "big.jsonl", [text_of(line, n) for n in range(60)])
+    line = 500_000
+    big = write_lines(tmp_path / "big.jsonl", [text_of(line, n) for n in range(120)])
     size = big.stat().st_size
     outcome = peak_kib(tmp_path, "big", big)
-    assert outcome["new"] == 60
+    assert outcome["new"] == 120
     extra = (int(outcome["maxrss_kib"]) - baseline_kib) * 1024  # type: ignore[call-overload]
     # Reading the file whole held it, its lines, its items and every matched text: over
-    # three times its size. Streamed, 20-33 MB for 1 MB lines (SQLite's and the matcher's
-    # C buffers included; the Python heap peaks near 10 MB), whatever the file's size.
-    assert extra < 40 * line, f"{extra / 1e6:.1f} MB over the baseline for {size / 1e6:.0f} MB"
+    # three times its size. Streamed, what is held follows the longest line (SQLite's and
+    # the matcher's C buffers included), whatever the file's size: 20-33 MB for 1 MB
+    # lines on a quiet machine, up to 54 MB seen in a loaded full suite (the allocator's
+    # high-water mark varies). With 0.5 MB lines 23 MB here; the bound is the file's own
+    # size, a third of what reading it whole cost, so allocator noise cannot fail it.
+    assert extra < size, f"{extra / 1e6:.1f} MB over the baseline for {size / 1e6:.0f} MB"
 
 
 @pytest.mark.slow
