@@ -23,6 +23,7 @@ from search_support import (
 from sourcewatch.config import Settings
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import ParsedItem
+from sourcewatch.search import engine
 from sourcewatch.search.engine import SearchFilter
 from sourcewatch.search.index import missing_documents, reindex
 from sourcewatch.search.service import SearchRequest, count, search
@@ -233,3 +234,20 @@ def test_results_do_not_depend_on_the_candidate_batch_size(
     assert [item_ids(workspace, q) for q in queries] == expected
     assert [h.item_id for h in found(workspace, queries[0], limit=500)] == ranked
     assert len(found(workspace, queries[0], limit=4)) == 4
+
+
+@pytest.mark.parametrize("query", ["Петербург OR Trump OR Russia", "@wagner OR @jnim", "الجيش"])
+def test_small_candidate_batches_give_the_same_page(
+    workspace: Workspace, ids: dict, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page does not depend on how candidates are fetched: the first batch (on
+    SQLite, everything scoring at least the batch's last score) and the rest below."""
+
+    def page() -> list[tuple[int, int, float]]:
+        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, limit=7)]
+
+    expected = page()
+    assert len(expected) >= 3
+    for batch in (1, 2, 3):
+        monkeypatch.setattr(engine, "_BATCH", batch)
+        assert page() == expected, batch

@@ -165,40 +165,84 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
+        clauses = filter_clauses(self.conn, where)
+        # SQLite only: on PostgreSQL the materialized ranking measured slower (the
+        # second lookup of each document costs more than the item joins it saves).
+        alone = not self.postgres and not newest and not clauses
+        query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
+        if alone:
+            yield from self._best_first(query, score, scored)
+            return
         # The first batch with LIMIT (a bounded top-N sort: usually all a page needs);
         # the rest, if wanted, from one query read in batches (a server-side cursor on
         # PostgreSQL), so the ranking is not recomputed per batch.
-        query = self._candidate_query(where, newest=newest)
         first = self.conn.execute(query.limit(_BATCH)).all()
         if not first:
             return
         yield first
         if len(first) < _BATCH:
             return
-        rest = query.offset(_BATCH)
-        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(rest)
+        yield from self._streamed(query.offset(_BATCH))
+
+    def _best_first(
+        self, query: sa.Select[Any], score: Any, scored: Any
+    ) -> Iterator[Sequence[Any]]:
+        """Best first without filters: only the documents scoring at least the
+        ``_BATCH``-th best score are joined to their item (all of them, so ties keep
+        their order), not every candidate; the rest, below that score, only if needed.
+        The score is still computed once per candidate (ranking needs all of them)."""
+        kth = (
+            sa.select(score).select_from(scored).order_by(score.desc()).offset(_BATCH - 1).limit(1)
+        ).scalar_subquery()
+        first = self.conn.execute(query.where(score >= sa.func.coalesce(kth, score))).all()
+        if not first:
+            return
+        yield first
+        if len(first) < _BATCH:  # no _BATCH-th document: these were all
+            return
+        yield from self._streamed(query.where(score < first[-1].score))
+
+    def _streamed(self, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
+        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
         try:
             yield from result.partitions()
         finally:
             result.close()
 
-    def _candidate_query(self, where: SearchFilter, *, newest: bool) -> sa.Select[Any]:
+    def _candidate_query(
+        self, clauses: list[Any], *, newest: bool, alone: bool = False
+    ) -> tuple[sa.Select[Any], Any, Any]:
+        """The candidates query, its score column and the table that column is in;
+        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves (without
+        filters; with them, letting the planner start from a filtered table is faster)."""
         doc, at = SEARCH_DOC, _item_time()
+        scored: Any = doc
         score: Any
-        matches: Any
-        if self.postgres:
-            words: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
-            tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
-            score = sa.func.ts_rank(words, tsq)
-            matches = words.op("@@", return_type=sa.Boolean)(tsq)
-            base = sa.select().select_from(doc)
-            rank_order = score.desc()
+        if alone:
+            # The match and its score first, by themselves (materialized), so that a
+            # threshold on the score applies before any join to the item.
+            inner = (
+                sa.select(
+                    sa.literal_column("rowid").label("id"),
+                    sa.literal_column("-bm25(search_fts)").label("score"),  # higher: better
+                )
+                .select_from(sa.table("search_fts"))
+                .where(self._fts_match())
+            )
+            fts = inner.cte("ranked").prefix_with("MATERIALIZED")
+            score, scored = fts.c.score, fts
+            base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.id))
+        elif self.postgres:
+            score = self._pg_rank()
+            base = sa.select().select_from(doc).where(self._pg_match())
         else:
-            fts = sa.table("search_fts", sa.column("rowid"))
+            table = sa.table("search_fts", sa.column("rowid"))
             score = sa.literal_column("-bm25(search_fts)")  # higher is better, as ts_rank
-            matches = sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
-            base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-            rank_order = score.desc()
+            base = (
+                sa.select()
+                .select_from(table.join(doc, doc.c.id == table.c.rowid))
+                .where(self._fts_match())
+            )
         query = (
             base.add_columns(
                 doc.c.item_id,
@@ -215,12 +259,26 @@ class Searcher:
             )
             .join(ITEM, ITEM.c.id == doc.c.item_id)
             .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
-            .where(matches, *filter_clauses(self.conn, where))
+            .where(*clauses)
         )
         # Ties broken by item and revision (document ids differ between databases).
         tie = [doc.c.item_id.desc(), doc.c.revision.desc()]
-        order = [at.desc(), *tie] if newest else [rank_order, at.desc(), *tie]
-        return query.order_by(*order)
+        order = [at.desc(), *tie] if newest else [score.desc(), at.desc(), *tie]
+        return query.order_by(*order), score, scored
+
+    def _pg_words_query(self) -> tuple[Any, Any]:
+        words: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
+        return words, sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
+
+    def _pg_rank(self) -> Any:
+        return sa.func.ts_rank(*self._pg_words_query())
+
+    def _pg_match(self) -> Any:
+        words, tsq = self._pg_words_query()
+        return words.op("@@", return_type=sa.Boolean)(tsq)
+
+    def _fts_match(self) -> Any:
+        return sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
 
     # -- the matcher decides ---------------------------------------------------------------
 
