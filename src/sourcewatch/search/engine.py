@@ -221,7 +221,7 @@ class Searcher:
         if alone:
             # The match and its score first, by themselves (materialized), so that a
             # threshold on the score applies before any join to the item.
-            inner: sa.Select[Any] = (
+            inner: Any = (
                 sa.select(
                     sa.literal_column("rowid").label("id"),
                     sa.literal_column("-bm25(search_fts)").label("score"),  # higher: better
