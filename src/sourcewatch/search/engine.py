@@ -129,6 +129,7 @@ class Searcher:
         self.matcher = query_matcher(query, entities)
         self.spec = prefilter.build(query.node, entities)
         self.postgres = conn.dialect.name == "postgresql"
+        self._force_index = False  # see _candidates and _execute
 
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
@@ -170,13 +171,16 @@ class Searcher:
         # second lookup of each document costs more than the item joins it saves).
         alone = not self.postgres and not newest and not clauses
         query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
+        # Not with the filters that are subqueries (area, entity, status, tag): without
+        # sequential scans PostgreSQL then read the whole item table by its index.
+        self._force_index = not (where.areas or where.entities or where.statuses or where.tags)
         if alone:
             yield from self._best_first(query, score, scored)
             return
         # The first batch with LIMIT (a bounded top-N sort: usually all a page needs);
         # the rest, if wanted, from one query read in batches (a server-side cursor on
         # PostgreSQL), so the ranking is not recomputed per batch.
-        first = self.conn.execute(query.limit(_BATCH)).all()
+        first = self._execute(query.limit(_BATCH)).all()
         if not first:
             return
         yield first
@@ -194,7 +198,7 @@ class Searcher:
         kth = (
             sa.select(score).select_from(scored).order_by(score.desc()).offset(_BATCH - 1).limit(1)
         ).scalar_subquery()
-        first = self.conn.execute(query.where(score >= sa.func.coalesce(kth, score))).all()
+        first = self._execute(query.where(score >= sa.func.coalesce(kth, score))).all()
         if not first:
             return
         yield first
@@ -203,11 +207,26 @@ class Searcher:
         yield from self._streamed(query.where(score < first[-1].score))
 
     def _streamed(self, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
-        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
+        result = self._execute(query, stream=True)
         try:
             yield from result.partitions()
         finally:
             result.close()
+
+    def _execute(self, query: sa.Select[Any], *, stream: bool = False) -> sa.CursorResult[Any]:
+        """Run a candidates query. PostgreSQL is told to use the word index: a query
+        with many alternatives (an entity's aliases, Arabic clitic forms: 80 prefixes
+        for @wagner) is estimated costlier than reading the whole table, which measured
+        2-8 times slower than the GIN index (bench/results/search.md)."""
+        # Per statement: Connection.execution_options would change the connection.
+        options = {"stream_results": True, "yield_per": _BATCH} if stream else {}
+        if not self.postgres or not self._force_index:
+            return self.conn.execute(query, execution_options=options)
+        self.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        try:
+            return self.conn.execute(query, execution_options=options)
+        finally:
+            self.conn.exec_driver_sql("RESET enable_seqscan")
 
     def _candidate_query(
         self, clauses: list[Any], *, newest: bool, alone: bool = False
