@@ -37,6 +37,7 @@ from sourcewatch.store.tables import (
 )
 
 RULE_ID = "search"
+_WORDS: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
 _BATCH = 400  # candidates fetched from the index at a time
 _VERIFY_GROUP = 40  # candidates read back and verified at a time
 
@@ -285,16 +286,16 @@ class Searcher:
         order = [at.desc(), *tie] if newest else [score.desc(), at.desc(), *tie]
         return query.order_by(*order), score, scored
 
-    def _pg_words_query(self) -> tuple[Any, Any]:
-        words: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
-        return words, sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
-
     def _pg_rank(self) -> Any:
-        return sa.func.ts_rank(*self._pg_words_query())
+        tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
+        return sa.func.ts_rank(_WORDS, tsq)
 
     def _pg_match(self) -> Any:
-        words, tsq = self._pg_words_query()
-        return words.op("@@", return_type=sa.Boolean)(tsq)
+        """Matching with the pruned query (fewer GIN lookups and @@ tests, the same
+        documents); ranking with the full one, so scores do not change."""
+        spec = prefilter.pruned(self.spec)
+        tsq = sa.cast(sa.bindparam("match_tsq", prefilter.tsquery(spec)), TSQUERY)
+        return _WORDS.op("@@", return_type=sa.Boolean)(tsq)
 
     def _fts_match(self) -> Any:
         return sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
