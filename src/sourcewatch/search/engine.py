@@ -216,7 +216,7 @@ class Searcher:
 
     def _execute(self, query: sa.Select[Any], *, stream: bool = False) -> sa.CursorResult[Any]:
         """Run a candidates query. PostgreSQL is told to use the word index: a query
-        with many alternatives (an entity's aliases, Arabic clitic forms: 80 prefixes
+        with many alternatives (an entity's aliases, Arabic clitic forms: 77 prefixes
         for @wagner) is estimated costlier than reading the whole table, which measured
         2-8 times slower than the GIN index (bench/results/search.md)."""
         # Per statement: Connection.execution_options would change the connection.
