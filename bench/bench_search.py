@@ -28,8 +28,11 @@ import json
 import random
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +45,7 @@ from sourcewatch.collectors.telegram.webpage import parse_page
 from sourcewatch.config import load_settings
 from sourcewatch.ingest import writer
 from sourcewatch.records import ParsedItem, PollResult, RawCapture
+from sourcewatch.search import service
 from sourcewatch.search.engine import SearchFilter
 from sourcewatch.search.index import index_revisions
 from sourcewatch.search.service import SearchRequest, search
@@ -180,9 +184,40 @@ def _store(ws: Workspace, rows: list[dict[str, Any]]) -> None:
         index_revisions(conn, [(item_id, 1) for item_id in by_ext.values()])
 
 
-def latency(ws: Workspace, runs: int) -> list[tuple[str, float, float, int]]:
+def baseline_searcher(commit: str) -> Any:
+    """The ``Searcher`` class of ``search/engine.py`` as it was at ``commit``, so that
+    the old and the current code run interleaved against the same database."""
+    source = subprocess.run(
+        ["git", "show", f"{commit}:src/sourcewatch/search/engine.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    module = types.ModuleType("bench_baseline_engine")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{commit}:engine.py", "exec"), module.__dict__)
+    return module.Searcher
+
+
+def _timed(ws: Workspace, query: str, where: SearchFilter, entities: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    with read_connection(ws.engine) as conn:
+        hits = search(conn, SearchRequest(query, where, limit=20), entities).hits
+    return (time.perf_counter() - start) * 1000, [(h.item_id, h.revisions) for h in hits]
+
+
+def _p(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
+
+
+def latency(ws: Workspace, runs: int, baseline: str | None = None) -> None:
+    """p50/p95 per query; with ``baseline``, the old engine's runs alternate with the
+    current one's and both hit lists are checked to be the same."""
     entities = ws.matcher().entities
-    out = []
+    old = baseline_searcher(baseline) if baseline else None
+    current = service.Searcher
     for label, query, spec in QUERIES:
         where = SearchFilter(
             sources=spec.get("sources", ()),
@@ -191,18 +226,23 @@ def latency(ws: Workspace, runs: int) -> list[tuple[str, float, float, int]]:
             kinds=spec.get("kinds", ()),
             since=NOW - timedelta(days=spec["since"]) if "since" in spec else None,
         )
-        times = []
-        hits = 0
+        times: dict[str, list[float]] = {"new": [], "old": []}
+        found: dict[str, Any] = {}
         for _ in range(runs):
-            start = time.perf_counter()
-            with read_connection(ws.engine) as conn:
-                hits = len(search(conn, SearchRequest(query, where, limit=20), entities).hits)
-            times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-        out.append((label, statistics.median(times), p95, hits))
-        print(f"  {label:40} p50 {out[-1][1]:7.1f} ms  p95 {p95:7.1f} ms  hits {hits}", flush=True)
-    return out
+            for mode in ("old", "new") if old is not None else ("new",):
+                service.Searcher = old if mode == "old" else current  # type: ignore[misc]
+                try:
+                    ms, found[mode] = _timed(ws, query, where, entities)
+                finally:
+                    service.Searcher = current  # type: ignore[misc]
+                times[mode].append(ms)
+        p50, p95 = _p(times["new"])
+        line = f"  {label:36} p50 {p50:7.1f} p95 {p95:7.1f} ms  hits {len(found['new'])}"
+        if old is not None:
+            o50, o95 = _p(times["old"])
+            same = "same hits" if found["old"] == found["new"] else "HITS DIFFER"
+            line += f" | baseline p50 {o50:7.1f} p95 {o95:7.1f} ms  {same}"
+        print(line, flush=True)
 
 
 def index_size(ws: Workspace) -> dict[str, float]:
@@ -272,6 +312,20 @@ def _polls(
         yield source, PollResult([capture], items)
 
 
+def kept_postgres(server: str, items: int) -> str:
+    """A database kept between runs (created when missing)."""
+    db = f"bench_search_keep_{items}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :db"), {"db": db}
+        ).first()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+    admin.dispose()
+    return sa.engine.make_url(server).set(database=db).render_as_string(hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -285,7 +339,13 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         type=Path,
-        help="keep the loaded SQLite database in this directory and reuse it on the next run",
+        help="keep the loaded database (SQLite: in this directory; PostgreSQL: a database "
+        "named after the size) and reuse it on the next run",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="COMMIT",
+        help="also run search/engine.py as of COMMIT, interleaved, and compare the hits",
     )
     args = parser.parse_args()
     backends = [] if args.no_sqlite else ["sqlite"]
@@ -323,10 +383,12 @@ def main() -> None:
                     flush=True,
                 )
             if not args.skip_latency:
-                big = url_for("big")
+                big = url_for("big") if not args.keep else ""
                 if args.keep and backend == "sqlite":
                     args.keep.mkdir(parents=True, exist_ok=True)
                     big = f"sqlite:///{args.keep / f'search-{args.items}.db'}"
+                elif args.keep:
+                    big = kept_postgres(args.postgres, args.items)
                 settings = load_settings(data_dir=root / "big", database_url=big)
                 with Workspace.open(settings) as ws:
                     with ws.engine.connect() as conn:
@@ -346,7 +408,7 @@ def main() -> None:
                     size = index_size(ws)
                     per_million = {k: v * 1_000_000 / args.items for k, v in size.items()}
                     print(f"  index size per million items: {per_million}", flush=True)
-                    latency(ws, args.runs)
+                    latency(ws, args.runs, args.baseline)
             if created:
                 admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:

@@ -23,6 +23,7 @@ from search_support import (
 from sourcewatch.config import Settings
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import ParsedItem
+from sourcewatch.search import engine
 from sourcewatch.search.engine import SearchFilter
 from sourcewatch.search.index import missing_documents, reindex
 from sourcewatch.search.service import SearchRequest, count, search
@@ -315,3 +316,20 @@ def test_real_recorded_arabic_report_clitics_and_diacritics(workspace: Workspace
     assert not hit('"سلاح الجو الأردني"')
     [first] = found(workspace, '"مستشفى الجامعة"', limit=5)
     assert first.snippet is not None and "مستشفى الجامعة" in first.snippet.text
+
+
+@pytest.mark.parametrize("query", ["Петербург OR Trump OR Russia", "@wagner OR @jnim", "الجيش"])
+def test_small_candidate_batches_give_the_same_page(
+    workspace: Workspace, ids: dict, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page does not depend on how candidates are fetched: the first batch (on
+    SQLite, everything scoring at least the batch's last score) and the rest below."""
+
+    def page() -> list[tuple[int, int, float]]:
+        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, limit=7)]
+
+    expected = page()
+    assert len(expected) >= 3
+    for batch in (1, 2, 3):
+        monkeypatch.setattr(engine, "_BATCH", batch)
+        assert page() == expected, batch

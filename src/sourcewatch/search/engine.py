@@ -37,6 +37,7 @@ from sourcewatch.store.tables import (
 )
 
 RULE_ID = "search"
+_WORDS: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
 _BATCH = 400  # candidates fetched from the index at a time
 _VERIFY_GROUP = 40  # candidates read back and verified at a time
 
@@ -133,6 +134,7 @@ class Searcher:
         self.matcher = query_matcher(query, entities)
         self.spec = prefilter.build(query.node, entities)
         self.postgres = conn.dialect.name == "postgresql"
+        self._force_index = False  # see _candidates and _execute
 
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
@@ -169,40 +171,102 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
+        clauses = filter_clauses(self.conn, where)
+        # SQLite only: on PostgreSQL the materialized ranking measured slower (the
+        # second lookup of each document costs more than the item joins it saves).
+        alone = not self.postgres and not newest and not clauses
+        query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
+        # Not with the filters that are subqueries (area, entity, status, tag): without
+        # sequential scans PostgreSQL then read the whole item table by its index.
+        self._force_index = not (where.areas or where.entities or where.statuses or where.tags)
+        if alone:
+            yield from self._best_first(query, score, scored)
+            return
         # The first batch with LIMIT (a bounded top-N sort: usually all a page needs);
         # the rest, if wanted, from one query read in batches (a server-side cursor on
         # PostgreSQL), so the ranking is not recomputed per batch.
-        query = self._candidate_query(where, newest=newest)
-        first = self.conn.execute(query.limit(_BATCH)).all()
+        first = self._execute(query.limit(_BATCH)).all()
         if not first:
             return
         yield first
         if len(first) < _BATCH:
             return
-        rest = query.offset(_BATCH)
-        result = self.conn.execution_options(stream_results=True, yield_per=_BATCH).execute(rest)
+        yield from self._streamed(query.offset(_BATCH))
+
+    def _best_first(
+        self, query: sa.Select[Any], score: Any, scored: Any
+    ) -> Iterator[Sequence[Any]]:
+        """Best first without filters: only the documents scoring at least the
+        ``_BATCH``-th best score are joined to their item (all of them, so ties keep
+        their order), not every candidate; the rest, below that score, only if needed.
+        The score is still computed once per candidate (ranking needs all of them)."""
+        kth = (
+            sa.select(score).select_from(scored).order_by(score.desc()).offset(_BATCH - 1).limit(1)
+        ).scalar_subquery()
+        first = self._execute(query.where(score >= sa.func.coalesce(kth, score))).all()
+        if not first:
+            return
+        yield first
+        if len(first) < _BATCH:  # no _BATCH-th document: these were all
+            return
+        yield from self._streamed(query.where(score < first[-1].score))
+
+    def _streamed(self, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
+        result = self._execute(query, stream=True)
         try:
             yield from result.partitions()
         finally:
             result.close()
 
-    def _candidate_query(self, where: SearchFilter, *, newest: bool) -> sa.Select[Any]:
+    def _execute(self, query: sa.Select[Any], *, stream: bool = False) -> sa.CursorResult[Any]:
+        """Run a candidates query. PostgreSQL is told to use the word index: a query
+        with many alternatives (an entity's aliases, Arabic clitic forms: 77 prefixes
+        for @wagner) is estimated costlier than reading the whole table, which measured
+        2-8 times slower than the GIN index (bench/results/search.md)."""
+        # Per statement: Connection.execution_options would change the connection.
+        options = {"stream_results": True, "yield_per": _BATCH} if stream else {}
+        if not self.postgres or not self._force_index:
+            return self.conn.execute(query, execution_options=options)
+        self.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        try:
+            return self.conn.execute(query, execution_options=options)
+        finally:
+            self.conn.exec_driver_sql("RESET enable_seqscan")
+
+    def _candidate_query(
+        self, clauses: list[Any], *, newest: bool, alone: bool = False
+    ) -> tuple[sa.Select[Any], Any, Any]:
+        """The candidates query, its score column and the table that column is in;
+        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves (without
+        filters; with them, letting the planner start from a filtered table is faster)."""
         doc, at = SEARCH_DOC, _item_time()
+        scored: Any = doc
         score: Any
-        matches: Any
-        if self.postgres:
-            words: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
-            tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
-            score = sa.func.ts_rank(words, tsq)
-            matches = words.op("@@", return_type=sa.Boolean)(tsq)
-            base = sa.select().select_from(doc)
-            rank_order = score.desc()
+        if alone:
+            # The match and its score first, by themselves (materialized), so that a
+            # threshold on the score applies before any join to the item.
+            inner: Any = (
+                sa.select(
+                    sa.literal_column("rowid").label("id"),
+                    sa.literal_column("-bm25(search_fts)").label("score"),  # higher: better
+                )
+                .select_from(sa.table("search_fts"))
+                .where(self._fts_match())
+            )
+            fts = inner.cte("ranked").prefix_with("MATERIALIZED")
+            score, scored = fts.c.score, fts
+            base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.id))
+        elif self.postgres:
+            score = self._pg_rank()
+            base = sa.select().select_from(doc).where(self._pg_match())
         else:
-            fts = sa.table("search_fts", sa.column("rowid"))
+            table = sa.table("search_fts", sa.column("rowid"))
             score = sa.literal_column("-bm25(search_fts)")  # higher is better, as ts_rank
-            matches = sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
-            base = sa.select().select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-            rank_order = score.desc()
+            base = (
+                sa.select()
+                .select_from(table.join(doc, doc.c.id == table.c.rowid))
+                .where(self._fts_match())
+            )
         query = (
             base.add_columns(
                 doc.c.item_id,
@@ -219,12 +283,26 @@ class Searcher:
             )
             .join(ITEM, ITEM.c.id == doc.c.item_id)
             .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
-            .where(matches, *filter_clauses(self.conn, where))
+            .where(*clauses)
         )
         # Ties broken by item and revision (document ids differ between databases).
         tie = [doc.c.item_id.desc(), doc.c.revision.desc()]
-        order = [at.desc(), *tie] if newest else [rank_order, at.desc(), *tie]
-        return query.order_by(*order)
+        order = [at.desc(), *tie] if newest else [score.desc(), at.desc(), *tie]
+        return query.order_by(*order), score, scored
+
+    def _pg_rank(self) -> Any:
+        tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
+        return sa.func.ts_rank(_WORDS, tsq)
+
+    def _pg_match(self) -> Any:
+        """Matching with the pruned query (fewer GIN lookups and @@ tests, the same
+        documents); ranking with the full one, so scores do not change."""
+        spec = prefilter.pruned(self.spec)
+        tsq = sa.cast(sa.bindparam("match_tsq", prefilter.tsquery(spec)), TSQUERY)
+        return _WORDS.op("@@", return_type=sa.Boolean)(tsq)
+
+    def _fts_match(self) -> Any:
+        return sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
 
     # -- the matcher decides ---------------------------------------------------------------
 

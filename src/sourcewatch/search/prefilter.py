@@ -93,6 +93,25 @@ def _either(parts: list[Filter]) -> Filter:
     return parts[0] if len(parts) == 1 else Either(tuple(parts))
 
 
+def pruned(spec: Filter) -> Filter:
+    """The same filter without the patterns another one already covers: a one-word
+    pattern ``w*`` finds every document that a pattern with a word starting with ``w``
+    finds (``wagner*`` covers ``wagner group*``, ``вагнер*`` covers ``вагнеров*``). For
+    matching only: a ranking function scores every pattern, so it gets the full one."""
+    if isinstance(spec, Any_):
+        singles = [p.words[0] for p in spec.patterns if len(p.words) == 1]
+        kept = tuple(p for p in spec.patterns if not _covered(p, singles))
+        return Any_(kept)
+    parts = tuple(pruned(part) for part in spec.parts)
+    return All(parts) if isinstance(spec, All) else Either(parts)
+
+
+def _covered(pattern: Pattern, singles: list[str]) -> bool:
+    return any(
+        pattern.words != (w,) and any(word.startswith(w) for word in pattern.words) for w in singles
+    )
+
+
 def fts5(spec: Filter) -> str:
     """SQLite FTS5 query syntax (phrases as ``"a" + "b"*``)."""
     if isinstance(spec, Any_):
