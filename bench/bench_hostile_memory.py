@@ -135,6 +135,7 @@ def main() -> None:
         action="store_true",
         help="without the parse byte budget and worker recycling (as before issue 19's fixes)",
     )
+    parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     port = 19080 + os.getpid() % 1000
@@ -165,6 +166,8 @@ def main() -> None:
             "SOURCEWATCH_NET__RETRIES": "0",
             "SOURCEWATCH_SCHEDULER__TICK_SECONDS": "0.5",
         }
+        if args.budget_mib:
+            env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
         if args.baseline:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(2**50)
             env["SOURCEWATCH_SCHEDULER__PARSE_RECYCLE_BYTES"] = "0"
@@ -190,6 +193,8 @@ def main() -> None:
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
+    if args.budget_mib and not args.baseline:
+        variant += f" (budget {args.budget_mib} MiB)"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")

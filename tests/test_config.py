@@ -191,7 +191,7 @@ def test_the_parse_byte_budget_is_a_typed_scheduler_setting(tmp_path: Path) -> N
     settings = load_settings(config)
     assert settings.scheduler.parse_budget_bytes == 8 * 1024 * 1024
     assert settings.scheduler.parse_recycle_bytes == 0
-    assert Settings().scheduler.parse_budget_bytes == 64 * 1024 * 1024
+    assert Settings().scheduler.parse_budget_bytes == 32 * 1024 * 1024
     bad_lines = ["parse_budget_byte = 1\n", "parse_budget_bytes = 'x'\n"]
     bad_lines.append("parse_budget_bytes = 0\n")
     for bad in bad_lines:

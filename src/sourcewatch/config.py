@@ -115,7 +115,7 @@ class SchedulerSettings(BaseModel):
     parse_processes: int = Field(default=1, ge=0, le=32)  # 0: parse on threads in-process
     # Bytes of fetched bodies parsed at once across all polls (a larger body parses alone);
     # polls over it wait their turn, nothing is dropped (collectors/bytebudget.py).
-    parse_budget_bytes: int = Field(default=64 * MiB, ge=1 * MiB)
+    parse_budget_bytes: int = Field(default=32 * MiB, ge=1 * MiB)
     # A parse worker that parsed a body this large is replaced afterwards, so the memory it
     # grew to goes back to the system; 0: never.
     parse_recycle_bytes: int = Field(default=4 * MiB, ge=0)
