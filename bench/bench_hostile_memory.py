@@ -130,6 +130,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180)
     parser.add_argument("--sources", type=int, default=25)
     parser.add_argument("--kinds", default=",".join(KINDS), help="which abuses, comma-separated")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="without the parse byte budget and worker recycling (as before issue 19's fixes)",
+    )
+    parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     port = 19080 + os.getpid() % 1000
@@ -160,16 +166,23 @@ def main() -> None:
             "SOURCEWATCH_NET__RETRIES": "0",
             "SOURCEWATCH_SCHEDULER__TICK_SECONDS": "0.5",
         }
+        if args.budget_mib:
+            env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
+        if args.baseline:
+            env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(2**50)
+            env["SOURCEWATCH_SCHEDULER__PARSE_RECYCLE_BYTES"] = "0"
         command = [sys.executable, "-m", "sourcewatch"]
         subprocess.run([*command, "init"], env=env, cwd=work, check=True, capture_output=True)
         with open(work / "daemon.log", "w") as log:
             daemon = subprocess.Popen([*command, "run"], env=env, cwd=work, stderr=log)
-            peak_sum = 0.0
+            peak_sum = helpers_now = 0.0
             try:
                 deadline = time.monotonic() + args.seconds
                 while time.monotonic() < deadline and daemon.poll() is None:
                     tree = process_tree(daemon.pid)
-                    peak_sum = max(peak_sum, sum(status_mb(p, "VmRSS") for p in tree))
+                    rss = [status_mb(p, "VmRSS") for p in tree]
+                    peak_sum = max(peak_sum, sum(rss))
+                    helpers_now = max(helpers_now, sum(rss[1:]))
                     time.sleep(1.0)
                 tree = process_tree(daemon.pid)
                 daemon_peak = status_mb(daemon.pid, "VmHWM")
@@ -179,10 +192,15 @@ def main() -> None:
                 code = daemon.wait(60)
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
+    variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
+    if args.budget_mib and not args.baseline:
+        variant += f" (budget {args.budget_mib} MiB)"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
+    print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
     print(f"helpers peak     {' + '.join(f'{p:.0f}' for p in helper_peaks)} MB (VmHWM each)")
     print(f"sum of peaks     {daemon_peak + sum(helper_peaks):.0f} MB (target < 300)")
+    print(f"helpers sampled  {helpers_now:.0f} MB (largest sum of helpers' current RSS)")
     print(f"tree at once     {peak_sum:.0f} MB (largest sum of current RSS, sampled each second)")
     print(f"daemon exit      {code}; {errors} error lines in its log")
 

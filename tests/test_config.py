@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.config import ConfigError, load_settings, locate_config
+from sourcewatch.config import ConfigError, Settings, load_settings, locate_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -183,3 +183,18 @@ def test_relative_paths_in_a_config_file_follow_the_file_not_the_cwd(
     assert settings.origins["data_dir"] == f"set in {config}"
     monkeypatch.setenv("SOURCEWATCH_DATA_DIR", "rel")
     assert load_settings(config).data_dir == Path("rel")
+
+
+def test_the_parse_byte_budget_is_a_typed_scheduler_setting(tmp_path: Path) -> None:
+    config = tmp_path / "sw.toml"
+    config.write_text("[scheduler]\nparse_budget_bytes = 8388608\nparse_recycle_bytes = 0\n")
+    settings = load_settings(config)
+    assert settings.scheduler.parse_budget_bytes == 8 * 1024 * 1024
+    assert settings.scheduler.parse_recycle_bytes == 0
+    assert Settings().scheduler.parse_budget_bytes == 32 * 1024 * 1024
+    bad_lines = ["parse_budget_byte = 1\n", "parse_budget_bytes = 'x'\n"]
+    bad_lines.append("parse_budget_bytes = 0\n")
+    for bad in bad_lines:
+        config.write_text("[scheduler]\n" + bad)
+        with pytest.raises(ConfigError, match="parse_budget_byte"):
+            load_settings(config)

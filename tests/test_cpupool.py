@@ -93,9 +93,9 @@ def record_batches(pool: CpuPool) -> list[list[tuple[object, ...]]]:
     batches: list[list[tuple[object, ...]]] = []
     send = pool._in_worker
 
-    async def recording(calls: list[Callable[[], object]]) -> list[_Outcome]:
+    async def recording(calls: list[Callable[[], object]], large: bool) -> list[_Outcome]:
         batches.append([call.args for call in calls if isinstance(call, functools.partial)])
-        return await send(calls)
+        return await send(calls, large)
 
     pool._in_worker = recording  # type: ignore[method-assign]
     return batches
@@ -194,3 +194,27 @@ def test_a_result_that_does_not_pickle_fails_only_its_own_call(processes: CpuPoo
     assert isinstance(lock, TypeError) and "pickle" in str(lock)
     assert isinstance(first, tuple) and first[1] == 0
     assert isinstance(last, tuple) and last[1] == 2
+
+
+def test_a_worker_is_recycled_after_a_large_body_and_results_stay_correct() -> None:
+    big = RSS.replace(b"<title>First</title>", b"<title>First</title>" + b"<!-- pad -->" * 200)
+    assert len(big) > 2000 > len(RSS)
+
+    async def scenario() -> tuple[list[int], list[list[str]], int]:
+        pool = CpuPool(processes=1, recycle_after_bytes=2000)
+        try:
+            first = await pool.run_sized(len(RSS), os.getpid)
+            small = await pool.run_sized(len(RSS), parse_feed, RSS, url="https://example.org/f")
+            same = await pool.run_sized(len(RSS), os.getpid)  # small bodies keep the worker
+            large = await pool.run_sized(len(big), parse_feed, big, url="https://example.org/f")
+            after = await pool.run_sized(len(RSS), os.getpid)
+            keys = [[e.key for e in small.entries], [e.key for e in large.entries]]
+            return [first, same, after], keys, pool.recycled
+        finally:
+            pool.close()
+
+    (first, same, after), keys, recycled = asyncio.run(scenario())
+    assert first == same
+    assert after not in (first, os.getpid())  # a fresh worker after the large body
+    assert recycled == 1
+    assert keys == [["https://example.org/a-1"], ["https://example.org/a-1"]]

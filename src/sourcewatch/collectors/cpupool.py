@@ -12,6 +12,12 @@ replaced and the daemon goes on. A dead worker fails every call waiting in its p
 each is tried once more on the new pool; a call whose second try dies too (the input
 that kills the parser) fails with :class:`ParserCrashed`, which the collector reports
 as that poll's error.
+
+Memory under hostile sources (issue 19) is bounded two ways: :meth:`CpuPool.run_sized`
+holds the body's bytes in a :class:`ByteBudget` while it parses, so the bodies parsed at
+once across polls stay under ``[scheduler] parse_budget_bytes``; and a worker that
+parsed a body of ``recycle_after_bytes`` or more is retired once that parse is done,
+so the memory it grew to (its high-water mark) goes back to the system.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from threading import Thread
 from typing import ParamSpec, TypeVar
+
+from sourcewatch.collectors.bytebudget import ByteBudget
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,10 +64,22 @@ class CpuPool:
     loop and the database thread, so the worker sat idle between calls.
     """
 
-    def __init__(self, processes: int = 0, *, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        processes: int = 0,
+        *,
+        max_batch: int = 64,
+        budget_bytes: int | None = None,
+        recycle_after_bytes: int | None = None,
+    ) -> None:
         self.processes = processes
         self._max_batch = max_batch
+        self.budget = ByteBudget(budget_bytes) if budget_bytes else None
+        self._recycle_after = recycle_after_bytes or None
+        self.recycled = 0  # worker pools retired after a large body (for tests and metrics)
         self._pool: ProcessPoolExecutor | None = None
+        # Manager threads of retired pools, joined (bounded) by close().
+        self._retired: list[Thread] = []
         self._waiting: list[_Call] = []
         # Calls of a batch that failed as a whole, tried again one at a time before any
         # new batch goes out: the call that kills the worker (or does not pickle) then
@@ -67,23 +88,42 @@ class CpuPool:
         self._batches: set[asyncio.Task[None]] = set()
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._run(False, fn, *args, **kwargs)
+
+    async def run_sized(
+        self, nbytes: int, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """:meth:`run` for parsing a body of ``nbytes``: waits for that much of the byte
+        budget first, and retires the worker after it when the body is large."""
+        large = self._recycle_after is not None and nbytes >= self._recycle_after
+        if self.budget is None:
+            return await self._run(large, fn, *args, **kwargs)
+        async with self.budget.hold(nbytes):
+            return await self._run(large, fn, *args, **kwargs)
+
+    async def _run(
+        self, large: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         if self.processes == 0:
             return await asyncio.to_thread(fn, *args, **kwargs)
         call = functools.partial(fn, *args, **kwargs)
         try:
-            return await self._queue(self._waiting, call)  # type: ignore[return-value]
+            return await self._queue(self._waiting, call, large)  # type: ignore[return-value]
         except _BatchFailed:
             pass
         try:
-            return await self._queue(self._alone, call)  # type: ignore[return-value]
+            return await self._queue(self._alone, call, large)  # type: ignore[return-value]
         except _BatchFailed as failed:
             if isinstance(failed.cause, BrokenProcessPool):
                 raise ParserCrashed(f"the parsing process died: {failed.cause}") from failed.cause
             raise failed.cause from None  # this call's own arguments or result do not pickle
 
     def close(self) -> None:
-        for _, future in [*self._waiting, *self._alone]:
+        for _, future, _ in [*self._waiting, *self._alone]:
             future.cancel()
+        for retired in self._retired:  # pools retired after a large body
+            retired.join(timeout=_MANAGER_JOIN_SECONDS)
+        self._retired = []
         self._waiting, self._alone = [], []
         if self._pool is not None:
             # CPython 3.11 races at interpreter exit when a process pool's manager thread
@@ -97,9 +137,9 @@ class CpuPool:
                 manager.join(timeout=_MANAGER_JOIN_SECONDS)
             self._pool = None
 
-    async def _queue(self, queue: list[_Call], call: Callable[[], object]) -> object:
+    async def _queue(self, queue: list[_Call], call: Callable[[], object], large: bool) -> object:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        queue.append((call, future))
+        queue.append((call, future, large))
         self._dispatch()
         return await future
 
@@ -111,7 +151,7 @@ class CpuPool:
                 del self._alone[:1]
             return
         while self._waiting and len(self._batches) < self.processes:
-            batch = [(c, f) for c, f in self._waiting[: self._max_batch] if not f.done()]
+            batch = [c for c in self._waiting[: self._max_batch] if not c[1].done()]
             del self._waiting[: self._max_batch]  # (callers that gave up are dropped)
             if batch:
                 self._send(batch)
@@ -126,33 +166,48 @@ class CpuPool:
         self._dispatch()
 
     async def _run_batch(self, batch: list[_Call]) -> None:
+        large = any(is_large for _, _, is_large in batch)
         try:
-            outcomes = await self._in_worker([call for call, _ in batch])
+            outcomes = await self._in_worker([call for call, _, _ in batch], large)
         except asyncio.CancelledError:  # shutting down
-            for _, future in batch:
+            for _, future, _ in batch:
                 future.cancel()
             raise
         except Exception as exc:  # the worker died, or the batch did not pickle
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(_BatchFailed(exc))
             return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, future, _), outcome in zip(batch, outcomes, strict=True):
             if not future.done():  # a caller that gave up (timed out) is skipped
                 if outcome.error is not None:
                     future.set_exception(outcome.error)
                 else:
                     future.set_result(outcome.value)
 
-    async def _in_worker(self, calls: list[Callable[[], object]]) -> list[_Outcome]:
+    async def _in_worker(self, calls: list[Callable[[], object]], large: bool) -> list[_Outcome]:
         pool = self._pool or self._start()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, _run_calls, calls)
+            outcomes = await asyncio.get_running_loop().run_in_executor(pool, _run_calls, calls)
         except BrokenProcessPool:
             if self._pool is pool:  # the first caller to notice replaces it
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
+        if large and self._pool is pool:
+            self._retire(pool)
+        return outcomes
+
+    def _retire(self, pool: ProcessPoolExecutor) -> None:
+        """Let ``pool``'s workers end once their work is done; the next call starts a
+        fresh pool. Batches already sent to ``pool`` (other workers) still complete."""
+        self._pool = None
+        self.recycled += 1
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False)
+        self._retired = [t for t in self._retired if t.is_alive()]
+        if manager is not None:
+            self._retired.append(manager)
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the daemon has threads (database, resolver) that a forked child
@@ -166,7 +221,8 @@ class CpuPool:
         return self._pool
 
 
-_Call = tuple[Callable[[], object], "asyncio.Future[object]"]
+# A call, its caller's future, and whether its body is large (retire the worker after).
+_Call = tuple[Callable[[], object], "asyncio.Future[object]", bool]
 
 
 class _BatchFailed(Exception):

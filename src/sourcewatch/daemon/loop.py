@@ -113,7 +113,11 @@ class Daemon:
         # The language detector's models load before any poll's deadline starts.
         await asyncio.to_thread(language.warm_up)
         self._install_signal_handlers()
-        cpu = CpuPool(self.policy.parse_processes)
+        cpu = CpuPool(
+            self.policy.parse_processes,
+            budget_bytes=self.policy.parse_budget_bytes,
+            recycle_after_bytes=self.policy.parse_recycle_bytes,
+        )
         async with Http(self.ws.settings.net) as http:
             self._worker = SourceWorker(
                 self.ws,

@@ -254,7 +254,8 @@ async def _parse(
     try:
         # CPU-bound (about 70 ms for a 150 KB feed): off the event loop, so other
         # sources' requests keep moving meanwhile.
-        return await ctx.cpu.run(
+        return await ctx.cpu.run_sized(
+            len(fetched.body),
             parse_feed,
             fetched.body,
             url=fetched.url,
@@ -299,7 +300,9 @@ async def _fetch_article(
         permanent = fetched.status in _PERMANENT_STATUSES
         return None, fetched.capture, f"article answered HTTP {fetched.status}", permanent
     try:
-        article = await ctx.cpu.run(extract_article, fetched.text(), fetched.url)
+        article = await ctx.cpu.run_sized(
+            len(fetched.body), extract_article, fetched.text(), fetched.url
+        )
         return article, fetched.capture, None, False
     except ArticleError as exc:
         return None, fetched.capture, f"article {fetched.url}: {exc}", True
