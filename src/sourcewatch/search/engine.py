@@ -144,7 +144,7 @@ class Searcher:
             for row, text in self._verified(batch):
                 hit = found.get(row.item_id)
                 if hit is None:
-                    found[row.item_id] = _hit(row)
+                    found[row.item_id] = hit_from_row(row)
                     texts[row.item_id] = text
                     if len(found) >= limit:
                         break
@@ -344,7 +344,8 @@ class Searcher:
         hit.snippet = make_snippet(text, found)
 
 
-def _hit(row: Any) -> Hit:
+def hit_from_row(row: Any) -> Hit:
+    """A hit from a candidate row (item, source and revision columns, and a score)."""
     return Hit(
         item_id=row.item_id,
         source=row.source,

@@ -15,7 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.search.engine import RULE_ID, Hit, Searcher, SearchFilter, filter_clauses
+from sourcewatch.search.engine import (
+    RULE_ID,
+    Hit,
+    Searcher,
+    SearchFilter,
+    filter_clauses,
+    hit_from_row,
+)
 from sourcewatch.store.tables import ITEM, ITEM_REVISION, SOURCE, TRANSLATION
 
 WITHIN = ("original", "translation", "any")
@@ -31,7 +38,8 @@ def translation_hits(
     for row, text in _matching(conn, searcher, where):
         if row.item_id in found:
             continue
-        hit = _hit(row)
+        hit = hit_from_row(row)
+        hit.matched_in = f"translation ({row.engine}, {row.target_language})"
         searcher.add_snippet(hit, text)
         found[row.item_id] = hit
         if len(found) >= limit:
@@ -76,6 +84,7 @@ def _matching(
             SOURCE.c.name.label("source"),
             SOURCE.c.kind,
             SOURCE.c.areas,
+            sa.literal(0.0).label("score"),  # not ranked: translations are scanned newest first
         )
         .join(ITEM_REVISION, ITEM_REVISION.c.id == TRANSLATION.c.revision_id)
         .join(ITEM, ITEM.c.id == TRANSLATION.c.item_id)
@@ -96,20 +105,3 @@ def _matching(
 def translated_text(title: str | None, text: str) -> str:
     """What a translation is searched as: its title, then its text."""
     return f"{title}\n{text}" if title else text
-
-
-def _hit(row: Any) -> Hit:
-    return Hit(
-        item_id=row.item_id,
-        source=row.source,
-        kind=row.kind,
-        url=row.url,
-        title=row.item_title,
-        at=row.at,
-        revision=row.revision,
-        current_revision=row.current_revision,
-        revisions=[row.revision],
-        deleted=row.deleted_at is not None,
-        score=0.0,  # not ranked: translations are scanned newest first
-        matched_in=f"translation ({row.engine}, {row.target_language})",
-    )
