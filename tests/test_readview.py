@@ -267,6 +267,22 @@ def test_long_output_on_a_terminal_goes_through_the_pager(
     assert "Пулково" in screen
 
 
+@pytest.mark.slow
+def test_the_triage_loop_pages_a_long_item_then_prompts(
+    env: dict, ids: dict, tmp_path: Path, settings: Settings
+) -> None:
+    paged = tmp_path / "paged.txt"
+    pager_env = {**env, "PAGER": f"sh -c 'cat > {paged}'"}
+    if not settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("one backend is enough for the terminal behaviour")
+    # stdin is not a terminal: the loop reads no key, gives the item back and stops
+    screen = _run_in_pty(pager_env, ["triage", "--source", "syrianarchive"])
+    text = paged.read_text(encoding="utf-8")
+    assert "https://www.youtube.com/watch?v=iCqA8uzVklg" in text  # the whole item, paged
+    assert "why it was queued" not in screen  # it went to the pager, not the terminal
+    assert "[r]elevant" in screen  # the prompt stays on the terminal
+
+
 def test_the_queue_at_100_columns_shows_enough_to_decide(env: dict, ids: dict) -> None:
     code, out = run(env, "queue")
     assert code == 0

@@ -252,7 +252,7 @@ def show(
     if json:
         print_json(detail.to_json())
         return
-    from sourcewatch.cli.paging import print_paged
+    from sourcewatch.triage.paging import print_paged
     from sourcewatch.triage.render import item_view
 
     print_paged(console, item_view(detail))

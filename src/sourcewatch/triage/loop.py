@@ -22,6 +22,7 @@ from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.triage.claims import claim_next, release
 from sourcewatch.triage.detail import ItemDetail, highlight_item, item_detail
 from sourcewatch.triage.marking import MarkChange, TriageError, mark
+from sourcewatch.triage.paging import print_paged
 from sourcewatch.triage.queue import QueueFilter, QueueRow, count_queue
 from sourcewatch.triage.render import item_view
 from sourcewatch.workspace import Workspace
@@ -99,7 +100,7 @@ def _work_on(
         )
     _highlight(ws, detail, console)
     console.print(Rule(f"item {row.item_id} - priority {row.priority} - {left} more after this"))
-    console.print(item_view(detail))
+    print_paged(console, item_view(detail))  # a long article pages; the prompt follows
     version = row.version
     while True:
         console.print(Text(PROMPT, style="bold"))
