@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from sourcewatch.config import TranslateSettings
 from sourcewatch.net import Http
 from sourcewatch.text import redact
-from sourcewatch.translate.engine import Language, TranslateError, Translation
+from sourcewatch.translate.engine import Language, TranslateError, Translation, in_batches
 from sourcewatch.translate.http import get_json, post_json
 
 MODEL = "deepl-api-v2"
@@ -52,12 +52,11 @@ class DeepL:
     async def translate(
         self, texts: Sequence[str], source_language: str | None, target_language: str
     ) -> list[Translation]:
-        result: list[Translation] = []
-        for start in range(0, len(texts), self.batch):
-            result += await self._translate(
-                list(texts[start : start + self.batch]), source_language, target_language
-            )
-        return result
+        return await in_batches(
+            texts,
+            self.batch,
+            lambda batch: self._translate(batch, source_language, target_language),
+        )
 
     async def _translate(
         self, texts: list[str], source_language: str | None, target_language: str

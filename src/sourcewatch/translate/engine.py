@@ -8,7 +8,7 @@ database. Adding an engine is one module implementing :class:`Engine` plus one l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -93,3 +93,16 @@ def server_message(body: bytes, key: str) -> str:
     if not text:
         text = body[:MAX_ERROR_CHARS].decode("utf-8", "replace")
     return redact(" ".join(text.split())[:MAX_ERROR_CHARS])
+
+
+async def in_batches(
+    texts: Sequence[str],
+    size: int,
+    translate_batch: Callable[[list[str]], Awaitable[list[Translation]]],
+) -> list[Translation]:
+    """``translate_batch`` over ``texts`` in slices of at most ``size`` (a server's own
+    limit on texts per request), the translations in the order of ``texts``."""
+    result: list[Translation] = []
+    for start in range(0, len(texts), size):
+        result += await translate_batch(list(texts[start : start + size]))
+    return result
