@@ -40,6 +40,7 @@ from sourcewatch.triage.entries import (
     Facets,
     add_event,
     facets_of,
+    insert_entry,
     merged,
     set_facets,
 )
@@ -140,32 +141,17 @@ class Placement:
 
 
 def _create(conn: sa.Connection, p: Placement) -> int:
-    hit, source, priority, facets, now = p.hit, p.source, p.priority, p.facets, p.now
-    triage_id: int = conn.execute(
-        sa.insert(TRIAGE)
-        .values(
-            item_id=hit.item_id,
-            status="new",
-            priority=priority,
-            areas=ordered_areas(facets["area"], _primary(None, source, hit)),
-            tags=[],
-            version=1,
-            created_at=now,
-            updated_at=now,
-            queued_at=now,
-        )
-        .returning(TRIAGE.c.id)
-    ).scalar_one()
-    conn.execute(
-        sa.insert(TRIAGE_ITEM).values(
-            item_id=hit.item_id,
-            triage_id=triage_id,
-            fingerprint=p.fingerprint,
-            revision=hit.revision,
-            added_at=now,
-        )
+    hit, source, now = p.hit, p.source, p.now
+    triage_id = insert_entry(
+        conn,
+        item_id=hit.item_id,
+        revision=hit.revision,
+        fingerprint=p.fingerprint,
+        areas=ordered_areas(p.facets["area"], _primary(None, source, hit)),
+        priority=p.priority,
+        facets=p.facets,
+        now=now,
     )
-    set_facets(conn, triage_id, facets, status="new", priority=priority, queued_at=now)
     add_event(conn, triage_id, SYSTEM_ANALYST, "queued", p.detail(), now)
     return triage_id
 

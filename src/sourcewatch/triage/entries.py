@@ -12,7 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.tables import TRIAGE_EVENT, TRIAGE_FACET, TRIAGE_FACETS, TRIAGE_ITEM
+from sourcewatch.store.tables import (
+    TRIAGE,
+    TRIAGE_EVENT,
+    TRIAGE_FACET,
+    TRIAGE_FACETS,
+    TRIAGE_ITEM,
+)
 
 SYSTEM_ANALYST = "sourcewatch"  # history entries written by ingest, not by a person
 FACETS = TRIAGE_FACETS
@@ -95,3 +101,44 @@ def entry_id_for_item(conn: sa.Connection, item_id: int) -> int | None:
     return conn.execute(
         sa.select(TRIAGE_ITEM.c.triage_id).where(TRIAGE_ITEM.c.item_id == item_id)
     ).scalar()
+
+
+def insert_entry(
+    conn: sa.Connection,
+    *,
+    item_id: int,
+    revision: int,
+    fingerprint: str | None,
+    areas: list[str],
+    priority: int,
+    facets: Facets,
+    now: datetime,
+) -> int:
+    """A new ``new`` entry holding one item (its row, its item link and its facets), by
+    whichever way it came: the queue rules (enqueue) or an analyst's hand (manual)."""
+    triage_id: int = conn.execute(
+        sa.insert(TRIAGE)
+        .values(
+            item_id=item_id,
+            status="new",
+            priority=priority,
+            areas=areas,
+            tags=[],
+            version=1,
+            created_at=now,
+            updated_at=now,
+            queued_at=now,
+        )
+        .returning(TRIAGE.c.id)
+    ).scalar_one()
+    conn.execute(
+        sa.insert(TRIAGE_ITEM).values(
+            item_id=item_id,
+            triage_id=triage_id,
+            fingerprint=fingerprint,
+            revision=revision,
+            added_at=now,
+        )
+    )
+    set_facets(conn, triage_id, facets, status="new", priority=priority, queued_at=now)
+    return triage_id

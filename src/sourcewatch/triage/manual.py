@@ -15,8 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from sourcewatch.store.tables import ITEM, MATCH, SOURCE, TRIAGE, TRIAGE_ITEM
-from sourcewatch.triage.entries import Facets, add_event, entry_id_for_item, set_facets
+from sourcewatch.store.tables import ITEM, MATCH, SOURCE
+from sourcewatch.triage.entries import Facets, add_event, entry_id_for_item, insert_entry
 from sourcewatch.triage.fingerprint import text_fingerprint
 
 ADDED_ACTION = "added"
@@ -52,32 +52,17 @@ def _create(conn: sa.Connection, item: sa.Row[object], analyst: str, now: dateti
             )
         ).scalars()
     )
-    triage_id: int = conn.execute(
-        sa.insert(TRIAGE)
-        .values(
-            item_id=item.id,
-            status="new",
-            priority=0,
-            areas=list(dict.fromkeys(areas)),
-            tags=[],
-            version=1,
-            created_at=now,
-            updated_at=now,
-            queued_at=now,
-        )
-        .returning(TRIAGE.c.id)
-    ).scalar_one()
-    conn.execute(
-        sa.insert(TRIAGE_ITEM).values(
-            item_id=item.id,
-            triage_id=triage_id,
-            fingerprint=text_fingerprint(item.title, item.text),
-            revision=item.revision,
-            added_at=now,
-        )
-    )
     facets: Facets = {"area": set(areas), "entity": entities, "source": {item.name}}
-    set_facets(conn, triage_id, facets, status="new", priority=0, queued_at=now)
+    triage_id = insert_entry(
+        conn,
+        item_id=item.id,
+        revision=item.revision,
+        fingerprint=text_fingerprint(item.title, item.text),
+        areas=list(dict.fromkeys(areas)),
+        priority=0,
+        facets=facets,
+        now=now,
+    )
     detail = {"item_id": item.id, "revision": item.revision, "source": item.name, "by": "hand"}
     add_event(conn, triage_id, analyst, ADDED_ACTION, detail, now)
     return triage_id
