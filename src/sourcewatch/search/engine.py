@@ -21,7 +21,7 @@ from sourcewatch.matching.matcher import Matcher
 from sourcewatch.matching.watchlist import Entity, Rule, Watchlists
 from sourcewatch.records import iso_utc
 from sourcewatch.search import prefilter
-from sourcewatch.search.document import searchable_text
+from sourcewatch.search.index import revision_texts
 from sourcewatch.search.query import SearchQuery
 from sourcewatch.search.snippet import Snippet, make_snippet
 from sourcewatch.store.sql import chunked
@@ -363,37 +363,6 @@ def hit_from_row(row: Any) -> Hit:
 
 def _item_time() -> Any:
     return sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
-
-
-def revision_texts(
-    conn: sa.Connection, keys: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], str]:
-    """The searchable text of each (item id, revision)."""
-    if not keys:
-        return {}
-    rev = ITEM_REVISION
-    wanted = set(keys)
-    rows = conn.execute(
-        sa.select(
-            rev.c.item_id,
-            rev.c.revision,
-            rev.c.title,
-            rev.c.text,
-            rev.c.media,
-            ITEM.c.author,
-            ITEM.c.forwarded_from,
-            ITEM.c.extra,
-        )
-        .join(ITEM, ITEM.c.id == rev.c.item_id)
-        .where(rev.c.item_id.in_({item_id for item_id, _ in keys}))
-    )
-    return {
-        (row.item_id, row.revision): searchable_text(
-            row.title, row.text, row.author, row.forwarded_from, row.media, row.extra
-        )
-        for row in rows
-        if (row.item_id, row.revision) in wanted
-    }
 
 
 def filter_clauses(conn: sa.Connection, where: SearchFilter) -> list[Any]:

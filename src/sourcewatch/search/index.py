@@ -26,30 +26,28 @@ def index_revisions(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> int
     documents were added."""
     added = 0
     for chunk in chunked(sorted(set(keys)), _CHUNK):
-        rows = _revision_rows(conn, chunk)
+        texts = revision_texts(conn, chunk)
         existing = _indexed(conn, chunk)
         docs = [
-            {"item_id": row.item_id, "revision": row.revision, "tokens": _words(row)}
-            for row in rows
-            if (row.item_id, row.revision) not in existing
+            {"item_id": item_id, "revision": revision, "tokens": index_words(text)}
+            for (item_id, revision), text in texts.items()
+            if (item_id, revision) not in existing
         ]
         _insert_documents(conn, docs)
         added += len(docs)
     return added
 
 
-def _words(row: Any) -> str:
-    return index_words(
-        searchable_text(row.title, row.text, row.author, row.forwarded_from, row.media, row.extra)
-    )
-
-
-def _revision_rows(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> list[Any]:
+def revision_texts(
+    conn: sa.Connection, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """The searchable text of each (item id, revision): what is indexed, and what a
+    search candidate is read back as for the matcher to confirm."""
+    if not keys:
+        return {}
     rev = ITEM_REVISION
-    by_item: dict[int, list[int]] = {}
-    for item_id, revision in keys:
-        by_item.setdefault(item_id, []).append(revision)
-    query = (
+    wanted = set(keys)
+    rows = conn.execute(
         sa.select(
             rev.c.item_id,
             rev.c.revision,
@@ -61,10 +59,15 @@ def _revision_rows(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> list
             ITEM.c.extra,
         )
         .join(ITEM, ITEM.c.id == rev.c.item_id)
-        .where(rev.c.item_id.in_(list(by_item)))
+        .where(rev.c.item_id.in_({item_id for item_id, _ in keys}))
     )
-    wanted = set(keys)
-    return [row for row in conn.execute(query) if (row.item_id, row.revision) in wanted]
+    return {
+        (row.item_id, row.revision): searchable_text(
+            row.title, row.text, row.author, row.forwarded_from, row.media, row.extra
+        )
+        for row in rows
+        if (row.item_id, row.revision) in wanted
+    }
 
 
 def _indexed(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
