@@ -11,11 +11,18 @@ same database, one transaction per batch, run batch by batch interleaved with
 ingest; both are measured in this process's CPU time (``time.process_time``, the
 server's own CPU on PostgreSQL is not in it) and wall time, and the ratio is
 ingest's time over the peer's.
+
+Also reported: ``ingest_db_us_cpu_per_item``, the part of ingest's CPU spent inside
+the database driver (every statement's execute/executemany and the commit; on SQLite
+that is the database engine itself: B-tree and FTS5 work, WAL writes), counted with
+SQLAlchemy's cursor events. It is the floor no change to our Python can go under; its
+ratio to the peer (``db_floor_ratio``) says how close to the target the rest can get.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import string
 import tempfile
@@ -83,6 +90,37 @@ def peer_insert(engine: sa.Engine, result: PollResult) -> None:
         )
 
 
+class DriverClock:
+    """CPU time inside the DBAPI: statements (cursor events) and commits (the dialect's
+    ``do_commit``, wrapped), while ``counting`` is set."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.seconds = 0.0
+        self.counting = False
+        self._started = 0.0
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+        dialect = engine.dialect
+        commit = dialect.do_commit
+
+        def do_commit(dbapi_connection: object) -> None:
+            started = time.process_time()
+            try:
+                commit(dbapi_connection)
+            finally:
+                if self.counting:
+                    self.seconds += time.process_time() - started
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+    def _before(self, *_: object) -> None:
+        self._started = time.process_time()
+
+    def _after(self, *_: object) -> None:
+        if self.counting:
+            self.seconds += time.process_time() - self._started
+
+
 def timed(clock: dict[str, float], name: str, started: tuple[float, float]) -> None:
     clock[name + "_cpu"] += time.process_time() - started[0]
     clock[name + "_wall"] += time.perf_counter() - started[1]
@@ -101,9 +139,12 @@ def run(database_url: str, data_dir: Path, total: int, batch: int) -> dict[str, 
     clock = {f"{n}_{c}": 0.0 for n in ("ingest", "peer", "edit") for c in ("cpu", "wall")}
     with Workspace.open(settings) as ws:
         PEER.create(ws.engine)
+        driver = DriverClock(ws.engine)
         for result in first_pass:  # interleaved: a batch of ours, the same batch plain
             started = now_clocks()
+            driver.counting = True
             ingest(ws, SOURCE, result)
+            driver.counting = False
             timed(clock, "ingest", started)
             started = now_clocks()
             peer_insert(ws.engine, result)
@@ -116,8 +157,10 @@ def run(database_url: str, data_dir: Path, total: int, batch: int) -> dict[str, 
     assert items == total and edits == total // 10, (items, edits)
     return {
         "ingest_us_cpu_per_item": clock["ingest_cpu"] / total * 1e6,
+        "ingest_db_us_cpu_per_item": driver.seconds / total * 1e6,
         "peer_us_cpu_per_item": clock["peer_cpu"] / total * 1e6,
         "ratio_cpu": clock["ingest_cpu"] / clock["peer_cpu"],
+        "db_floor_ratio": driver.seconds / clock["peer_cpu"],
         "ratio_wall": clock["ingest_wall"] / clock["peer_wall"],
         "insert_items_per_s_wall": total / clock["ingest_wall"],
         "edit_pass_us_cpu_per_item": clock["edit_cpu"] / total * 1e6,
@@ -134,21 +177,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="admin URL; a throwaway database is created")
     args = parser.parse_args()
+    database = f"sourcewatch_bench_{os.getpid()}"  # two runs at once do not drop each other's
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         print("sqlite", fmt(run(url, Path(tmp), args.items, args.batch)))
     if args.postgres:
         admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS sourcewatch_bench WITH (FORCE)"))
-            conn.execute(sa.text("CREATE DATABASE sourcewatch_bench"))
-        url = admin.url.set(database="sourcewatch_bench").render_as_string(hide_password=False)
+            conn.execute(sa.text(f"CREATE DATABASE {database}"))
+        url = admin.url.set(database=database).render_as_string(hide_password=False)
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 print("postgresql", fmt(run(url, Path(tmp), args.items, args.batch)))
         finally:
             with admin.connect() as conn:
-                conn.execute(sa.text("DROP DATABASE IF EXISTS sourcewatch_bench WITH (FORCE)"))
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from sourcewatch.ingest.matches import ItemContent
 from sourcewatch.records import MediaRef, ParsedItem
-from sourcewatch.store.sql import chunked, copy_rows, insert_ignore, update_by_id
+from sourcewatch.store.sql import chunked, insert_rows, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_CAPTURE, ITEM_REVISION
 from sourcewatch.text.language import item_language
 from sourcewatch.text.urls import canonical_url
@@ -251,32 +251,24 @@ def _insert_items(
         revisions.append(_revision_row(item_id, 1, item, row["content_hash"], now))
         poll.counts.new += 1
         poll.counts.changed.append(ItemContent(item_id, 1, item.title, item.text))
-    _insert_rows(conn, ITEM_REVISION, revisions)
+    insert_rows(conn, ITEM_REVISION, revisions)
     return ids
 
 
 def _insert_returning_ids(
     conn: sa.Connection, rows: list[dict[str, Any]]
 ) -> dict[tuple[int, str], int]:
-    """Insert new item rows; (source_id, external_id) -> id."""
-    if conn.dialect.name != "postgresql":
-        inserted = conn.execute(
-            sa.insert(ITEM).returning(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id), rows
-        )
-        return {(row.source_id, row.external_id): row.id for row in inserted}
-    copy_rows(conn, ITEM, rows)  # COPY has no RETURNING: read the ids back
+    """Insert new item rows; (source_id, external_id) -> id.
+
+    One executemany (COPY on PostgreSQL), then the ids read back by key: neither COPY
+    nor the DBAPI's executemany returns rows, and per-row RETURNING costs more than the
+    one indexed SELECT."""
+    insert_rows(conn, ITEM, rows)
     keys = [(row["source_id"], row["external_id"]) for row in rows]
     selected = conn.execute(
         sa.select(ITEM.c.id, ITEM.c.source_id, ITEM.c.external_id).where(_item_keys(keys))
     )
     return {(row.source_id, row.external_id): row.id for row in selected}
-
-
-def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, table, rows)  # COPY: wide rows, many of them
-    else:
-        conn.execute(sa.insert(table), rows)
 
 
 def _apply_edits(conn: sa.Connection, edits: list[ItemEdit], now: datetime) -> None:
@@ -294,7 +286,7 @@ def _apply_edits(conn: sa.Connection, edits: list[ItemEdit], now: datetime) -> N
         edit.poll.counts.edited += 1
         edit.poll.counts.changed.append(ItemContent(edit.item_id, revision, item.title, item.text))
     update_by_id(conn, ITEM, updates)
-    _insert_rows(conn, ITEM_REVISION, revision_rows)
+    insert_rows(conn, ITEM_REVISION, revision_rows)
 
 
 def _revision_row(
@@ -325,9 +317,11 @@ def _link_captures(
         for capture_id in poll.capture_ids.get(sha, [])
     }
     if links:
-        conn.execute(
-            insert_ignore(conn, ITEM_CAPTURE),
+        insert_rows(
+            conn,
+            ITEM_CAPTURE,
             [{"item_id": i, "capture_id": c} for i, c in sorted(links)],
+            skip_conflicts=True,
         )
 
 

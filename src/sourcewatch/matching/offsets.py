@@ -17,9 +17,9 @@ from itertools import accumulate, islice
 from sourcewatch.matching.normalize import (
     APOSTROPHES,
     ELISION,
-    ELISION_TRIGGER,
     FOLD_TABLE,
     fold,
+    has_elision_mark,
     normalize,
     split_elisions,
 )
@@ -155,7 +155,7 @@ def _char_map(token: str, expected: str) -> list[tuple[int, int]] | None:
             folded.append(ch)
             origins.append(m.span())
     joined = "".join(folded)
-    if ELISION_TRIGGER.search(joined):
+    if has_elision_mark(joined):
         joined = split_elisions(joined)
     out: list[str] = []
     out_origins: list[tuple[int, int]] = []

@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.sql import AnyRow, chunked
+from sourcewatch.store.sql import AnyRow, chunked, insert_rows
 from sourcewatch.store.tables import CAPTURE_LOG, ITEM_REVISION
 
 GENESIS = "0" * 64
@@ -173,7 +173,7 @@ def append(connection: sa.Connection, entries: list[NewLogEntry]) -> Head | None
             }
         )
         prev = digest
-    connection.execute(sa.insert(CAPTURE_LOG), rows)
+    insert_rows(connection, CAPTURE_LOG, rows)
     seq = connection.execute(
         sa.select(CAPTURE_LOG.c.seq).where(CAPTURE_LOG.c.entry_hash == prev)
     ).scalar_one()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
 import sqlalchemy as sa
@@ -76,7 +77,7 @@ def insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     raise NotImplementedError(f"unsupported database {conn.dialect.name}")
 
 
-def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, object]]) -> None:
+def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk-insert ``rows`` with PostgreSQL's COPY, inside the caller's transaction.
 
     Several times faster than multi-row INSERTs for wide rows (every value of an
@@ -86,20 +87,110 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, obj
     if not rows:
         return
     columns = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in columns]
     quote = conn.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     driver_connection = conn.connection.driver_connection
-    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for values in _bound_values(conn, table, columns, rows, statement):
+                copy.write_row(values)
+    except dbapi_error as exc:  # as SQLAlchemy wraps it: IntegrityError, OperationalError ...
+        raise sa.exc.DBAPIError.instance(
+            statement, None, exc, dbapi_error, dialect=conn.dialect
+        ) from exc
+
+
+def insert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) in one DBAPI call, inside the caller's
+    transaction; with ``skip_conflicts``, rows violating a unique constraint are skipped.
+
+    Ingest writes thousands of rows per poll: SQLAlchemy's ``execute(insert(table),
+    rows)`` builds and processes a parameter set per row (most of ingest's SQL cost on
+    SQLite). Here each value goes through its column type's bind processing (UTC times,
+    JSON) exactly as an INSERT would, and the driver gets plain tuples: one
+    ``executemany``, or COPY on PostgreSQL. Column defaults are not applied: a row names
+    every column it sets. A value a processor refuses raises ``StatementError``, as
+    SQLAlchemy's own INSERT would.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        if skip_conflicts:  # COPY cannot skip: SQLAlchemy's multi-row INSERT instead
+            conn.execute(insert_ignore(conn, table), rows)
+        else:
+            copy_rows(conn, table, rows)
+        return
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
+    )
+    conn.exec_driver_sql(statement, list(_bound_values(conn, table, columns, rows, statement)))
+
+
+def _bound_values(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: list[str],
+    rows: Sequence[dict[str, Any]],
+    statement: str,
+) -> Iterator[tuple[Any, ...]]:
+    """Each row's values in ``columns`` order, through the columns' bind processing."""
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in columns]
+    if not any(processors):
         for row in rows:
-            try:
-                values = [
-                    process(row[name]) if process else row[name]
-                    for name, process in zip(columns, processors, strict=True)
-                ]
-            except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a bad bind value
-                raise sa.exc.StatementError(str(exc), statement, row, exc) from exc
-            copy.write_row(values)
+            yield tuple(row[name] for name in columns)
+        return
+    pairs = [
+        (name, _memoized(process) if process else None)
+        for name, process in zip(columns, processors, strict=True)
+    ]
+    for row in rows:
+        try:
+            values = tuple(process(row[name]) if process else row[name] for name, process in pairs)
+        except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a bad bind value
+            raise sa.exc.StatementError(str(exc), statement, row, exc) from exc
+        yield values
+
+
+_EMPTY_JSON: dict[type, Any] = {list: [], dict: {}}
+
+
+def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` computed once per distinct value within one call of
+    :func:`insert_rows`: a batch's rows share their times (``now``) and mostly empty
+    JSON (``[]``, ``{}``), and each UTC-time or JSON conversion costs microseconds.
+
+    Only values whose equality means the same stored value are remembered: aware times
+    (equal instants are stored as the same UTC time; a naive one is refused every time)
+    and empty lists and dicts. Anything else (``0.0 == -0.0``, ``True == 1`` would
+    collide) is processed every time."""
+    memo: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        kind = value.__class__
+        if kind is datetime and value.tzinfo is not None:
+            key: Any = value
+        elif kind in _EMPTY_JSON and not value:
+            key = kind
+        else:
+            return process(value)
+        try:
+            return memo[key]
+        except KeyError:
+            result = memo[key] = process(value)
+            return result
+
+    return run
 
 
 def lock_in_id_order(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> None:
