@@ -6,6 +6,7 @@ rate limiting, item pages (Arabic, bidi controls, photo), archived pages and med
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,13 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from sourcewatch.accounts import sessions
+from sourcewatch.accounts.throttle import LoginLimiter
 from sourcewatch.accounts.users import authenticate, user_by_name
 from sourcewatch.accounts.users import hasher as real_hasher
 from sourcewatch.citations.store import CitationRow, record_citations
 from sourcewatch.config import AlertSettings, Settings
 from sourcewatch.store.tables import CAPTURE, SOURCE
 from sourcewatch.triage.marking import history
-from sourcewatch.web.security import LoginLimiter
 from sourcewatch.workspace import Workspace
 from translate_support import FakeLibreTranslate
 from triage_support import Post, channel, ingest_posts, with_test_watchlists
@@ -37,6 +38,7 @@ from web_support import (
 )
 
 WEBHOOK_TOKEN = "T0KEN-hooks-5ecret-99"
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -155,17 +157,41 @@ def test_failed_logins_are_rate_limited_even_with_the_right_password_after(
     assert "sw_session" not in client.cookies
 
 
-def test_the_limiter_forgets_failures_after_its_period() -> None:
-    from datetime import timedelta
-
+def test_the_limiter_forgets_failures_after_its_period(workspace: Workspace) -> None:
     now = [NOW]
-    limiter = LoginLimiter(lambda: now[0], attempts=2, period=timedelta(minutes=15))
+    limiter = LoginLimiter(workspace.engine, lambda: now[0], attempts=2, period=15 * MINUTE)
     limiter.failed("amira", "10.0.0.1")
+    now[0] += 10 * MINUTE
     limiter.failed("amira", "10.0.0.2")
     assert limiter.blocked("amira", "10.0.0.3")  # by name, from any address
     assert not limiter.blocked("omar", "10.0.0.3")
-    now[0] += timedelta(minutes=16)
+    assert limiter.blocked("omar", "10.0.0.2") is False  # one failure from that address
+    now[0] += 6 * MINUTE  # a sliding window: the first failure has aged out
     assert not limiter.blocked("amira", "10.0.0.3")
+    limiter.failed("omar", "10.0.0.2")
+    assert limiter.blocked("nadia", "10.0.0.2")  # two from that address in the window
+    limiter.succeeded("omar")
+    assert limiter.blocked("nadia", "10.0.0.2")  # a good password clears the name only
+
+
+def test_two_servers_on_one_database_share_the_login_limit(
+    workspace: Workspace, data: WebData
+) -> None:
+    """Two app instances (two replicas behind the proxy) count the same failures."""
+    now = [NOW]
+    first = client_for(workspace, clock=lambda: now[0])
+    second = client_for(workspace, clock=lambda: now[0])
+    for client in (first, second, first, second, first):
+        page = client.get("/login")
+        wrong = {"csrf": csrf_of(page.text), "name": "amira", "password": "x" * 12}
+        assert client.post("/login", data=wrong).status_code == 401
+    page = second.get("/login")
+    right = {"csrf": csrf_of(page.text), "name": "amira", "password": PASSWORD}
+    assert second.post("/login", data=right).status_code == 429
+    now[0] += 16 * MINUTE
+    page = second.get("/login")
+    right["csrf"] = csrf_of(page.text)
+    assert second.post("/login", data=right).status_code == 303
 
 
 def test_a_mark_is_recorded_under_the_logged_in_user(workspace: Workspace, data: WebData) -> None:
@@ -461,15 +487,67 @@ def test_no_page_shows_a_secret_or_a_server_path(
         assert str(settings.data_dir) not in html, name
 
 
-def test_the_dashboard_plots_items_and_the_queue(workspace: Workspace, data: WebData) -> None:
+def test_the_dashboard_shows_its_plots_as_images_with_their_numbers(
+    workspace: Workspace, data: WebData
+) -> None:
     client = client_for(workspace)
     log_in(client, "vera")
     page = client.get("/dashboard").text
-    assert page.count("<svg") == 4
-    assert "sahel_watch (3)" in page and "sahel_ar (1)" in page  # legend totals
+    charts = re.findall(r'<img src="(/charts/[a-z-]+\.svg)"', page)
+    assert charts == [
+        "/charts/by-source.svg",
+        "/charts/by-area.svg",
+        "/charts/by-entity.svg",
+        "/charts/queue.svg",
+    ]
+    assert "<svg" not in page and page.count('<table class="chart-data">') == 4
+    assert '<th scope="col" dir="auto">sahel_watch</th>' in page
     assert "<strong>4</strong> waiting" in page
-    timeline = client.get("/entities/jnim").text
-    assert "<svg" in timeline and "jnim (2)" in timeline
+    by_source = client.get("/charts/by-source.svg")
+    assert "sahel_watch (3)" in by_source.text and "sahel_ar (1)" in by_source.text
+    timeline = client.get("/entities/jnim")
+    assert '<img src="/entities/jnim/timeline.svg"' in timeline.text
+    assert "jnim (2)" in client.get("/entities/jnim/timeline.svg").text
+
+
+def test_each_chart_is_an_svg_image_without_script_behind_the_login(
+    workspace: Workspace, data: WebData
+) -> None:
+    client = client_for(workspace)
+    paths = [
+        "/charts/by-source.svg",
+        "/charts/by-area.svg",
+        "/charts/by-entity.svg",
+        "/charts/queue.svg",
+        "/sources/sahel_watch/health.svg",
+        "/entities/jnim/timeline.svg",
+    ]
+    for path in paths:
+        refused = client.get(path)
+        assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+    log_in(client, "vera")
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"] == "image/svg+xml"
+        assert response.headers["content-security-policy"] == (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.text.lstrip().startswith("<?xml") and "<svg" in response.text
+        assert "<script" not in response.text.lower(), path
+    assert client.get("/charts/nope.svg").status_code == 404
+
+
+def test_a_hostile_name_in_a_chart_is_text_never_markup(
+    workspace: Workspace, data: WebData
+) -> None:
+    client = client_for(workspace)
+    log_in(client, "vera")
+    hostile = '<svg onload=alert(1)>"&'
+    chart = client.get(f"/entities/{hostile}/timeline.svg")
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert "<svg onload" not in chart.text and "&lt;svg onload=alert(1)&gt;" in chart.text
 
 
 def test_the_evidence_bundle_downloads_as_wacz(workspace: Workspace, data: WebData) -> None:

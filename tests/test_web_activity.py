@@ -1,6 +1,5 @@
-"""The dashboard's per-day counts (activity/daily) on SQLite and PostgreSQL, and the
-web view's cache of finished days: today is always counted afresh; a finished day is
-recounted once its counts are older than the TTL."""
+"""The dashboard's per-day counts (activity/daily) on SQLite and PostgreSQL, read from
+the rollups ingest keeps: a post ingested now shows on the next view (no cache)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import pytest
 from sourcewatch.activity import daily
 from sourcewatch.config import Settings
 from sourcewatch.triage.counts import status_counts
-from sourcewatch.web.dashboard import DashboardCounts
+from sourcewatch.web.dashboard import all_series, chart_series
 from sourcewatch.workspace import Workspace
 from triage_support import T0, Post, channel, ingest_posts, with_test_watchlists
 
@@ -46,24 +45,18 @@ def test_items_per_day_by_source_area_entity_and_queue_flow(workspace: Workspace
     assert counts["new"] == 3 and counts["relevant"] == 0
 
 
-def test_the_dashboard_counts_today_and_finished_days_once_per_their_ttl(
-    workspace: Workspace,
-) -> None:
+def test_the_dashboard_shows_each_ingest_on_its_next_view(workspace: Workspace) -> None:
     sahel = channel("sahel_watch")
     ingest_posts(workspace, sahel, [Post("1", "JNIM claimed the attack.")], now=T0 - DAY)
-    cache = DashboardCounts(ttl=timedelta(minutes=10), today_ttl=timedelta(minutes=1))
     with workspace.engine.connect() as conn:
-        first = cache.series(conn, T0)["by source"].lines["sahel_watch"]
-    assert first[-2:] == [1, 0]
-    # A post collected today shows within a minute; one back-dated into a finished day
-    # (an import, say) waits for the next recount of the finished days.
+        first = chart_series(conn, "by source", T0).lines["sahel_watch"]
+    assert first[-2:] == [1, 0] and len(first) == 30
     ingest_posts(workspace, sahel, [Post("2", "Wagner convoy.")], now=T0)
-    ingest_posts(workspace, sahel, [Post("3", "Mali curfew.")], now=T0 - DAY)
     with workspace.engine.connect() as conn:
-        same = cache.series(conn, T0 + timedelta(seconds=30))["by source"].lines["sahel_watch"]
-        soon = cache.series(conn, T0 + timedelta(minutes=1))["by source"].lines["sahel_watch"]
-        later = cache.series(conn, T0 + timedelta(minutes=11))["by source"].lines["sahel_watch"]
-    assert same[-2:] == [1, 0]
-    assert soon[-2:] == [1, 1]
-    assert later[-2:] == [2, 1]
-    assert len(later) == 30
+        found = all_series(conn, T0 + timedelta(seconds=1))
+    assert found["by source"].lines["sahel_watch"][-2:] == [1, 1]
+    assert found["by entity"].lines == {
+        "jnim": [0] * 28 + [1, 0],
+        "wagner": [0] * 29 + [1],
+    }
+    assert found["queue"].lines["in"][-2:] == [1, 1]

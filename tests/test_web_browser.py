@@ -25,6 +25,7 @@ from pytest_httpserver import HTTPServer
 
 from sourcewatch.config import load_settings
 from sourcewatch.web.app import create_app
+from sourcewatch.web.charts import WIDTH
 from sourcewatch.workspace import Workspace
 from triage_support import with_test_watchlists
 from web_support import NOW, PASSWORD, PHOTO_SIZE, WebData, add_users, cheap_hasher, seed
@@ -206,9 +207,24 @@ def test_a_hostile_archived_page_runs_nothing_and_fetches_nothing(
 
 
 def test_the_dashboard_shows_its_plots(browser: Browser, site: dict[str, Any]) -> None:
+    """Each plot is an SVG image that loads under the page's CSP, with no console error
+    (a CSP violation is one), and its numbers are in a table beside it."""
     page = logged_in(browser, site, "vera")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{site['url']}/dashboard")
-    charts = page.locator("figure svg")
+    page.wait_for_load_state("load")
+    charts = page.locator("figure.chart img")
     assert charts.count() == 4
-    assert charts.first.bounding_box()["width"] > 300  # type: ignore[index]
+    for i in range(4):
+        chart = charts.nth(i)
+        assert chart.evaluate("img => img.complete && img.naturalWidth") == WIDTH
+        assert chart.bounding_box()["width"] > 300  # type: ignore[index]
+    assert page.locator("table.chart-data").count() == 4
     screenshot(page, "dashboard")
+    page.goto(f"{site['url']}/entities/jnim")
+    page.wait_for_load_state("load")
+    timeline = page.locator("figure.chart img")
+    assert timeline.evaluate("img => img.complete && img.naturalWidth") == WIDTH
+    assert problems == []

@@ -169,7 +169,8 @@ def add_users(ws: Workspace, now: datetime = NOW) -> None:
 
 
 def client_for(ws: Workspace, **options: object) -> TestClient:
-    app = create_app(ws, clock=lambda: NOW, secret=b"test-secret", **options)  # type: ignore[arg-type]
+    options.setdefault("clock", lambda: NOW)
+    app = create_app(ws, secret=b"test-secret", **options)  # type: ignore[arg-type]
     return TestClient(app, base_url="http://127.0.0.1:8080", follow_redirects=False)
 
 

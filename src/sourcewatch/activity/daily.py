@@ -1,7 +1,11 @@
-"""Per-day counts, computed by the database (GROUP BY day) over a bounded window.
+"""Per-day counts over a bounded window of whole UTC days.
 
-Each function reads one span of whole days through an indexed time column, so
-a dashboard over a million items reads only the last weeks' rows. Days are UTC.
+Items per source and per entity come from the rollups ingest keeps (store.rollup): a
+row per source (or entity) per day, however many items a day holds. The queue's flow
+is counted from the triage table through covering indexes: "out" is by an entry's
+last change, a state rather than an event, and the queue holds a fraction of the
+items. Captures per day (one source's health) are counted through their
+(source, time) index.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.tables import CAPTURE, ITEM, MATCH, SOURCE, TRIAGE
+from sourcewatch.store.rollup import as_date, day_of
+from sourcewatch.store.tables import CAPTURE, ENTITY_DAY, ITEM_DAY, SOURCE, TRIAGE
 
 
 @dataclass
@@ -56,40 +61,39 @@ def window(now: datetime, days: int) -> Window:
     return Window(start, start + timedelta(days=days))
 
 
-def day_of(conn: sa.Connection, column: Any) -> Any:
-    """The UTC day of a timestamp column, as the database computes it."""
-    if conn.dialect.name == "sqlite":
-        return sa.func.date(column)
-    return sa.cast(column, sa.Date)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 def _series(days: list[date], rows: Any) -> Series:
-    """(name, day, count) rows into a Series over ``days``."""
-    index = {day: i for i, day in enumerate(days)}
+    """(name, day, count) rows into a Series over ``days`` (a day as a date, or as the
+    ISO text SQLite hands back through :func:`_raw_day`)."""
+    index: dict[object, int] = {day: i for i, day in enumerate(days)}
+    index.update({day.isoformat(): i for i, day in enumerate(days)})
     lines: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
     for name, day, count in rows:
-        position = index.get(_as_date(day))
+        position = index.get(day if isinstance(day, str | date) else as_date(day))
         if position is not None:
             lines[str(name)][position] += int(count)
     return Series(days, dict(lines))
+
+
+def _raw_day(column: Any) -> Any:
+    """A Date column read as the driver gives it: SQLAlchemy's conversion of SQLite's
+    text into dates cost more than the query over a 30-day window."""
+    return sa.type_coerce(column, sa.String())
 
 
 def _in(column: Any, span: Window) -> Any:
     return sa.and_(column >= span.start, column < span.end)
 
 
+def _days(column: Any, span: Window) -> Any:
+    return sa.and_(column >= span.start.date(), column < span.end.date())
+
+
 def items_by_source(conn: sa.Connection, span: Window) -> Series:
-    """Items collected per day, one line per source (grouped by id, named after: the
-    join per item cost more than the count)."""
-    day = day_of(conn, ITEM.c.collected_at)
+    """Items collected per day, one line per source (from ``item_day``)."""
     rows = conn.execute(
-        sa.select(ITEM.c.source_id, day, sa.func.count())
-        .where(_in(ITEM.c.collected_at, span))
-        .group_by(day, ITEM.c.source_id)
+        sa.select(ITEM_DAY.c.source_id, _raw_day(ITEM_DAY.c.day), ITEM_DAY.c.total).where(
+            _days(ITEM_DAY.c.day, span)
+        )
     ).all()
     names = dict(conn.execute(sa.select(SOURCE.c.id, SOURCE.c.name)).all())
     return _series(span.days, [(names.get(sid, f"#{sid}"), d, c) for sid, d, c in rows])
@@ -106,28 +110,47 @@ def items_by_area(conn: sa.Connection, by_source: Series) -> Series:
     return Series(by_source.days, dict(lines))
 
 
-def items_by_entity(conn: sa.Connection, span: Window, entity: str | None = None) -> Series:
-    """Items per day that matched each entity (in any revision), by collection day;
-    with ``entity``, that entity's timeline alone.
-
-    The item's time range drives the query (then its matches by item id): the entity
-    index would otherwise walk every match ever stored. ``coalesce`` keeps the
-    planner off it for the all-entities chart."""
-    day = day_of(conn, ITEM.c.collected_at)
-    query = (
-        sa.select(MATCH.c.entity_id, day, sa.func.count(sa.distinct(ITEM.c.id)))
-        .select_from(ITEM.join(MATCH, MATCH.c.item_id == ITEM.c.id))
-        .where(_in(ITEM.c.collected_at, span))
-        .group_by(day, MATCH.c.entity_id)
-    )
+def items_by_entity(
+    conn: sa.Connection, span: Window, entity: str | None = None, *, top: int | None = None
+) -> Series:
+    """Items per day that matched each entity (in any revision), by collection day
+    (from ``entity_day``); with ``entity``, that entity's timeline alone; with ``top``,
+    the ``top`` busiest entities and the rest summed into "other" (ranked by the
+    database: a busy desk names hundreds of entities a day)."""
+    in_span = sa.and_(_days(ENTITY_DAY.c.day, span), ENTITY_DAY.c.total != 0)
+    query = sa.select(ENTITY_DAY.c.entity_id, _raw_day(ENTITY_DAY.c.day), ENTITY_DAY.c.total)
     if entity is not None:
-        query = query.where(MATCH.c.entity_id == entity)
-    else:
-        query = query.where(sa.func.coalesce(MATCH.c.entity_id, "") != "")
-    series = _series(span.days, conn.execute(query).all())
-    if entity is not None and entity not in series.lines:
-        series.lines[entity] = [0] * len(span.days)
-    return series
+        query = query.where(ENTITY_DAY.c.entity_id == entity)
+    if top is None:
+        series = _series(span.days, conn.execute(query.where(in_span)).all())
+        if entity is not None and entity not in series.lines:
+            series.lines[entity] = [0] * len(span.days)
+        return series
+    total = sa.func.sum(ENTITY_DAY.c.total)
+    busiest = [
+        name
+        for (name,) in conn.execute(
+            sa.select(ENTITY_DAY.c.entity_id)
+            .where(in_span)
+            .group_by(ENTITY_DAY.c.entity_id)
+            .order_by(total.desc(), ENTITY_DAY.c.entity_id)
+            .limit(top + 1)
+        )
+    ]
+    if len(busiest) <= top:
+        return _series(span.days, conn.execute(query.where(in_span)).all())
+    kept = busiest[:top]
+    rows: list[Any] = list(conn.execute(query.where(in_span, ENTITY_DAY.c.entity_id.in_(kept))))
+    rows += [
+        ("other", day, n)
+        for day, n in conn.execute(
+            sa.select(_raw_day(ENTITY_DAY.c.day), total)
+            .where(in_span, ENTITY_DAY.c.entity_id.not_in(kept))
+            .group_by(ENTITY_DAY.c.day)
+        )
+    ]
+    series = _series(span.days, rows)
+    return Series(span.days, {name: series.lines[name] for name in [*kept, "other"]})
 
 
 def queue_flow(conn: sa.Connection, span: Window) -> Series:
@@ -157,16 +180,6 @@ def queue_flow(conn: sa.Connection, span: Window) -> Series:
     return series
 
 
-def merge(earlier: Series, later: Series) -> Series:
-    """Two adjacent spans' series as one (lines missing from one count 0 there)."""
-    names = list(dict.fromkeys([*earlier.lines, *later.lines]))
-    zeros_a, zeros_b = [0] * len(earlier.days), [0] * len(later.days)
-    return Series(
-        earlier.days + later.days,
-        {n: earlier.lines.get(n, zeros_a) + later.lines.get(n, zeros_b) for n in names},
-    )
-
-
 def source_captures(conn: sa.Connection, source: str, span: Window) -> Series:
     """A source's health over time: captures archived per day ("fetched") and items
     collected per day ("items"); a day at zero in both is a day it was silent or down."""
@@ -175,7 +188,6 @@ def source_captures(conn: sa.Connection, source: str, span: Window) -> Series:
     if source_id is None:
         return Series(day_list, {"captures": [0] * days, "items": [0] * days})
     capture_day = day_of(conn, CAPTURE.c.fetched_at)
-    item_day = day_of(conn, ITEM.c.collected_at)
     rows = [
         ("captures", d, c)
         for d, c in conn.execute(
@@ -187,9 +199,9 @@ def source_captures(conn: sa.Connection, source: str, span: Window) -> Series:
     rows += [
         ("items", d, c)
         for d, c in conn.execute(
-            sa.select(item_day, sa.func.count())
-            .where(ITEM.c.source_id == source_id, _in(ITEM.c.collected_at, span))
-            .group_by(item_day)
+            sa.select(ITEM_DAY.c.day, ITEM_DAY.c.total).where(
+                ITEM_DAY.c.source_id == source_id, _days(ITEM_DAY.c.day, span)
+            )
         )
     ]
     series = _series(day_list, rows)

@@ -283,16 +283,20 @@ def searches(config: ConfigOption = None, json: JsonOption = False) -> None:
 
 @app.command()
 def reindex(config: ConfigOption = None, json: JsonOption = False) -> None:
-    """Rebuild the search index from every stored item revision (one transaction: a
-    crash leaves the old index). `verify` reports revisions missing from the index."""
+    """Rebuild the search index from every stored item revision, and the dashboard's
+    per-day counts from the items (one transaction: a crash leaves the old ones).
+    `verify` reports revisions missing from the index and counts that disagree."""
     from sourcewatch.search.index import reindex as rebuild
+    from sourcewatch.store import rollup
 
     ws = _workspace(config)
     with cli_errors(), database_errors(), ws:
 
         def work(progress: Any) -> int:
             with ws.engine.begin() as conn:
-                return rebuild(conn, progress)
+                indexed = rebuild(conn, progress)
+                rollup.rebuild(conn)
+                return indexed
 
         done = with_progress("indexing", work, json)
     if json:

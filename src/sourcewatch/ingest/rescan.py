@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sourcewatch.ingest.matches import ItemContent, match_and_queue
 from sourcewatch.records import Progress, utcnow
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.store import rollup
 from sourcewatch.store.sql import AnyRow, AnySelect
 from sourcewatch.store.tables import ITEM, MATCH, SOURCE
 from sourcewatch.workspace import Workspace
@@ -57,12 +58,15 @@ def rescan(
                 by_source.setdefault(row.source_id, []).append(
                     ItemContent(row.id, row.revision, row.title, row.text)
                 )
+            before = rollup.entity_counts(conn, [row.id for row in rows])
             for source_id, contents in by_source.items():
                 stored, queued = match_and_queue(
                     conn, matcher, sources[source_id], contents, now, replace=True
                 )
                 report.matches += stored
                 report.queued += queued
+            after = rollup.entity_counts(conn, [row.id for row in rows])
+            rollup.entities_changed(conn, before, after)  # the matches were replaced
             report.items += len(rows)
         if progress:
             progress(report.items, total)

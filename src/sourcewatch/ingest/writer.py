@@ -36,7 +36,7 @@ from sourcewatch.records import ParsedItem, PollResult, RawCapture, utcnow
 from sourcewatch.search.index import index_revisions
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.sources.sync import ensure_sources
-from sourcewatch.store import capturelog, warc
+from sourcewatch.store import capturelog, rollup, warc
 from sourcewatch.store.sql import TRANSIENT_DB_ERRORS, chunked, insert_ignore, update_by_id
 from sourcewatch.store.tables import CAPTURE, QUARANTINE, SOURCE
 from sourcewatch.text.language import item_language
@@ -349,6 +349,12 @@ def _write(
         revisions = [(c.item_id, c.revision) for done in counts.values() for c in done.changed]
         index_revisions(conn, revisions)  # the search index, in the same transaction
         log_entries += capturelog.revision_entries(conn, revisions)
+        rollup.record_ingest(  # the dashboard's per-day counts; see store.rollup
+            conn,
+            {source_ids[poll.source.name]: counts[poll.index].new for poll in polls},
+            revisions if any(reports[poll.index].matches for poll in polls) else [],
+            now,
+        )
         # Last, so the chain's lock (serializing every writer's appends) is held only
         # for the moment between this and the commit.
         head = capturelog.append(conn, log_entries)

@@ -242,7 +242,8 @@ TRIAGE = sa.Table(
     sa.Column("claimed_by", sa.String(100), comment="`triage` loop lease"),
     sa.Column("claim_expires_at", UTCDateTime()),
     sa.Index("ix_triage_queue", "status", "priority", "queued_at", "id"),
-    sa.Index("ix_triage_updated_at", "updated_at"),  # the web view's "decided per day"
+    # The web view's "decided per day": counted from the index alone (covering).
+    sa.Index("ix_triage_updated_status", "updated_at", "status"),
     one_of("status", TRIAGE_STATUSES, "ck_triage_status"),
     comment="An item's place in the analysts' queue (one entry per group of near-duplicates).",
 )
@@ -617,4 +618,40 @@ WEB_SESSION = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
     comment="A logged-in browser: the cookie holds a random token, only its hash is stored.",
+)
+
+
+# Per-day counts kept by ingest in the transaction that stores the items
+# (``store.rollup``): the dashboard reads days, not a million items. A day is the UTC
+# day an item was collected; ``reindex`` rebuilds both and ``verify`` recounts them.
+ITEM_DAY = sa.Table(
+    "item_day",
+    metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("source_id", sa.Integer(), sa.ForeignKey("source.id"), primary_key=True),
+    sa.Column("total", sa.BigInteger(), nullable=False),
+    comment="Items collected per source per UTC day (a rollup of item; see store.rollup).",
+)
+
+ENTITY_DAY = sa.Table(
+    "entity_day",
+    metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("entity_id", sa.String(200), primary_key=True),
+    sa.Column("total", sa.BigInteger(), nullable=False),
+    sa.Index("ix_entity_day_entity", "entity_id", "day"),  # one entity's timeline
+    comment="Items that matched an entity (in any revision) per UTC day of collection.",
+)
+
+# Failed logins of the web view, shared by every process and replica on the database.
+# ``key`` is a SHA-256 of "user:NAME" or "addr:ADDRESS": a password typed into the
+# name field is not kept in clear.
+LOGIN_FAILURE = sa.Table(
+    "login_failure",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("failed_at", UTCDateTime(), nullable=False, index=True),
+    sa.Index("ix_login_failure_key", "key", "failed_at"),
+    comment="A failed web login, by hashed user name and by hashed client address.",
 )

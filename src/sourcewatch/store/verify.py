@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import MediaRef, ParsedItem, Progress
-from sourcewatch.store import capturelog
+from sourcewatch.store import capturelog, rollup
 from sourcewatch.store.db import head_revision, read_connection
 from sourcewatch.store.objects import ObjectMissing, ObjectNotRegular, ObjectStore, is_sha256
 from sourcewatch.store.tables import (
@@ -137,6 +137,7 @@ def verify_archive(
             lambda: _check_revisions(conn, report),
             lambda: _check_items(conn, report),
             lambda: _check_search_index(conn, report),
+            lambda: _check_daily_counts(conn, report),
             lambda: _check_anchor(ws, conn, report, now or datetime.now(UTC)),
             lambda: _check_head_tokens(conn, report),
             lambda: _list_orphans(ws, conn, report),
@@ -466,6 +467,15 @@ def _check_search_index(conn: sa.Connection, report: VerifyReport) -> None:
                 "run `sourcewatch reindex`"
             )
     report.checks.append("search index")
+
+
+def _check_daily_counts(conn: sa.Connection, report: VerifyReport) -> None:
+    """The dashboard's per-day rollups (store.rollup) agree with a recount of the items."""
+    report.problems += [
+        f"daily counts: {problem}; run `sourcewatch reindex`"
+        for problem in rollup.differences(conn)
+    ]
+    report.checks.append("daily counts")
 
 
 # -- anchors outside the chain ------------------------------------------------------------

@@ -17,13 +17,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sourcewatch.accounts.throttle import LoginLimiter
 from sourcewatch.records import utcnow
 from sourcewatch.web import auth, files, item, pages, queue, search
 from sourcewatch.web.archived import Signer
-from sourcewatch.web.dashboard import DashboardCounts
 from sourcewatch.web.guard import Forbidden, LoginRequired
 from sourcewatch.web.render import render
-from sourcewatch.web.security import COMMON_HEADERS, PAGE_CSP, LoginLimiter
+from sourcewatch.web.security import COMMON_HEADERS, PAGE_CSP
 from sourcewatch.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -86,6 +86,7 @@ def routes() -> list[Any]:
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/password", auth.password, methods=["GET", "POST"]),
         Route("/dashboard", pages.dashboard),
+        Route("/charts/{chart}.svg", pages.dashboard_chart),
         Route("/queue", queue.queue),
         Route("/queue/claim", queue.claim, methods=["POST"]),
         Route("/search", search.search_page),
@@ -96,7 +97,9 @@ def routes() -> list[Any]:
         Route("/items/{item_id:int}/evidence.wacz", files.evidence_bundle),
         Route("/sources", pages.sources),
         Route("/sources/{name}", pages.source),
+        Route("/sources/{name}/health.svg", pages.source_chart),
         Route("/entities/{entity}", pages.entity),
+        Route("/entities/{entity}/timeline.svg", pages.entity_chart),
         Route("/alerts", pages.alerts),
         Route("/citations", pages.citations),
         Route("/citations/{key}", pages.report),
@@ -130,7 +133,6 @@ def create_app(
     app.state.ws = ws
     app.state.clock = clock
     app.state.secure_cookies = secure_cookies
-    app.state.limiter = LoginLimiter(clock)
+    app.state.limiter = LoginLimiter(ws.engine, clock)
     app.state.signer = Signer(secret or secrets.token_bytes(32))
-    app.state.dashboard = DashboardCounts()
     return app

@@ -93,9 +93,10 @@ async def password(request: Request) -> Response:
     if limiter.blocked(session.user.name, address):  # a stolen session guessing on
         context["error"] = "Too many wrong passwords: wait a few minutes."
         return render(request, "password.html", context, status=429)
+    wrong = False
     with ws.engine.begin() as conn:
         if users.authenticate(conn, session.user.name, str(form.get("current", ""))) is None:
-            limiter.failed(session.user.name, address)
+            wrong = True
             context["error"] = "The current password is wrong."
         elif new != again:
             context["error"] = "The two new passwords differ."
@@ -107,4 +108,6 @@ async def password(request: Request) -> Response:
             else:
                 sessions.end_all(conn, session.user.id, keep=token)
                 context["done"] = True
+    if wrong:  # after the transaction: the limiter writes on its own connection
+        limiter.failed(session.user.name, address)
     return render(request, "password.html", context, status=400 if "error" in context else 200)

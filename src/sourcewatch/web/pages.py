@@ -1,12 +1,13 @@
 """Read-only pages: dashboard, sources and a source's health, alert channels, citation
 manifests, an entity's timeline. Each calls the service function the CLI calls (or,
-for the plots, ``activity``) and renders it."""
+for the plots, ``activity``) and renders it. A plot is an ``<img>`` of its own SVG
+response (web/charts) with its numbers in a table beside it."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,15 +21,13 @@ from sourcewatch.sources.status import source_statuses
 from sourcewatch.store.db import read_connection
 from sourcewatch.text.redact import redact
 from sourcewatch.triage.counts import status_counts
-from sourcewatch.web.dashboard import DAYS, TOP_LINES
+from sourcewatch.web.charts import chart_svg, svg_response
+from sourcewatch.web.dashboard import CHARTS, DAYS, TITLES, all_series, chart_series
 from sourcewatch.web.guard import require
 from sourcewatch.web.render import render
-from sourcewatch.web.svg import line_chart
 
-
-def _chart(series: daily.Series, title: str) -> Markup:
-    # Our own SVG with every label escaped (web/svg): safe to inline.
-    return Markup(line_chart(series, title))
+# /charts/<slug>.svg for each dashboard chart
+CHART_SLUGS = {name.replace(" ", "-"): name for name in CHARTS}
 
 
 def dashboard(request: Request) -> Response:
@@ -37,24 +36,28 @@ def dashboard(request: Request) -> Response:
     now = request.app.state.clock()
     with read_connection(ws.engine) as conn:
         counts = status_counts(conn)
-        found = request.app.state.dashboard.series(conn, now)
-    titles = {
-        "by source": "Items per day, by source",
-        "by area": "Items per day, by area",
-        "by entity": "Items per day, by entity",
-        "queue": "Queue in and out per day",
-    }
-    charts = {
-        titles[name]: series if name == "queue" else series.top(TOP_LINES)
-        for name, series in found.items()
-    }
+        found = all_series(conn, now)
+    charts = [
+        {"title": TITLES[name], "src": f"/charts/{slug}.svg", "series": found[name]}
+        for slug, name in CHART_SLUGS.items()
+    ]
     context: dict[str, Any] = {
         "waiting": counts["new"],
         "escalated": counts["escalated"],
-        "charts": {title: _chart(series, title) for title, series in charts.items()},
-        "entities": [e for e in charts["Items per day, by entity"].lines if e != "other"],
+        "charts": charts,
+        "entities": [e for e in found["by entity"].lines if e != "other"],
     }
     return render(request, "dashboard.html", context)
+
+
+def dashboard_chart(request: Request) -> Response:
+    require(request)
+    name = CHART_SLUGS.get(request.path_params["chart"])
+    if name is None:
+        return render(request, "error.html", {"message": "no such chart"}, status=404)
+    with read_connection(request.app.state.ws.engine) as conn:
+        series = chart_series(conn, name, request.app.state.clock())
+    return svg_response(chart_svg(series, TITLES[name], bars=name == "queue"))
 
 
 def _configured(request: Request) -> tuple[list[Any], str | None]:
@@ -82,11 +85,26 @@ def source(request: Request) -> Response:
     found = [s for s in source_statuses(request.app.state.ws, configured) if s.name == name]
     if not found:
         return render(request, "error.html", {"message": f"no source {name!r}"}, status=404)
+    series = _health(request, name)
+    chart = {"title": _health_title(name), "src": f"/sources/{quote(name, safe='')}/health.svg"}
+    return render(request, "source.html", {"source": found[0], "chart": chart | {"series": series}})
+
+
+def _health(request: Request, name: str) -> daily.Series:
     now = request.app.state.clock()
     with read_connection(request.app.state.ws.engine) as conn:
-        series = daily.source_captures(conn, name, daily.window(now, DAYS))
-    title = f"{name}: captures and items per day"
-    return render(request, "source.html", {"source": found[0], "chart": _chart(series, title)})
+        return daily.source_captures(conn, name, daily.window(now, DAYS))
+
+
+def _health_title(name: str) -> str:
+    return f"{name}: captures and items per day"
+
+
+def source_chart(request: Request) -> Response:
+    """A source's health over time (a source not in the database plots zeros)."""
+    require(request)
+    name = request.path_params["name"]
+    return svg_response(chart_svg(_health(request, name), _health_title(name)))
 
 
 def alerts(request: Request) -> Response:
@@ -124,11 +142,25 @@ def report(request: Request) -> Response:
     return render(request, "report.html", {"report": found[0], "rows": rows, "links": links})
 
 
+def _timeline(request: Request, entity_id: str) -> daily.Series:
+    now = request.app.state.clock()
+    with read_connection(request.app.state.ws.engine) as conn:
+        return daily.items_by_entity(conn, daily.window(now, DAYS), entity=entity_id)
+
+
 def entity(request: Request) -> Response:
     require(request)
     entity_id = request.path_params["entity"]
-    now = request.app.state.clock()
-    with read_connection(request.app.state.ws.engine) as conn:
-        series = daily.items_by_entity(conn, daily.window(now, DAYS), entity=entity_id)
-    chart = _chart(series, f"{entity_id}: items per day")
+    chart = {
+        "title": f"{entity_id}: items per day",
+        "src": f"/entities/{quote(entity_id, safe='')}/timeline.svg",
+        "series": _timeline(request, entity_id),
+    }
     return render(request, "entity.html", {"entity": entity_id, "chart": chart})
+
+
+def entity_chart(request: Request) -> Response:
+    require(request)
+    entity_id = request.path_params["entity"]
+    series = _timeline(request, entity_id)
+    return svg_response(chart_svg(series, f"{entity_id}: items per day", bars=True))

@@ -1,4 +1,5 @@
-"""Response headers, CSRF checks and login rate limiting for the web view.
+"""Response headers and CSRF checks for the web view (login rate limiting is kept in
+the database: accounts.throttle).
 
 Every page is served with a Content-Security-Policy that allows only our own scripts,
 styles and images (no inline script at all), ``nosniff``, no referrer (an item page's
@@ -8,10 +9,6 @@ URL names what an analyst is looking at), and framing by our own pages only.
 from __future__ import annotations
 
 import hmac
-import threading
-from collections import deque
-from collections.abc import Callable
-from datetime import datetime, timedelta
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -38,51 +35,3 @@ def csrf_ok(expected: str | None, given: object) -> bool:
         and bool(expected)
         and hmac.compare_digest(expected.encode(), given.encode())
     )
-
-
-class LoginLimiter:
-    """At most ``attempts`` failed logins per user name and per client address within
-    ``period``; then refused (429) until the oldest failure ages out.
-
-    Kept in memory: one ``serve`` process per deployment (several replicas behind a
-    proxy would each count separately, which the docs say).
-    """
-
-    def __init__(
-        self,
-        clock: Callable[[], datetime],
-        attempts: int = 5,
-        period: timedelta = timedelta(minutes=15),
-    ) -> None:
-        self.clock = clock
-        self.attempts = attempts
-        self.period = period
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.period:
-            times.popleft()
-        return times
-
-    def blocked(self, name: str, address: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            return any(
-                len(self._recent(key, now)) >= self.attempts
-                for key in (f"user:{name}", f"addr:{address}")
-            )
-
-    def failed(self, name: str, address: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in (f"user:{name}", f"addr:{address}"):
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # a spray of names: forget the idle ones
-                for key in [k for k, v in self._failures.items() if not v]:
-                    del self._failures[key]
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(f"user:{name}", None)
