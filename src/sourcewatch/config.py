@@ -255,6 +255,10 @@ class Settings(BaseModel):
     analyst: str | None = None  # who marks triage entries; else the OS user
     log_level: str = "INFO"
     sqlite_busy_timeout_ms: int = 30_000
+    # One item's text (a post, a feed entry, an article) is cut past this many characters,
+    # at the parser, and the cut said in the text and in extra["text_cut"]; the raw capture
+    # keeps every byte (sourcewatch.text.cut). Bounds memory under hostile sources.
+    max_item_text_chars: int = Field(default=1_000_000, ge=1_000)
 
     net: NetSettings = Field(default_factory=NetSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
