@@ -136,6 +136,11 @@ def main() -> None:
         help="without the parse byte budget and worker recycling (as before issue 19's fixes)",
     )
     parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
+    parser.add_argument(
+        "--no-cut",
+        action="store_true",
+        help="max_item_text_chars at 2^40: item texts not cut (as before the text cap)",
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     port = 19080 + os.getpid() % 1000
@@ -168,6 +173,8 @@ def main() -> None:
         }
         if args.budget_mib:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
+        if args.no_cut:
+            env["SOURCEWATCH_MAX_ITEM_TEXT_CHARS"] = str(2**40)
         if args.baseline:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(2**50)
             env["SOURCEWATCH_SCHEDULER__PARSE_RECYCLE_BYTES"] = "0"
@@ -189,12 +196,19 @@ def main() -> None:
                 helper_peaks = [status_mb(p, "VmHWM") for p in tree[1:]]
             finally:
                 daemon.send_signal(signal.SIGTERM)
-                code = daemon.wait(60)
+                try:
+                    code: int | str = daemon.wait(120)
+                except subprocess.TimeoutExpired:  # a worker deep in a hostile parse
+                    for pid in reversed(process_tree(daemon.pid)):
+                        os.kill(pid, signal.SIGKILL)
+                    code = "killed (still running 120 s after SIGTERM)"
+                    daemon.wait()
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
     if args.budget_mib and not args.baseline:
         variant += f" (budget {args.budget_mib} MiB)"
+    variant += ", texts not cut" if args.no_cut else ", texts cut at max_item_text_chars"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
