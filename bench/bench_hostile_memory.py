@@ -137,9 +137,7 @@ def main() -> None:
     )
     parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
     parser.add_argument(
-        "--no-cut",
-        action="store_true",
-        help="max_item_text_chars at 2^40: item texts not cut (as before the text cap)",
+        "--max-text-chars", type=int, help="max_item_text_chars (default 1,000,000; at most 8 M)"
     )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
@@ -173,8 +171,8 @@ def main() -> None:
         }
         if args.budget_mib:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
-        if args.no_cut:
-            env["SOURCEWATCH_MAX_ITEM_TEXT_CHARS"] = str(2**40)
+        if args.max_text_chars:
+            env["SOURCEWATCH_MAX_ITEM_TEXT_CHARS"] = str(args.max_text_chars)
         if args.baseline:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(2**50)
             env["SOURCEWATCH_SCHEDULER__PARSE_RECYCLE_BYTES"] = "0"
@@ -208,7 +206,7 @@ def main() -> None:
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
     if args.budget_mib and not args.baseline:
         variant += f" (budget {args.budget_mib} MiB)"
-    variant += ", texts not cut" if args.no_cut else ", texts cut at max_item_text_chars"
+    variant += f", texts cut at {args.max_text_chars or 1_000_000:,} characters"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
