@@ -136,6 +136,9 @@ def main() -> None:
         help="without the parse byte budget and worker recycling (as before issue 19's fixes)",
     )
     parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
+    parser.add_argument(
+        "--max-text-chars", type=int, help="max_item_text_chars (default 1,000,000; at most 8 M)"
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     port = 19080 + os.getpid() % 1000
@@ -168,6 +171,8 @@ def main() -> None:
         }
         if args.budget_mib:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
+        if args.max_text_chars:
+            env["SOURCEWATCH_MAX_ITEM_TEXT_CHARS"] = str(args.max_text_chars)
         if args.baseline:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(2**50)
             env["SOURCEWATCH_SCHEDULER__PARSE_RECYCLE_BYTES"] = "0"
@@ -189,12 +194,19 @@ def main() -> None:
                 helper_peaks = [status_mb(p, "VmHWM") for p in tree[1:]]
             finally:
                 daemon.send_signal(signal.SIGTERM)
-                code = daemon.wait(60)
+                try:
+                    code: int | str = daemon.wait(120)
+                except subprocess.TimeoutExpired:  # a worker deep in a hostile parse
+                    for pid in reversed(process_tree(daemon.pid)):
+                        os.kill(pid, signal.SIGKILL)
+                    code = "killed (still running 120 s after SIGTERM)"
+                    daemon.wait()
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
     if args.budget_mib and not args.baseline:
         variant += f" (budget {args.budget_mib} MiB)"
+    variant += f", texts cut at {args.max_text_chars or 1_000_000:,} characters"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")

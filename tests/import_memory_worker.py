@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import tracemalloc
 from pathlib import Path
 
 from sourcewatch.collectors.formats import ImportFileError
@@ -24,10 +25,15 @@ def main(path: str) -> None:
     source = SourceConfig(name="amaq", kind="telegram", target="amaq_agency")
     outcome: dict[str, object] = {}
     with Workspace.open(load_settings(None)) as ws:
+        tracemalloc.start()
         try:
             outcome["new"] = import_file(ws, Path(path), source, "jsonl").new
         except ImportFileError as exc:
             outcome["error"] = str(exc)
+        # The peak of the import's own Python allocations: what the file made it hold,
+        # exactly, whatever the allocator and the machine's load (RSS is not).
+        outcome["traced_peak"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     outcome["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(outcome))
 

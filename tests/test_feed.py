@@ -622,3 +622,33 @@ def test_a_manual_poll_stores_its_capture_after_a_brief_database_error(
     report = asyncio.run(one_poll())
     assert report.new == 55 and refusals == []  # refused once, then stored
     assert len(httpserver.log) == 1  # from the capture already fetched, not a second fetch
+
+
+def test_texts_over_the_cap_are_cut_in_the_worker_and_the_item_says_so(
+    httpserver: HTTPServer,
+) -> None:
+    # Issue 19: the item's text is cut at max_item_text_chars where it is parsed; the
+    # raw captures keep every byte, and the item records the cut (text and extra).
+    httpserver.expect_request("/a/long").respond_with_data(
+        article_page("A very long report", [f"{n}. {LONG}" for n in range(40)]),
+        content_type="text/html",
+    )
+    feed = rss(
+        [
+            {"title": "Long report", "link": httpserver.url_for("/a/long"), "description": "d"},
+            {"title": "Long teaser", "link": "http://n.example/404", "description": "t." * 3000},
+        ]
+    )
+    url = serve_feed(httpserver, feed)
+    settings = news_settings().model_copy(update={"max_item_text_chars": 2_000})
+    src = source("feed", url, options={"max_articles_per_poll": 1})
+    result = poll(src, settings=settings)
+    by_title = {item.title: item for item in result.items}
+    article, teaser = by_title["A very long report"], by_title["Long teaser"]
+    for item in (article, teaser):
+        assert item.text.endswith("(max_item_text_chars); the raw capture keeps all of it]")
+        assert item.extra["text_cut"]["kept_chars"] <= 2_000 < len(item.text)
+    assert article.extra["text_cut"]["original_chars"] > 39 * len(LONG)
+    assert teaser.extra["text_cut"]["original_chars"] == 6_000
+    page = next(c for c in result.captures if c.url.endswith("/a/long"))
+    assert page.body.count(LONG.encode()) == 40  # the capture keeps it all

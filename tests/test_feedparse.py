@@ -398,3 +398,27 @@ def test_a_real_feed_in_utf16_or_utf32_without_bom_reads_as_in_utf8(codec: str) 
     assert [(e.key, e.title, e.text) for e in got.entries] == [
         (e.key, e.title, e.text) for e in expected.entries
     ]
+
+
+def test_an_entry_over_the_text_cap_is_read_only_up_to_it_and_says_so() -> None:
+    # Issue 19: one 20 MiB description cost the parse worker and the daemon hundreds of
+    # MB (tree, text, pickle, matcher, SQLite). Only its start is read; the cut is said.
+    description = "<p>" + "word " * 40_000 + "</p>"
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        f"<guid>big</guid><title>Big</title><description><![CDATA[{description}]]>"
+        "</description></item><item><guid>small</guid><description>tiny</description>"
+        "</item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, url="https://example.org/feed", max_text_chars=10_000)
+    big, small = feed.entries
+    assert big.text.startswith("word word") and len(big.text) < 10_200
+    assert big.text_cut == {
+        "kept_chars": big.text.index("\n\n[sourcewatch"),
+        "original_chars": 200_007,
+    }
+    assert big.text.endswith("(max_item_text_chars); the raw capture keeps all of it]")
+    assert len(big.html) == 10_000
+    assert (small.text, small.text_cut) == ("tiny", None)
+    uncut = parse_feed(body, url="https://example.org/feed")  # the default cap: 1,000,000
+    assert uncut.entries[0].text_cut is None and len(uncut.entries[0].text) > 190_000

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.collectors.formats import ImportContext, ImportFileError, parse_jsonl
+from sourcewatch.collectors.formats import (
+    MAX_WHOLE_IMPORT_BYTES,
+    ImportContext,
+    ImportFileError,
+    parse_file,
+    parse_jsonl,
+)
 from sourcewatch.ingest.imports import import_file
 from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.tables import CAPTURE, ITEM
@@ -96,3 +102,21 @@ def test_an_unknown_format_is_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown import format 'csv'"):
         get_format("csv")
+
+
+def test_a_whole_document_format_over_its_limit_is_refused_naming_file_format_and_limit(
+    tmp_path: Path,
+) -> None:
+    # Formats other than JSON lines are parsed whole, at several times the file's size
+    # in memory (issue 19): over their limit they are refused before being read.
+    export = tmp_path / "result.json"
+    export.write_text('{"messages": [' + ",".join(['{"id": 1}'] * 200) + "]}")
+    ctx = ImportContext(source=None, url=None, filename=export.name)
+    with pytest.raises(ImportFileError) as refused:
+        parse_file(export, "telethon-json", ctx, max_bytes=1_000)
+    assert str(refused.value) == (
+        f"{export}: 2,015 bytes is over the 1,000-byte limit for a telethon-json file, which "
+        "is read and parsed whole in memory; split it, or convert it to JSON lines "
+        "(--format jsonl), which are read one line at a time"
+    )
+    assert MAX_WHOLE_IMPORT_BYTES == 64 * 1024 * 1024

@@ -156,3 +156,25 @@ def test_an_item_stored_under_its_long_guid_before_is_found_not_stored_again(
     with workspace.engine.connect() as conn:
         rows = conn.execute(sa.select(ITEM.c.external_id, ITEM.c.text, ITEM.c.revision)).all()
     assert rows == [(LONG_GUID, "longer", 2)]
+
+
+def test_a_text_over_the_cap_is_cut_at_ingest_and_the_item_says_so(workspace: Workspace) -> None:
+    # Collectors cut at their parser; ingest catches every other path (imports, parsers
+    # that cut nothing) with the same cap, so a giant text is never copied through the
+    # matcher, language detection and the database (issue 19).
+    workspace.settings.max_item_text_chars = 1_000
+    giant = ParsedItem("giant", text="سلام " * 5_000, published_at=WHEN)
+    report = ingest(workspace, SOURCE, result(giant, valid(1)))
+    assert report.new == 2
+    with workspace.engine.connect() as conn:
+        row = conn.execute(sa.select(ITEM).where(ITEM.c.external_id == "giant")).one()
+    assert row.text.startswith("سلام " * 200)
+    assert row.text.endswith(
+        "the source sent 25,000 (max_item_text_chars); the raw capture keeps all of it]"
+    )
+    assert row.extra["text_cut"] == {"kept_chars": 1_000, "original_chars": 25_000}
+    # Polled again: the same cut text, the same item, nothing edited.
+    again = ingest(
+        workspace, SOURCE, result(ParsedItem("giant", text="سلام " * 5_000, published_at=WHEN))
+    )
+    assert (again.new, again.edited, again.unchanged) == (0, 0, 1)

@@ -351,3 +351,18 @@ def test_rss_mode_reports_skipped_entries(httpserver: HTTPServer) -> None:
     )
     assert result.skipped == ["entry #1: no id, no link, no title and no content"]
     assert len(result.items) == 10
+
+
+def test_an_rss_post_over_the_text_cap_records_the_cut() -> None:
+    from sourcewatch.collectors.news.feedparse import parse_feed
+    from sourcewatch.collectors.wordpress.posts import rss_post
+
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        "<guid>https://example.org/?p=7</guid><title>Long</title>"
+        f"<description>{'statement ' * 500}</description></item></channel></rss>"
+    ).encode()
+    entry = parse_feed(body, url="https://example.org/feed/", max_text_chars=1_000).entries[0]
+    item = rss_post(entry).item
+    assert item.extra["text_cut"] == {"kept_chars": 999, "original_chars": 4_999}
+    assert item.text.endswith("the raw capture keeps all of it]")

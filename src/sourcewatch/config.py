@@ -255,6 +255,11 @@ class Settings(BaseModel):
     analyst: str | None = None  # who marks triage entries; else the OS user
     log_level: str = "INFO"
     sqlite_busy_timeout_ms: int = 30_000
+    # One item's text (a post, a feed entry, an article) is cut past this many characters,
+    # at the parser, and the cut said in the text and in extra["text_cut"]; the raw capture
+    # keeps every byte (sourcewatch.text.cut). Bounds memory under hostile sources. At most
+    # 8 M: libxml2 gives an empty text for a text node over 10 MB (a silent loss).
+    max_item_text_chars: int = Field(default=1_000_000, ge=1_000, le=8_000_000)
 
     net: NetSettings = Field(default_factory=NetSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)

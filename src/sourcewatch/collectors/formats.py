@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+# The largest file of a format that is parsed whole (every format but JSON lines: one
+# JSON document, one HTML page, one feed). Parsing holds several times the file (the
+# document, its tree or objects, the items): at 512 MB that was gigabytes. Over this, the
+# import is refused up front with the file, format and limit; JSON lines have no limit
+# but MAX_IMPORT_BYTES, as they are streamed.
+MAX_WHOLE_IMPORT_BYTES = 64 * 1024 * 1024
 # The longest JSON line an import reads (a post's text is rarely 100 KB): import memory
 # stays a small multiple of this, whatever the file's size.
 MAX_IMPORT_LINE_BYTES = 4 * 1024 * 1024
@@ -60,7 +66,8 @@ def iter_import_items(
 
     JSON lines are read one line at a time, so memory follows the longest line, not the
     file (a line over ``max_line`` bytes is refused by number, before it is read whole);
-    the other formats are one document each and are parsed whole.
+    the other formats are one document each and are parsed whole, up to
+    :data:`MAX_WHOLE_IMPORT_BYTES`.
     """
     if fmt != "jsonl":
         yield from parse_file(path, fmt, ctx)[1]
@@ -86,9 +93,18 @@ def _check_size(path: Path) -> int:
     return size
 
 
-def parse_file(path: Path, fmt: str, ctx: ImportContext) -> tuple[bytes, list[ParsedItem]]:
-    """Read and parse one import file whole; raise ImportFileError naming what is wrong."""
-    _check_size(path)
+def parse_file(
+    path: Path, fmt: str, ctx: ImportContext, *, max_bytes: int = MAX_WHOLE_IMPORT_BYTES
+) -> tuple[bytes, list[ParsedItem]]:
+    """Read and parse one import file whole; raise ImportFileError naming what is wrong
+    (a file over ``max_bytes`` is refused before it is read)."""
+    size = _check_size(path)
+    if size > max_bytes:
+        raise ImportFileError(
+            f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for a {fmt} file, "
+            "which is read and parsed whole in memory; split it, or convert it to JSON "
+            "lines (--format jsonl), which are read one line at a time"
+        )
     data = path.read_bytes()
     parser: ImportParser = get_format(fmt)
     check_format(data, fmt, path.name)

@@ -16,7 +16,10 @@ backends store the same values:
   the original is kept in ``extra["external_id_original"]``;
 - a language tag longer than its column is dropped (kept in ``extra``);
 - NaN and infinities in JSON become strings;
-- a naive datetime is read as UTC (as every JSON output already prints it).
+- a naive datetime is read as UTC (as every JSON output already prints it);
+- a text longer than ``max_item_text_chars`` is cut, the cut said in the text and in
+  ``extra["text_cut"]`` (:mod:`sourcewatch.text.cut`): collectors cut at their parser
+  already, this catches every other path (imports, collectors that parse in place).
 
 Pure functions: no I/O.
 """
@@ -29,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sourcewatch.records import MediaRef, ParsedItem
+from sourcewatch.text.cut import DEFAULT_MAX_ITEM_TEXT_CHARS, EXTRA_KEY, cut_again
 
 MAX_EXTERNAL_ID = 500  # item.external_id is String(500)
 MAX_LANGUAGE = 20  # item.language is String(20)
@@ -72,9 +76,14 @@ def storable_key(external_id: str) -> str:
     return f"sha256:{digest}"
 
 
-def storable_item(item: ParsedItem) -> ParsedItem:
+def storable_item(
+    item: ParsedItem, max_text_chars: int = DEFAULT_MAX_ITEM_TEXT_CHARS
+) -> ParsedItem:
     """``item`` with every value storable on both backends (a new object if any changed)."""
+    text, cut = cut_again(item.text or "", max_text_chars)
     extra = storable_json(item.extra)
+    if cut is not None:
+        extra[EXTRA_KEY] = cut
     key = storable_key(item.external_id)
     if key != item.external_id:
         extra["external_id_original"] = storable_text(item.external_id)
@@ -88,7 +97,7 @@ def storable_item(item: ParsedItem) -> ParsedItem:
         url=_opt(item.url),
         author=_opt(item.author),
         published_at=_aware(item.published_at),
-        text=storable_text(item.text or ""),
+        text=storable_text(text),
         title=_opt(item.title),
         lang=lang,
         media=[MediaRef(**storable_json(m.to_dict())) for m in item.media],

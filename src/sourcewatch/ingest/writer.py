@@ -135,7 +135,7 @@ def ingest_many(
     pending: list[_Poll] = []
     for index, (source, result) in enumerate(polls):
         try:
-            pending.append(_prepare(index, source, result))
+            pending.append(_prepare(index, source, result, ws.settings.max_item_text_chars))
         except IngestError as exc:
             outcomes[index] = exc
     if not pending:
@@ -278,8 +278,8 @@ def _quarantine(
     return reason
 
 
-def _prepare(index: int, source: SourceConfig, result: PollResult) -> _Poll:
-    items = _dedupe_items(source, [storable_item(item) for item in result.items])
+def _prepare(index: int, source: SourceConfig, result: PollResult, max_text: int) -> _Poll:
+    items = _dedupe_items(source, [storable_item(item, max_text) for item in result.items])
     _check_capture_refs(source, items, result.captures)
     for item in items:  # outside the transaction: detection is CPU work
         if item.deleted or (item.text_only and not (item.lang or source.language)):

@@ -53,7 +53,9 @@ def item_language(
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language (``"ar"``, ``"ru"``), or None when the text
     is too short or the detector cannot tell."""
-    sample = _NOT_LANGUAGE.sub(" ", text)[:MAX_CHARS]
+    # Only the start is read (links and handles removed): a regex pass over a giant
+    # text would copy all of it. 64x leaves room for a start made of links.
+    sample = _NOT_LANGUAGE.sub(" ", text[: MAX_CHARS * 64])[:MAX_CHARS]
     if sum(char.isalpha() for char in sample) < MIN_LETTERS:
         return None
     language = _detector().detect_language_of(sample)

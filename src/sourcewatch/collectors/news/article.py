@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import lxml.etree
 import lxml.html
@@ -31,6 +32,7 @@ from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news.dates import first_plausible, plausible, url_date
 from sourcewatch.net.decoding import decode_body
 from sourcewatch.records import ParsedItem, utcnow
+from sourcewatch.text.cut import DEFAULT_MAX_ITEM_TEXT_CHARS, EXTRA_KEY, cut_text
 
 _PUBLISHED_META = (
     "article:published_time",
@@ -67,12 +69,22 @@ class Article:
     lang: str | None
     # Where published_at came from: "structured", "trafilatura" or "url" (dates.ORDER).
     published_from: str | None = None
+    # Set when ``text`` was cut at max_item_text_chars: {"kept_chars", "original_chars"}.
+    text_cut: dict[str, Any] | None = None
 
 
-def extract_article(html: str, url: str, *, now: datetime | None = None) -> Article:
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    now: datetime | None = None,
+    max_text_chars: int = DEFAULT_MAX_ITEM_TEXT_CHARS,
+) -> Article:
     """Extract the article from decoded HTML; ArticleError if there is none.
 
-    ``now`` is the fetch time, the bound for a plausible date (default: the clock).
+    ``now`` is the fetch time, the bound for a plausible date (default: the clock). The
+    text is cut at ``max_text_chars`` here, in the parse worker, so a giant page's text
+    is not carried (and copied) through ingest: see :mod:`sourcewatch.text.cut`.
     """
     if not html.strip():
         raise ArticleError("empty page")
@@ -107,19 +119,37 @@ def extract_article(html: str, url: str, *, now: datetime | None = None) -> Arti
         ],
         now,
     )
+    text, cut = cut_text(text.strip(), max_text_chars)
     return Article(
         url=canonical,
         title=_clean(document.title) if document is not None else None,
         author=_clean(document.author) if document is not None else None,
         published_at=published,
-        text=text.strip(),
+        text=text,
         lang=lang,
         published_from=origin,
+        text_cut=cut,
     )
 
 
+def extract_article_from(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    *,
+    max_text_chars: int = DEFAULT_MAX_ITEM_TEXT_CHARS,
+) -> Article:
+    """:func:`extract_article` of a fetched body, decoded here (in the parse worker)."""
+    html = decode_body(body, content_type).text
+    return extract_article(html, url, max_text_chars=max_text_chars)
+
+
 def article_item(article: Article, *, external_id: str | None = None) -> ParsedItem:
-    extra = {"published_from": article.published_from} if article.published_from else {}
+    extra: dict[str, Any] = {}
+    if article.published_from:
+        extra["published_from"] = article.published_from
+    if article.text_cut:
+        extra[EXTRA_KEY] = article.text_cut
     return ParsedItem(
         external_id=external_id or article.url,
         url=article.url,

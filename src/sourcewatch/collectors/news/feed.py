@@ -26,7 +26,7 @@ from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
 from sourcewatch.collectors.cpupool import ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news import pending
-from sourcewatch.collectors.news.article import Article, ArticleError, extract_article
+from sourcewatch.collectors.news.article import Article, ArticleError, extract_article_from
 from sourcewatch.collectors.news.dates import first_plausible, plausible_or_none, url_date
 from sourcewatch.collectors.news.discovery import discover
 from sourcewatch.collectors.news.feedparse import FeedEntry, FeedFormatError, ParsedFeed, parse_feed
@@ -36,6 +36,7 @@ from sourcewatch.collectors.webfetch import fetch_for, require_ok
 from sourcewatch.net import BlockedAddress, Fetched, ResponseTooLarge, TooManyRedirects
 from sourcewatch.records import Cursor, ParsedItem, PollResult, RawCapture, SourceState, utcnow
 from sourcewatch.sources.config import SourceConfig
+from sourcewatch.text.cut import EXTRA_KEY as TEXT_CUT
 
 # Article answers that will not change by asking again: use the feed's own text.
 _PERMANENT_STATUSES = frozenset({401, 402, 403, 404, 410, 451})
@@ -261,6 +262,7 @@ async def _parse(
             url=fetched.url,
             content_type=content_type,
             lenient=options.lenient_xml,
+            max_text_chars=ctx.settings.max_item_text_chars,
         )
     except FeedFormatError as exc:
         raise FeedGone(source.name, f"feed {fetched.url}: {exc}") from exc
@@ -300,8 +302,15 @@ async def _fetch_article(
         permanent = fetched.status in _PERMANENT_STATUSES
         return None, fetched.capture, f"article answered HTTP {fetched.status}", permanent
     try:
+        # The bytes, decoded in the worker: a str copy of a large page is neither made
+        # in the daemon nor pickled (up to 4 bytes a character) on its way there.
         article = await ctx.cpu.run_sized(
-            len(fetched.body), extract_article, fetched.text(), fetched.url
+            len(fetched.body),
+            extract_article_from,
+            fetched.body,
+            fetched.headers.get("content-type"),
+            fetched.url,
+            max_text_chars=ctx.settings.max_item_text_chars,
         )
         return article, fetched.capture, None, False
     except ArticleError as exc:
@@ -322,6 +331,8 @@ def entry_item(
     published_at, published_from = entry_published(entry, None)
     if published_from:
         extra["published_from"] = published_from
+    if entry.text_cut:
+        extra[TEXT_CUT] = entry.text_cut
     item = ParsedItem(
         external_id=entry.key,
         url=entry.link,
@@ -350,6 +361,9 @@ def with_article(item: ParsedItem, article: Article) -> ParsedItem:
     if article.published_at is not None:
         published_at = article.published_at
         extra["published_from"] = article.published_from
+    extra.pop(TEXT_CUT, None)  # the feed's text is replaced by the article's
+    if article.text_cut:
+        extra[TEXT_CUT] = article.text_cut
     return replace(
         item,
         author=item.author or article.author,

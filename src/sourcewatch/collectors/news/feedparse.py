@@ -34,6 +34,7 @@ import lxml.etree
 
 from sourcewatch.net.decoding import decode_body
 from sourcewatch.records import MediaRef
+from sourcewatch.text.cut import DEFAULT_MAX_ITEM_TEXT_CHARS, cut_note, cut_record
 from sourcewatch.text.htmltext import html_to_text
 from sourcewatch.text.urls import canonical_url
 
@@ -118,6 +119,9 @@ class FeedEntry:
     # The entry's content as HTML (relative links resolved, not sanitized), only for the
     # links inside it (htmltext.links_in): never rendered nor stored.
     html: str = ""
+    # Set when the content was over max_item_text_chars and only its start was read
+    # (sourcewatch.text.cut): {"kept_chars", "original_chars"}; ``text`` ends with a note.
+    text_cut: dict[str, Any] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -143,9 +147,17 @@ class ParsedFeed:
 
 
 def parse_feed(
-    body: bytes, *, url: str, content_type: str | None = None, lenient: bool = False
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None = None,
+    lenient: bool = False,
+    max_text_chars: int = DEFAULT_MAX_ITEM_TEXT_CHARS,
 ) -> ParsedFeed:
-    """Parse a feed or sitemap; FeedFormatError names the problem (and line/column)."""
+    """Parse a feed or sitemap; FeedFormatError names the problem (and line/column).
+
+    An entry's content longer than ``max_text_chars`` is cut before its text is
+    extracted, and the cut recorded (:mod:`sourcewatch.text.cut`)."""
     if not body.strip():
         raise FeedFormatError("empty body, not a feed")
     text = decode_body(body, content_type).text
@@ -162,10 +174,13 @@ def parse_feed(
     root_name = root.group(2).lower() if root else ""
     if root_name in ("urlset", "sitemapindex"):
         return _parse_sitemap(utf8)
-    return _parse_with_feedparser(utf8, url, lenient, root_name)
+    del text, head  # the str copy of the body: not held while feedparser builds its own
+    return _parse_with_feedparser(utf8, url, lenient, root_name, max_text_chars)
 
 
-def _parse_with_feedparser(data: bytes, url: str, lenient: bool, root_name: str) -> ParsedFeed:
+def _parse_with_feedparser(
+    data: bytes, url: str, lenient: bool, root_name: str, max_text_chars: int
+) -> ParsedFeed:
     parsed = feedparser.parse(
         io.BytesIO(data),
         response_headers={
@@ -192,11 +207,13 @@ def _parse_with_feedparser(data: bytes, url: str, lenient: bool, root_name: str)
         shown = f"<{root_name}>" if root_name else "no XML element"
         raise FeedFormatError(f"not an RSS or Atom feed (root is {shown})")
     feed_lang = parsed.feed.get("language")
-    entries, skipped = _entries(parsed.entries, feed_lang)
+    entries, skipped = _entries(parsed.entries, feed_lang, max_text_chars)
     return ParsedFeed("feed", entries, title=parsed.feed.get("title"), skipped=skipped)
 
 
-def _entries(raws: list[Any], feed_lang: str | None) -> tuple[list[FeedEntry], list[str]]:
+def _entries(
+    raws: list[Any], feed_lang: str | None, max_text_chars: int = DEFAULT_MAX_ITEM_TEXT_CHARS
+) -> tuple[list[FeedEntry], list[str]]:
     """The feed's entries in feed order, and why any was left out.
 
     Two entries under one key would be stored as one item, the later overwriting the
@@ -206,7 +223,7 @@ def _entries(raws: list[Any], feed_lang: str | None) -> tuple[list[FeedEntry], l
     skipped: list[str] = []
     first_at: dict[str, int] = {}
     for number, raw in enumerate(raws, start=1):
-        entry = _entry(raw, feed_lang)
+        entry = _entry(raw, feed_lang, max_text_chars)
         label = f"entry #{number}" + (f" ({entry.title[:60]!r})" if entry and entry.title else "")
         if entry is None:
             skipped.append(f"{label}: no id, no link, no title and no content")
@@ -218,20 +235,22 @@ def _entries(raws: list[Any], feed_lang: str | None) -> tuple[list[FeedEntry], l
     return entries, skipped
 
 
-def _entry(raw: Any, feed_lang: str | None) -> FeedEntry | None:
+def _entry(raw: Any, feed_lang: str | None, max_text_chars: int) -> FeedEntry | None:
     link = (raw.get("link") or "").strip() or None
     content = raw.get("content") or []
-    body_html = content[0].get("value", "") if content else raw.get("summary", "")
+    body_html = (content[0].get("value", "") if content else raw.get("summary", "")) or ""
     key = (raw.get("id") or "").strip() or (canonical_url(link) if link else None)
-    key = key or content_key(raw.get("title") or "", body_html or "")
+    key = key or content_key(raw.get("title") or "", body_html)
     if not key:
         return None
+    text, cut = _entry_text(body_html, max_text_chars)
     return FeedEntry(
         key=key,
         link=link,
         title=_title(raw),
-        text=html_to_text(body_html or ""),
-        html=body_html or "",
+        text=text,
+        html=body_html[:max_text_chars],
+        text_cut=cut,
         author=(raw.get("author") or "").strip() or None,
         # RSS 1.0 has only dc:date, which feedparser files under "updated".
         published_at=_struct_time(
@@ -242,6 +261,16 @@ def _entry(raw: Any, feed_lang: str | None) -> FeedEntry | None:
         categories=[t.get("term") for t in raw.get("tags") or [] if t.get("term")],
         media=_media(raw),
     )
+
+
+def _entry_text(body_html: str, max_text_chars: int) -> tuple[str, dict[str, Any] | None]:
+    """The entry's text, and the record of its cut when its content (as the feed sent it,
+    markup included) was over ``max_text_chars``: only that much of it is read, so a
+    20 MiB description does not become a 20 MiB tree, text and pickle."""
+    if len(body_html) <= max_text_chars:
+        return html_to_text(body_html), None
+    text = html_to_text(body_html[:max_text_chars])
+    return text + cut_note(len(text), len(body_html)), cut_record(len(text), len(body_html))
 
 
 def content_key(title: str, body_html: str) -> str | None:

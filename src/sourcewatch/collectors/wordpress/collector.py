@@ -189,6 +189,7 @@ async def _poll_rss(
             url=fetched.url,
             content_type=fetched.headers.get("content-type"),
             lenient=options.lenient_xml,
+            max_text_chars=ctx.settings.max_item_text_chars,
         )
     except FeedFormatError as exc:
         raise CollectorError(source.name, f"feed {feed_url} (API closed): {exc}") from exc

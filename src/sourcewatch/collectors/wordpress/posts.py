@@ -178,6 +178,8 @@ def rss_post(entry: FeedEntry) -> WpPost:
     extra: dict[str, Any] = {"categories": entry.categories} if entry.categories else {}
     if match:
         extra["wp_id"] = int(match.group(1))
+    if entry.text_cut:  # over max_item_text_chars: the parser cut it (sourcewatch.text.cut)
+        extra["text_cut"] = entry.text_cut
     item = ParsedItem(
         external_id=external_id,
         url=entry.link,
