@@ -229,14 +229,20 @@ def _duplicate_entry(conn: sa.Connection, fingerprint: str | None, now: datetime
     if fingerprint is None:
         return None
     return conn.execute(
-        sa.select(TRIAGE_ITEM.c.triage_id)
-        .where(
-            TRIAGE_ITEM.c.fingerprint == fingerprint,
-            TRIAGE_ITEM.c.added_at >= now - DUPLICATE_WINDOW,
-        )
-        .order_by(TRIAGE_ITEM.c.added_at)
-        .limit(1)
+        _DUPLICATE_ENTRY, {"fingerprint": fingerprint, "since": now - DUPLICATE_WINDOW}
     ).scalar()
+
+
+# Built once (run for every queued hit); see entries.py on statements built per call.
+_DUPLICATE_ENTRY = (
+    sa.select(TRIAGE_ITEM.c.triage_id)
+    .where(
+        TRIAGE_ITEM.c.fingerprint == sa.bindparam("fingerprint"),
+        TRIAGE_ITEM.c.added_at >= sa.bindparam("since", type_=TRIAGE_ITEM.c.added_at.type),
+    )
+    .order_by(TRIAGE_ITEM.c.added_at)
+    .limit(1)
+)
 
 
 def _join(conn: sa.Connection, triage_id: int, p: Placement) -> None:
