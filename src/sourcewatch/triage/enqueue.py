@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import SOURCE, TRIAGE, TRIAGE_ITEM
 from sourcewatch.triage.entries import (
@@ -47,8 +46,10 @@ from sourcewatch.triage.entries import (
 from sourcewatch.triage.fingerprint import text_fingerprint
 
 if TYPE_CHECKING:
-    # matching is imported for types only: the triage commands must start fast
+    # matching and the watch list's models are imported for types only: the triage
+    # commands import this package and must start fast
     from sourcewatch.matching.results import MatchResult
+    from sourcewatch.sources.config import SourceConfig
 
 DUPLICATE_WINDOW = timedelta(days=14)  # an older identical text is queued again
 MAX_BREADTH = 9
