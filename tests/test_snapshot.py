@@ -375,3 +375,23 @@ def test_results_of_one_source_merge_unless_ids_collide_or_a_cursor_is_set() -> 
     assert members == [0, 1, 0, 2, 3]
     assert [item.external_id for item in merged[0][1].items] == ["a", "b"]
     assert [item.external_id for item in polls[0][1].items] == ["a"]  # inputs untouched
+
+
+def test_a_snapshot_cancelled_while_waiting_does_not_stop_the_others(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stored(ws: Workspace, polls: list[Any]) -> list[dict[tuple[str, str], int]]:
+        return [{("sha", f"url{n}"): n} for n in range(len(polls))]
+
+    monkeypatch.setattr(snapshot_module, "_store_serially", stored)
+    source = snapshot_source("web")
+
+    async def run() -> dict[tuple[str, str], int]:
+        writer = SnapshotWriter(workspace)
+        first = asyncio.create_task(writer.store(source, PollResult()))
+        second = asyncio.create_task(writer.store(source, PollResult()))
+        await asyncio.sleep(0)  # both wait for the writer, whose turn comes next
+        first.cancel()
+        return await asyncio.wait_for(second, timeout=60)  # a hang guard, not a timing
+
+    assert asyncio.run(run()) == {("sha", "url1"): 1}

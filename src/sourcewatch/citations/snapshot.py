@@ -223,10 +223,10 @@ class SnapshotWriter:
                 _store_serially, self.ws, [(source, result) for source, result, _ in batch]
             )
         except Exception as exc:  # nothing stored (e.g. the database is busy): all fail
-            for _, _, future in batch:
-                future.set_exception(exc)
-            return
+            outcomes = [exc] * len(batch)
         for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # its snapshot was cancelled while waiting
+                continue
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
