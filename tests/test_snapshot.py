@@ -8,6 +8,7 @@ import json
 import re
 from datetime import timedelta
 from io import BytesIO
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,10 +27,12 @@ from citations_support import (
     treat_loopback_as_public,
 )
 from sourcewatch.citations import platforms, store
-from sourcewatch.citations.snapshot import Snapshot, snapshot_source, snapshot_url
+from sourcewatch.citations import snapshot as snapshot_module
+from sourcewatch.citations.snapshot import Snapshot, SnapshotWriter, snapshot_source, snapshot_url
 from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.config import Settings
 from sourcewatch.net import Http
+from sourcewatch.records import ParsedItem, PollResult
 from sourcewatch.store.tables import CAPTURE, ITEM, SOURCE
 from sourcewatch.workspace import Workspace
 
@@ -313,3 +316,82 @@ def test_a_profile_or_channel_url_is_captured_as_a_page(
     done = asyncio.run(run(server.url_for("/SamSelikoff")))
     assert done.primary.body == b"<html><body>profile</body></html>"
     assert [entry[0].path for entry in server.log] == ["/SamSelikoff"]  # no syndication call
+
+
+def test_snapshots_finished_together_are_stored_together(
+    workspace: Workspace, settings: Settings, server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = point_at(settings, server)
+    for n in range(4):
+        server.expect_request(f"/page{n}").respond_with_data(
+            NEWS_PAGE, content_type="text/html; charset=utf-8"
+        )
+    polls: list[int] = []
+    real_ingest_many = snapshot_module.ingest_many
+
+    def counting(ws: Workspace, batch: list[Any]) -> list[Any]:
+        polls.append(len(batch))
+        return real_ingest_many(ws, batch)
+
+    monkeypatch.setattr(snapshot_module, "ingest_many", counting)
+    source = snapshot_source("web")
+
+    async def run() -> list[tuple[platforms.Captured, dict[tuple[str, str], int]]]:
+        async with Http(settings.net) as http:
+            done = [
+                await platforms.capture(http, settings, "web", server.url_for(f"/page{n}"), source)
+                for n in range(4)
+            ]
+        writer = SnapshotWriter(workspace)
+        # All four are waiting before the writer's first turn: one ingest of one poll.
+        ids = await asyncio.gather(*(writer.store(source, d.result) for d in done))
+        return list(zip(done, ids, strict=True))
+
+    stored = asyncio.run(run())
+    assert polls == [1]
+    with workspace.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar_one() == 4
+        for done, ids in stored:
+            key = (done.primary.sha256, done.primary.url)
+            row = conn.execute(sa.select(CAPTURE).where(CAPTURE.c.id == ids[key])).one()
+            assert (row.sha256, row.url) == key
+
+
+def _result(*external_ids: str, cursor: dict[str, str] | None = None) -> PollResult:
+    items = [ParsedItem(external_id=i, url=f"https://e.org/{i}", text=i) for i in external_ids]
+    return PollResult(items=items, cursor=cursor, captures=[], skipped=[])
+
+
+def test_results_of_one_source_merge_unless_ids_collide_or_a_cursor_is_set() -> None:
+    web, x = snapshot_source("web"), snapshot_source("x")
+    polls = [
+        (web, _result("a")),
+        (x, _result("t")),
+        (web, _result("b")),
+        (web, _result("a")),  # the same item again: a transaction of its own
+        (web, _result("c", cursor={"k": "v"})),  # a cursor to store: never merged
+    ]
+    merged, members = snapshot_module._merged(polls)
+    assert members == [0, 1, 0, 2, 3]
+    assert [item.external_id for item in merged[0][1].items] == ["a", "b"]
+    assert [item.external_id for item in polls[0][1].items] == ["a"]  # inputs untouched
+
+
+def test_a_snapshot_cancelled_while_waiting_does_not_stop_the_others(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stored(ws: Workspace, polls: list[Any]) -> list[dict[tuple[str, str], int]]:
+        return [{("sha", f"url{n}"): n} for n in range(len(polls))]
+
+    monkeypatch.setattr(snapshot_module, "_store_serially", stored)
+    source = snapshot_source("web")
+
+    async def run() -> dict[tuple[str, str], int]:
+        writer = SnapshotWriter(workspace)
+        first = asyncio.create_task(writer.store(source, PollResult()))
+        second = asyncio.create_task(writer.store(source, PollResult()))
+        await asyncio.sleep(0)  # both wait for the writer, whose turn comes next
+        first.cancel()
+        return await asyncio.wait_for(second, timeout=60)  # a hang guard, not a timing
+
+    assert asyncio.run(run()) == {("sha", "url1"): 1}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sourcewatch.citations.retry import track
-from sourcewatch.citations.snapshot import Snapshot, snapshot_url
+from sourcewatch.citations.snapshot import Snapshot, SnapshotWriter, snapshot_url
 from sourcewatch.records import utcnow
 
 if TYPE_CHECKING:
@@ -44,10 +44,13 @@ async def snapshot_all(
     for url, canonical in urls:
         unique.setdefault(canonical, url)
     gate = asyncio.Semaphore(concurrency)
+    writer = SnapshotWriter(ws)  # snapshots finished together are stored together
 
     async def one(url: str) -> Snapshot:
         async with gate:
-            snap = await snapshot_url(ws, http, settings, url, max_age=max_age, force=force)
+            snap = await snapshot_url(
+                ws, http, settings, url, max_age=max_age, force=force, writer=writer
+            )
         if on_done is not None:
             on_done(snap)
         return snap

@@ -46,8 +46,10 @@ JsonOption = Annotated[
 
 # markup=False: no string we print is Rich markup. With markup on, "[[alerts]]" printed as
 # "[]" and a source's "[label]" text vanished; styles come only from Text and Table objects.
-console = Console(highlight=False, soft_wrap=True, markup=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# emoji=False: ":warning:" in a fetched post is text, not an emoji code to replace (and
+# rich's table of codes is not imported at every start).
+console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def settings_for(config: Path | None) -> Settings:

@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from sourcewatch.errors import InvalidInput
-from sourcewatch.matching.watchlist import Entity
 from sourcewatch.store.tables import SOURCE, TRIAGE, TRIAGE_STATUSES
+
+if TYPE_CHECKING:  # the matching package costs ~50 ms to import: `queue` never needs it
+    from sourcewatch.matching.watchlist import Entity
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

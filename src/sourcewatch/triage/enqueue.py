@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sourcewatch.sources.config import SourceConfig
 from sourcewatch.store.sql import chunked
 from sourcewatch.store.tables import SOURCE, TRIAGE, TRIAGE_ITEM
 from sourcewatch.triage.entries import (
@@ -47,8 +46,10 @@ from sourcewatch.triage.entries import (
 from sourcewatch.triage.fingerprint import text_fingerprint
 
 if TYPE_CHECKING:
-    # matching is imported for types only: the triage commands must start fast
+    # matching and the watch list's models are imported for types only: the triage
+    # commands import this package and must start fast
     from sourcewatch.matching.results import MatchResult
+    from sourcewatch.sources.config import SourceConfig
 
 DUPLICATE_WINDOW = timedelta(days=14)  # an older identical text is queued again
 MAX_BREADTH = 9
@@ -229,14 +230,20 @@ def _duplicate_entry(conn: sa.Connection, fingerprint: str | None, now: datetime
     if fingerprint is None:
         return None
     return conn.execute(
-        sa.select(TRIAGE_ITEM.c.triage_id)
-        .where(
-            TRIAGE_ITEM.c.fingerprint == fingerprint,
-            TRIAGE_ITEM.c.added_at >= now - DUPLICATE_WINDOW,
-        )
-        .order_by(TRIAGE_ITEM.c.added_at)
-        .limit(1)
+        _DUPLICATE_ENTRY, {"fingerprint": fingerprint, "since": now - DUPLICATE_WINDOW}
     ).scalar()
+
+
+# Built once (run for every queued hit); see entries.py on statements built per call.
+_DUPLICATE_ENTRY = (
+    sa.select(TRIAGE_ITEM.c.triage_id)
+    .where(
+        TRIAGE_ITEM.c.fingerprint == sa.bindparam("fingerprint"),
+        TRIAGE_ITEM.c.added_at >= sa.bindparam("since", type_=TRIAGE_ITEM.c.added_at.type),
+    )
+    .order_by(TRIAGE_ITEM.c.added_at)
+    .limit(1)
+)
 
 
 def _join(conn: sa.Connection, triage_id: int, p: Placement) -> None:
