@@ -173,6 +173,22 @@ def test_filters_follow_an_edit_that_changes_the_language_and_time(
     assert verify_archive(workspace, quick=True).ok
 
 
+def test_verify_notices_a_document_with_stale_facets(workspace: Workspace, ids: dict) -> None:
+    with workspace.engine.begin() as conn:
+        conn.execute(
+            sa.update(SEARCH_DOC)
+            .where(SEARCH_DOC.c.item_id == ids["kidal-ru"])
+            .values(facets=facets.document_facets(1, T0, "fr"))
+        )
+    report = verify_archive(workspace, quick=True)
+    assert any(
+        "stale filter facets" in p and f"item {ids['kidal-ru']}" in p for p in report.problems
+    )
+    with workspace.engine.begin() as conn:
+        reindex(conn)
+    assert verify_archive(workspace, quick=True).ok
+
+
 def test_a_text_cannot_pose_as_a_facet(workspace: Workspace, ids: dict) -> None:
     with read_connection(workspace.engine) as conn:
         sahel = conn.execute(

@@ -17,7 +17,7 @@ their own (a text cannot pose as a facet), and on PostgreSQL a text that did wou
 only add a candidate the item filter then drops.
 
 The same values are computed by SQL in migration 0018 (backfill) and in
-``stale_facets_sql`` (verify): change all three together.
+``store/verify`` (stale facets): change all three together.
 """
 
 from __future__ import annotations
