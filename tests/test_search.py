@@ -367,15 +367,31 @@ def test_real_recorded_arabic_report_clitics_and_diacritics(workspace: Workspace
     assert first.snippet is not None and "مستشفى الجامعة" in first.snippet.text
 
 
-@pytest.mark.parametrize("query", ["Петербург OR Trump OR Russia", "@wagner OR @jnim", "الجيش"])
+BY_SOURCE_AND_LANGUAGE = SearchFilter(sources=("tg-topwar", "guardian-us"), langs=("ru", "en"))
+
+
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("Петербург OR Trump OR Russia", SearchFilter()),
+        ("@wagner OR @jnim", SearchFilter()),
+        ("الجيش", SearchFilter()),
+        # filters the facet tokens decide: ranked in the index alone on SQLite too
+        ("Петербург OR Trump OR Russia OR Украины", BY_SOURCE_AND_LANGUAGE),
+    ],
+)
 def test_small_candidate_batches_give_the_same_page(
-    workspace: Workspace, ids: dict, query: str, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace,
+    ids: dict,
+    query: str,
+    where: SearchFilter,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The page does not depend on how candidates are fetched: the first batch (on
     SQLite, everything scoring at least the batch's last score) and the rest below."""
 
     def page() -> list[tuple[int, int, float]]:
-        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, limit=7)]
+        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, where, limit=7)]
 
     expected = page()
     assert len(expected) >= 3

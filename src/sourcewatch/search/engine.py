@@ -178,9 +178,11 @@ class Searcher:
         if any(not group for group in self._facets):  # no source of these kinds, ...
             return
         clauses = filter_clauses(self.conn, where)
-        # SQLite only: on PostgreSQL the materialized ranking measured slower (the
-        # second lookup of each document costs more than the item joins it saves).
-        alone = not self.postgres and not newest and not clauses
+        # Ranked in the index alone when the index answers the whole filter (none, or
+        # only facets that are exact: source, kind, language). SQLite only: PostgreSQL's
+        # ts_rank over words without positions ties most candidates, and every tie with
+        # the cut-off score is then joined (measured slower, bench/results/search.md).
+        alone = not self.postgres and not newest and (not clauses or facets_decide(where))
         query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
         # Not with the filters that are subqueries (area, entity, status, tag): without
         # sequential scans PostgreSQL then read the whole item table by its index.
@@ -243,8 +245,9 @@ class Searcher:
         self, clauses: list[Any], *, newest: bool, alone: bool = False
     ) -> tuple[sa.Select[Any], Any, Any]:
         """The candidates query, its score column and the table that column is in;
-        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves (without
-        filters; with them, letting the planner start from a filtered table is faster)."""
+        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves, when
+        the index answers the filter (with other filters, letting the planner start
+        from a filtered table is faster)."""
         doc, at = SEARCH_DOC, _item_time()
         scored: Any = doc
         score: Any
@@ -374,6 +377,15 @@ def hit_from_row(row: Any) -> Hit:
 
 def _item_time() -> Any:
     return sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+
+
+def facets_decide(where: SearchFilter) -> bool:
+    """Whether the facet tokens alone decide ``where`` (a document with them passes the
+    item filter): source, kind and a language with a token, and nothing else."""
+    others = (where.areas, where.entities, where.tags, where.statuses)
+    if any(others) or where.since or where.until or where.deleted or where.edited:
+        return False
+    return all(facets.language_token(lang) is not None for lang in where.langs)
 
 
 def facet_constraint(conn: sa.Connection, where: SearchFilter) -> facets.Constraint:
