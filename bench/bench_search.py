@@ -2,7 +2,8 @@
 cost of indexing in ingest.
 
 Usage: python bench/bench_search.py [--items 1000000] [--ingest-items 20000]
-       [--postgres URL] [--no-sqlite] [--runs 30]
+       [--postgres URL] [--no-sqlite] [--runs 30] [--keep DIR]
+       [--baseline COMMIT [--baseline-db URL]]
 
 Corpus: posts recombined from real recorded text (the t.me/s/topwar_official page and
 the Guardian US feed in tests/fixtures, Russian and English) and the labeled
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -212,9 +214,13 @@ def _p(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
 
 
-def latency(ws: Workspace, runs: int, baseline: str | None = None) -> None:
+def latency(
+    ws: Workspace, runs: int, baseline: str | None = None, baseline_ws: Workspace | None = None
+) -> None:
     """p50/p95 per query; with ``baseline``, the old engine's runs alternate with the
-    current one's and both hit lists are checked to be the same."""
+    current one's and both hit lists are checked to be the same. ``baseline_ws``: the
+    old engine runs on this database instead (the same data, loaded by the baseline's
+    code and not migrated since), so the old layout is measured too."""
     entities = ws.matcher().entities
     old = baseline_searcher(baseline) if baseline else None
     current = service.Searcher
@@ -231,13 +237,16 @@ def latency(ws: Workspace, runs: int, baseline: str | None = None) -> None:
         for _ in range(runs):
             for mode in ("old", "new") if old is not None else ("new",):
                 service.Searcher = old if mode == "old" else current  # type: ignore[misc]
+                target = baseline_ws if mode == "old" and baseline_ws is not None else ws
                 try:
-                    ms, found[mode] = _timed(ws, query, where, entities)
+                    ms, found[mode] = _timed(target, query, where, entities)
                 finally:
                     service.Searcher = current  # type: ignore[misc]
                 times[mode].append(ms)
         p50, p95 = _p(times["new"])
+        load = os.getloadavg()[0]
         line = f"  {label:36} p50 {p50:7.1f} p95 {p95:7.1f} ms  hits {len(found['new'])}"
+        line += f"  load {load:.1f}"
         if old is not None:
             o50, o95 = _p(times["old"])
             same = "same hits" if found["old"] == found["new"] else "HITS DIFFER"
@@ -347,6 +356,12 @@ def main() -> None:
         metavar="COMMIT",
         help="also run search/engine.py as of COMMIT, interleaved, and compare the hits",
     )
+    parser.add_argument(
+        "--baseline-db",
+        metavar="URL",
+        help="with --baseline: the database the old engine runs on (the same items loaded "
+        "by that commit's code; opened without migrating)",
+    )
     args = parser.parse_args()
     backends = [] if args.no_sqlite else ["sqlite"]
     backends += ["postgresql"] if args.postgres else []
@@ -379,7 +394,8 @@ def main() -> None:
                 ratio = rates["indexing"] / rates["no index"]
                 print(
                     f"  ingest items/s: indexing {rates['indexing']:.0f}, "
-                    f"without {rates['no index']:.0f} (x{ratio:.2f})",
+                    f"without {rates['no index']:.0f} (x{ratio:.2f}), "
+                    f"load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
             if not args.skip_latency:
@@ -407,8 +423,22 @@ def main() -> None:
                             conn.exec_driver_sql("VACUUM ANALYZE")
                     size = index_size(ws)
                     per_million = {k: v * 1_000_000 / args.items for k, v in size.items()}
-                    print(f"  index size per million items: {per_million}", flush=True)
-                    latency(ws, args.runs, args.baseline)
+                    print(
+                        f"  index size per million items: {per_million}, "
+                        f"load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+                    old_ws = None
+                    if args.baseline_db:
+                        old_settings = load_settings(
+                            data_dir=root / "baseline", database_url=args.baseline_db
+                        )
+                        old_ws = Workspace.open(old_settings, migrate_schema=False)
+                    try:
+                        latency(ws, args.runs, args.baseline, old_ws)
+                    finally:
+                        if old_ws is not None:
+                            old_ws.close()
             if created:
                 admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:

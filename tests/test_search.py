@@ -23,12 +23,12 @@ from search_support import (
 from sourcewatch.config import Settings
 from sourcewatch.errors import InvalidInput
 from sourcewatch.records import ParsedItem
-from sourcewatch.search import engine
+from sourcewatch.search import engine, facets
 from sourcewatch.search.engine import SearchFilter
 from sourcewatch.search.index import missing_documents, reindex
 from sourcewatch.search.service import SearchRequest, count, search
 from sourcewatch.store.db import read_connection
-from sourcewatch.store.tables import SEARCH_DOC
+from sourcewatch.store.tables import SEARCH_DOC, SOURCE
 from sourcewatch.store.verify import verify_archive
 from sourcewatch.workspace import Workspace
 
@@ -149,6 +149,55 @@ def test_an_edit_that_removes_the_words_is_still_found(workspace: Workspace, ids
     assert hit.to_json()["edited_away"] is True
     assert item_ids(workspace, "Колонна стоит", SearchFilter(edited=True)) == {ids["kidal-ru"]}
     assert item_ids(workspace, "Кидаль", SearchFilter(edited=True)) == {ids["kidal-ru"]}
+
+
+def test_filters_follow_an_edit_that_changes_the_language_and_time(
+    workspace: Workspace, ids: dict
+) -> None:
+    # The index narrows by source, language and month (search/facets): an edit that
+    # moves the item must move its earlier revisions' facets too.
+    edited = ParsedItem(
+        external_id="kidal-ru",
+        text="Колонна стоит на месте.",
+        lang="uk",
+        published_at=T0 + timedelta(days=40),
+        url="https://t.me/sahel/kidal-ru",
+    )
+    poll(workspace, SAHEL, b"edited", [edited], T0 + timedelta(days=41))
+    october = SearchFilter(since=T0 + timedelta(days=15), until=T0 + timedelta(days=42))
+    assert item_ids(workspace, "Кидаль", october) == {ids["kidal-ru"]}
+    assert item_ids(workspace, "Кидаль", SearchFilter(langs=("uk",))) == {ids["kidal-ru"]}
+    assert item_ids(workspace, "Кидаль", SearchFilter(langs=("ru",))) == set()
+    september = SearchFilter(since=T0, until=T0 + timedelta(days=5))
+    assert item_ids(workspace, "Кидаль", september) == set()
+    assert verify_archive(workspace, quick=True).ok
+
+
+def test_verify_notices_a_document_with_stale_facets(workspace: Workspace, ids: dict) -> None:
+    with workspace.engine.begin() as conn:
+        conn.execute(
+            sa.update(SEARCH_DOC)
+            .where(SEARCH_DOC.c.item_id == ids["kidal-ru"])
+            .values(facets=facets.document_facets(1, T0, "fr"))
+        )
+    report = verify_archive(workspace, quick=True)
+    assert any(
+        "stale filter facets" in p and f"item {ids['kidal-ru']}" in p for p in report.problems
+    )
+    with workspace.engine.begin() as conn:
+        reindex(conn)
+    assert verify_archive(workspace, quick=True).ok
+
+
+def test_a_text_cannot_pose_as_a_facet(workspace: Workspace, ids: dict) -> None:
+    with read_connection(workspace.engine) as conn:
+        sahel = conn.execute(
+            sa.select(SOURCE.c.id).where(SOURCE.c.name == "sahel-posts")
+        ).scalar_one()
+    posing = f"بدخشان {facets.source_token(sahel)} {facets.language_token('ru')}"
+    poll(workspace, AFPAK, b"posing", [ParsedItem(external_id="posing", text=posing)], T0)
+    assert item_ids(workspace, "بدخشان", SearchFilter(sources=("sahel-posts",))) == set()
+    assert item_ids(workspace, "بدخشان", SearchFilter(langs=("ru",))) == set()
 
 
 def test_a_deletion_is_filterable(workspace: Workspace, ids: dict) -> None:
@@ -318,15 +367,31 @@ def test_real_recorded_arabic_report_clitics_and_diacritics(workspace: Workspace
     assert first.snippet is not None and "مستشفى الجامعة" in first.snippet.text
 
 
-@pytest.mark.parametrize("query", ["Петербург OR Trump OR Russia", "@wagner OR @jnim", "الجيش"])
+BY_SOURCE_AND_LANGUAGE = SearchFilter(sources=("tg-topwar", "guardian-us"), langs=("ru", "en"))
+
+
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("Петербург OR Trump OR Russia", SearchFilter()),
+        ("@wagner OR @jnim", SearchFilter()),
+        ("الجيش", SearchFilter()),
+        # filters the facet tokens decide: ranked in the index alone on SQLite too
+        ("Петербург OR Trump OR Russia OR Украины", BY_SOURCE_AND_LANGUAGE),
+    ],
+)
 def test_small_candidate_batches_give_the_same_page(
-    workspace: Workspace, ids: dict, query: str, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace,
+    ids: dict,
+    query: str,
+    where: SearchFilter,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The page does not depend on how candidates are fetched: the first batch (on
     SQLite, everything scoring at least the batch's last score) and the rest below."""
 
     def page() -> list[tuple[int, int, float]]:
-        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, limit=7)]
+        return [(h.item_id, h.revision, h.score) for h in found(workspace, query, where, limit=7)]
 
     expected = page()
     assert len(expected) >= 3

@@ -80,7 +80,13 @@ def external_ids(
 @pytest.mark.postgres
 def test_sqlite_and_postgresql_return_the_same_hits(both: dict[str, Workspace]) -> None:
     loaded = {backend: fill(ws) for backend, ws in both.items()}
-    filters = [SearchFilter(), SearchFilter(since=T0 + timedelta(days=1), kinds=("telegram", "x"))]
+    filters = [
+        SearchFilter(),
+        SearchFilter(since=T0 + timedelta(days=1), kinds=("telegram", "x")),
+        # narrowed in the index by facet tokens (source, language, months)
+        SearchFilter(sources=("sahel-posts", "tg-topwar"), langs=("ru", "ar")),
+        SearchFilter(since=T0 - timedelta(days=40), until=T0 + timedelta(days=5)),
+    ]
     for query in QUERIES:
         for where in filters:
             for newest in (False, True):

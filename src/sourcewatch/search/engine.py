@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sourcewatch.matching.matcher import Matcher
 from sourcewatch.matching.watchlist import Entity, Rule, Watchlists
 from sourcewatch.records import iso_utc
-from sourcewatch.search import prefilter
+from sourcewatch.search import facets, prefilter
 from sourcewatch.search.index import revision_texts
 from sourcewatch.search.query import SearchQuery
 from sourcewatch.search.snippet import Snippet, make_snippet
@@ -40,6 +40,8 @@ RULE_ID = "search"
 _WORDS: Any = sa.literal_column("search_doc.words")  # generated column (migration 0012)
 _BATCH = 400  # candidates fetched from the index at a time
 _VERIFY_GROUP = 40  # candidates read back and verified at a time
+# BM25 over the words only: the facets column (weight 0) narrows, it does not score.
+_BM25 = "bm25(search_fts, 1.0, 0.0)"
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Searcher:
         self.spec = prefilter.build(query.node, entities)
         self.postgres = conn.dialect.name == "postgresql"
         self._force_index = False  # see _candidates and _execute
+        self._facets: facets.Constraint = ()  # the filter's facet tokens (_candidates)
 
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
@@ -171,10 +174,15 @@ class Searcher:
     def _candidates(self, where: SearchFilter, *, newest: bool) -> Iterator[Sequence[Any]]:
         if self.spec == prefilter.NEVER:
             return
+        self._facets = facet_constraint(self.conn, where)
+        if any(not group for group in self._facets):  # no source of these kinds, ...
+            return
         clauses = filter_clauses(self.conn, where)
-        # SQLite only: on PostgreSQL the materialized ranking measured slower (the
-        # second lookup of each document costs more than the item joins it saves).
-        alone = not self.postgres and not newest and not clauses
+        # Ranked in the index alone when the index answers the whole filter (none, or
+        # only facets that are exact: source, kind, language). SQLite only: PostgreSQL's
+        # ts_rank over words without positions ties most candidates, and every tie with
+        # the cut-off score is then joined (measured slower, bench/results/search.md).
+        alone = not self.postgres and not newest and (not clauses or facets_decide(where))
         query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
         # Not with the filters that are subqueries (area, entity, status, tag): without
         # sequential scans PostgreSQL then read the whole item table by its index.
@@ -237,8 +245,9 @@ class Searcher:
         self, clauses: list[Any], *, newest: bool, alone: bool = False
     ) -> tuple[sa.Select[Any], Any, Any]:
         """The candidates query, its score column and the table that column is in;
-        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves (without
-        filters; with them, letting the planner start from a filtered table is faster)."""
+        ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves, when
+        the index answers the filter (with other filters, letting the planner start
+        from a filtered table is faster)."""
         doc, at = SEARCH_DOC, _item_time()
         scored: Any = doc
         score: Any
@@ -248,7 +257,7 @@ class Searcher:
             inner: Any = (
                 sa.select(
                     sa.literal_column("rowid").label("id"),
-                    sa.literal_column("-bm25(search_fts)").label("score"),  # higher: better
+                    sa.literal_column(f"-{_BM25}").label("score"),  # higher: better
                 )
                 .select_from(sa.table("search_fts"))
                 .where(self._fts_match())
@@ -261,7 +270,7 @@ class Searcher:
             base = sa.select().select_from(doc).where(self._pg_match())
         else:
             table = sa.table("search_fts", sa.column("rowid"))
-            score = sa.literal_column("-bm25(search_fts)")  # higher is better, as ts_rank
+            score = sa.literal_column(f"-{_BM25}")  # higher is better, as ts_rank
             base = (
                 sa.select()
                 .select_from(table.join(doc, doc.c.id == table.c.rowid))
@@ -297,12 +306,17 @@ class Searcher:
     def _pg_match(self) -> Any:
         """Matching with the pruned query (fewer GIN lookups and @@ tests, the same
         documents); ranking with the full one, so scores do not change."""
-        spec = prefilter.pruned(self.spec)
-        tsq = sa.cast(sa.bindparam("match_tsq", prefilter.tsquery(spec)), TSQUERY)
+        text = prefilter.tsquery(prefilter.pruned(self.spec))
+        narrowed = facets.tsquery(self._facets)
+        query = f"{text} & {narrowed}" if narrowed else text
+        tsq = sa.cast(sa.bindparam("match_tsq", query), TSQUERY)
         return _WORDS.op("@@", return_type=sa.Boolean)(tsq)
 
     def _fts_match(self) -> Any:
-        return sa.text("search_fts MATCH :fts").bindparams(fts=prefilter.fts5(self.spec))
+        text = prefilter.fts5(self.spec)
+        narrowed = facets.fts5(self._facets)
+        query = f"{text} AND {narrowed}" if narrowed else text
+        return sa.text("search_fts MATCH :fts").bindparams(fts=query)
 
     # -- the matcher decides ---------------------------------------------------------------
 
@@ -363,6 +377,47 @@ def hit_from_row(row: Any) -> Hit:
 
 def _item_time() -> Any:
     return sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+
+
+def facets_decide(where: SearchFilter) -> bool:
+    """Whether the facet tokens alone decide ``where`` (a document with them passes the
+    item filter): source, kind and a language with a token, and nothing else."""
+    others = (where.areas, where.entities, where.tags, where.statuses)
+    if any(others) or where.since or where.until or where.deleted or where.edited:
+        return False
+    return all(facets.language_token(lang) is not None for lang in where.langs)
+
+
+def facet_constraint(conn: sa.Connection, where: SearchFilter) -> facets.Constraint:
+    """The facet tokens a document needs to pass ``where``'s source, kind, language
+    and time filters (search/facets): the index applies them before ranking."""
+    source_ids: list[int] | None = None
+    if where.sources or where.kinds:
+        query = sa.select(SOURCE.c.id)
+        if where.sources:
+            query = query.where(SOURCE.c.name.in_(where.sources))
+        if where.kinds:
+            query = query.where(SOURCE.c.kind.in_(where.kinds))
+        source_ids = list(conn.execute(query).scalars())
+    stored = _stored_times(conn) if where.since or where.until else None
+    return facets.constraint(source_ids, where.langs, where.since, where.until, stored)
+
+
+def _stored_times(conn: sa.Connection) -> tuple[datetime, datetime] | None:
+    """The earliest and latest item time (published, else collected) there can be:
+    four index lookups (one subquery each: SQLite looks up one min or max by index
+    only when it is alone in its query)."""
+    bounds = [
+        sa.select(func(column)).scalar_subquery()
+        for column in (ITEM.c.published_at, ITEM.c.collected_at)
+        for func in (sa.func.min, sa.func.max)
+    ]
+    row = conn.execute(sa.select(*bounds)).one()
+    lows = [value for value in (row[0], row[2]) if value is not None]
+    highs = [value for value in (row[1], row[3]) if value is not None]
+    if not lows or not highs:
+        return None
+    return min(lows), max(highs)
 
 
 def filter_clauses(conn: sa.Connection, where: SearchFilter) -> list[Any]:

@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from sourcewatch.search.document import index_words, searchable_text
-from sourcewatch.store.sql import chunked, copy_rows
+from sourcewatch.search.facets import document_facets
+from sourcewatch.store.sql import chunked, copy_rows, update_by_id
 from sourcewatch.store.tables import ITEM, ITEM_REVISION, SEARCH_DOC
 
 _CHUNK = 500
@@ -23,17 +24,29 @@ Progress = Callable[[int, int], None]
 
 def index_revisions(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> int:
     """Index these (item id, revision) pairs, skipping those already indexed; how many
-    documents were added."""
+    documents were added. The item's other documents get its facets again if they
+    changed (an edit can change an item's time or language)."""
     added = 0
     for chunk in chunked(sorted(set(keys)), _CHUNK):
-        texts = revision_texts(conn, chunk)
+        rows = _revision_rows(conn, chunk)
+        facets = {row.item_id: _facets(row) for row in rows.values()}
         existing = _indexed(conn, chunk)
         docs = [
-            {"item_id": item_id, "revision": revision, "tokens": index_words(text)}
-            for (item_id, revision), text in texts.items()
+            {
+                "item_id": item_id,
+                "revision": revision,
+                "tokens": index_words(_text(row)),
+                "facets": facets[item_id],
+            }
+            for (item_id, revision), row in rows.items()
             if (item_id, revision) not in existing
         ]
         _insert_documents(conn, docs)
+        _refresh_facets(
+            conn,
+            [doc for doc in existing.values() if doc.facets != facets.get(doc.item_id, doc.facets)],
+            facets,
+        )
         added += len(docs)
     return added
 
@@ -43,6 +56,12 @@ def revision_texts(
 ) -> dict[tuple[int, int], str]:
     """The searchable text of each (item id, revision): what is indexed, and what a
     search candidate is read back as for the matcher to confirm."""
+    return {key: _text(row) for key, row in _revision_rows(conn, keys).items()}
+
+
+def _revision_rows(
+    conn: sa.Connection, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], Any]:
     if not keys:
         return {}
     rev = ITEM_REVISION
@@ -57,24 +76,36 @@ def revision_texts(
             ITEM.c.author,
             ITEM.c.forwarded_from,
             ITEM.c.extra,
+            ITEM.c.source_id,
+            ITEM.c.published_at,
+            ITEM.c.collected_at,
+            ITEM.c.language,
         )
         .join(ITEM, ITEM.c.id == rev.c.item_id)
         .where(rev.c.item_id.in_({item_id for item_id, _ in keys}))
     )
     return {
-        (row.item_id, row.revision): searchable_text(
-            row.title, row.text, row.author, row.forwarded_from, row.media, row.extra
-        )
-        for row in rows
-        if (row.item_id, row.revision) in wanted
+        (row.item_id, row.revision): row for row in rows if (row.item_id, row.revision) in wanted
     }
 
 
-def _indexed(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
-    query = sa.select(SEARCH_DOC.c.item_id, SEARCH_DOC.c.revision).where(
-        SEARCH_DOC.c.item_id.in_({item_id for item_id, _ in keys})
+def _text(row: Any) -> str:
+    return searchable_text(
+        row.title, row.text, row.author, row.forwarded_from, row.media, row.extra
     )
-    return {(row.item_id, row.revision) for row in conn.execute(query)}
+
+
+def _facets(row: Any) -> str:
+    return document_facets(row.source_id, row.published_at or row.collected_at, row.language)
+
+
+def _indexed(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """The documents of these keys' items (any revision), by (item id, revision)."""
+    doc = SEARCH_DOC
+    query = sa.select(doc.c.id, doc.c.item_id, doc.c.revision, doc.c.tokens, doc.c.facets).where(
+        doc.c.item_id.in_({item_id for item_id, _ in keys})
+    )
+    return {(row.item_id, row.revision): row for row in conn.execute(query)}
 
 
 def _insert_documents(conn: sa.Connection, docs: list[dict[str, Any]]) -> None:
@@ -86,12 +117,33 @@ def _insert_documents(conn: sa.Connection, docs: list[dict[str, Any]]) -> None:
         copy_rows(conn, SEARCH_DOC, docs)
         return
     inserted = conn.execute(
-        sa.insert(SEARCH_DOC).returning(SEARCH_DOC.c.id, SEARCH_DOC.c.tokens), docs
+        sa.insert(SEARCH_DOC).returning(SEARCH_DOC.c.id, SEARCH_DOC.c.tokens, SEARCH_DOC.c.facets),
+        docs,
     ).all()
     conn.exec_driver_sql(
-        "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)",
-        [(row.id, row.tokens) for row in inserted],
+        "INSERT INTO search_fts(rowid, tokens, facets) VALUES (?, ?, ?)",
+        [(row.id, row.tokens, row.facets) for row in inserted],
     )
+
+
+def _refresh_facets(conn: sa.Connection, stale: list[Any], facets: dict[int, str]) -> None:
+    """Give these documents their item's facets (SQLite: the FTS5 table forgets the old
+    row and learns the new one; PostgreSQL recomputes the generated words)."""
+    if not stale:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO search_fts(search_fts, rowid, tokens, facets) VALUES ('delete', ?, ?, ?)",
+            [(doc.id, doc.tokens, doc.facets) for doc in stale],
+        )
+    update_by_id(
+        conn, SEARCH_DOC, [{"_id": doc.id, "facets": facets[doc.item_id]} for doc in stale]
+    )
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO search_fts(rowid, tokens, facets) VALUES (?, ?, ?)",
+            [(doc.id, doc.tokens, facets[doc.item_id]) for doc in stale],
+        )
 
 
 def missing_documents(conn: sa.Connection, limit: int = 20) -> tuple[int, list[tuple[int, int]]]:

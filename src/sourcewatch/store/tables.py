@@ -479,6 +479,8 @@ SEARCH_DOC = sa.Table(
     sa.Column("item_id", sa.Integer(), sa.ForeignKey("item.id"), nullable=False),
     sa.Column("revision", sa.Integer(), nullable=False),
     sa.Column("tokens", sa.Text(), nullable=False),
+    # The item's source, month and language as index words (search/facets, 0018).
+    sa.Column("facets", sa.Text(), nullable=False, server_default=""),
     sa.UniqueConstraint("item_id", "revision", name="uq_search_doc_item_rev"),
     comment="One searchable document per item revision (normalized words).",
 )

@@ -458,6 +458,7 @@ def _check_search_index(conn: sa.Connection, report: VerifyReport) -> None:
             f"search index: {count} item revision(s) not indexed ({shown}"
             f"{', ...' if count > len(first) else ''}); run `sourcewatch reindex`"
         )
+    _check_search_facets(conn, report)
     if conn.dialect.name == "sqlite":
         rows = conn.exec_driver_sql("SELECT count(*) FROM search_fts_docsize").scalar_one()
         docs = conn.execute(sa.select(sa.func.count()).select_from(doc)).scalar_one()
@@ -476,6 +477,54 @@ def _check_daily_counts(conn: sa.Connection, report: VerifyReport) -> None:
         for problem in rollup.differences(conn)
     ]
     report.checks.append("daily counts")
+
+
+# The facet tokens of a search document as SQL (search/facets.document_facets computes
+# them when indexing, migration 0018 computed them for the documents it backfilled).
+_FACET_MARK = "\ue000"
+_FACETS_SQL = {
+    "sqlite": (
+        ":mark || 's' || i.source_id || ' ' || :mark || 'm' "
+        "|| strftime('%Y%m', coalesce(i.published_at, i.collected_at)) "
+        "|| ' ' || :mark || 'y' || strftime('%Y', coalesce(i.published_at, i.collected_at)) "
+        "|| CASE WHEN i.language IS NOT NULL AND i.language <> '' "
+        "AND i.language NOT GLOB '*[^ -~]*' "
+        "THEN ' ' || :mark || 'l' || lower(hex(lower(i.language))) ELSE '' END"
+    ),
+    "postgresql": (
+        ":mark || 's' || i.source_id || ' ' || :mark || 'm' "
+        "|| to_char(coalesce(i.published_at, i.collected_at), 'YYYYMM') "
+        "|| ' ' || :mark || 'y' || to_char(coalesce(i.published_at, i.collected_at), 'YYYY') "
+        "|| CASE WHEN i.language IS NOT NULL AND i.language <> '' "
+        "AND i.language ~ '^[ -~]+$' "
+        "THEN ' ' || :mark || 'l' || encode(convert_to(lower(i.language), 'UTF8'), 'hex') "
+        "ELSE '' END"
+    ),
+}
+
+
+def _check_search_facets(conn: sa.Connection, report: VerifyReport) -> None:
+    """Every search document carries its item's source, month, year and language as
+    facet tokens: a search filtered by them asks the index for those tokens, so a stale
+    one would hide the document from such a search."""
+    expression = _FACETS_SQL.get(conn.dialect.name)
+    if expression is None:
+        return
+    stale = f"FROM search_doc d JOIN item i ON i.id = d.item_id WHERE d.facets <> ({expression})"
+    count = conn.execute(
+        sa.text(f"SELECT count(*) {stale}").bindparams(mark=_FACET_MARK)
+    ).scalar_one()
+    if count:
+        first = conn.execute(
+            sa.text(f"SELECT d.item_id, d.revision {stale} ORDER BY d.item_id LIMIT 5").bindparams(
+                mark=_FACET_MARK
+            )
+        ).all()
+        shown = ", ".join(f"item {r.item_id} revision {r.revision}" for r in first)
+        report.problems.append(
+            f"search index: {count} document(s) with stale filter facets ({shown}"
+            f"{', ...' if count > len(first) else ''}); run `sourcewatch reindex`"
+        )
 
 
 # -- anchors outside the chain ------------------------------------------------------------
