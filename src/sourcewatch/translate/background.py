@@ -31,6 +31,8 @@ from sourcewatch.store.tables import (
     TRIAGE_ITEM,
 )
 from sourcewatch.translate.service import (
+    CANDIDATE_COLUMNS,
+    CURRENT_REVISION,
     FAILED,
     NO_ENGINE,
     NOTHING,
@@ -68,26 +70,11 @@ def due_candidates(
         TRANSLATION.c.target_language == target,
     )
     query = (
-        sa.select(
-            ITEM.c.id,
-            ITEM.c.language,
-            ITEM_REVISION.c.id.label("revision_id"),
-            ITEM_REVISION.c.revision,
-            ITEM_REVISION.c.title,
-            ITEM_REVISION.c.text,
-            SOURCE.c.name,
-            SOURCE.c.areas,
-            TRIAGE.c.areas.label("entry_areas"),
-        )
+        sa.select(*CANDIDATE_COLUMNS)
         .select_from(TRIAGE_ITEM)
         .join(TRIAGE, TRIAGE.c.id == TRIAGE_ITEM.c.triage_id)
         .join(ITEM, ITEM.c.id == TRIAGE_ITEM.c.item_id)
-        .join(
-            ITEM_REVISION,
-            sa.and_(
-                ITEM_REVISION.c.item_id == ITEM.c.id, ITEM_REVISION.c.revision == ITEM.c.revision
-            ),
-        )
+        .join(ITEM_REVISION, CURRENT_REVISION)
         .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
         .where(
             TRIAGE.c.status.in_(OPEN_STATUSES),

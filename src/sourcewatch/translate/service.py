@@ -77,27 +77,30 @@ class Outcome:
         }
 
 
+# What candidate_of reads, and the join to the revision it reads it from: every query
+# that builds a Candidate (here, and the daemon's background job) selects these.
+CANDIDATE_COLUMNS = (
+    ITEM.c.id,
+    ITEM.c.language,
+    ITEM_REVISION.c.id.label("revision_id"),
+    ITEM_REVISION.c.revision,
+    ITEM_REVISION.c.title,
+    ITEM_REVISION.c.text,
+    SOURCE.c.name,
+    SOURCE.c.areas,
+    TRIAGE.c.areas.label("entry_areas"),
+)
+CURRENT_REVISION = sa.and_(
+    ITEM_REVISION.c.item_id == ITEM.c.id, ITEM_REVISION.c.revision == ITEM.c.revision
+)
+
+
 def candidates(conn: sa.Connection, item_ids: Sequence[int]) -> dict[int, Candidate]:
     """Item id -> its current revision, language, source and areas (source's and the
     triage entry's). Items that do not exist are absent."""
     rows = conn.execute(
-        sa.select(
-            ITEM.c.id,
-            ITEM.c.language,
-            ITEM_REVISION.c.id.label("revision_id"),
-            ITEM_REVISION.c.revision,
-            ITEM_REVISION.c.title,
-            ITEM_REVISION.c.text,
-            SOURCE.c.name,
-            SOURCE.c.areas,
-            TRIAGE.c.areas.label("entry_areas"),
-        )
-        .join(
-            ITEM_REVISION,
-            sa.and_(
-                ITEM_REVISION.c.item_id == ITEM.c.id, ITEM_REVISION.c.revision == ITEM.c.revision
-            ),
-        )
+        sa.select(*CANDIDATE_COLUMNS)
+        .join(ITEM_REVISION, CURRENT_REVISION)
         .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
         .outerjoin(TRIAGE_ITEM, TRIAGE_ITEM.c.item_id == ITEM.c.id)
         .outerjoin(TRIAGE, TRIAGE.c.id == TRIAGE_ITEM.c.triage_id)
