@@ -119,19 +119,25 @@ def _existing_rows(
     conn: sa.Connection, chunk: Sequence[tuple[SourceItems, ParsedItem]]
 ) -> dict[tuple[int, str], Any]:
     keys = [(poll.source_id, item.external_id) for poll, item in chunk]
-    rows = conn.execute(
-        sa.select(
-            ITEM.c.id,
-            ITEM.c.source_id,
-            ITEM.c.external_id,
-            ITEM.c.content_hash,
-            ITEM.c.revision,
-            ITEM.c.deleted_at,
-            *_text_only_columns(chunk),
-        ).where(_item_keys(keys))
-    )
+    rows = conn.execute(_select_items(chunk, keys))
     found = {(row.source_id, row.external_id): row for row in rows}
     return _with_rows_under_original_keys(conn, chunk, found)
+
+
+def _select_items(
+    chunk: Sequence[tuple[SourceItems, ParsedItem]], keys: list[tuple[int, str]]
+) -> sa.Select[Any]:
+    """The stored rows under ``keys`` (source id, external id), with what deciding
+    new / unchanged / edited needs."""
+    return sa.select(
+        ITEM.c.id,
+        ITEM.c.source_id,
+        ITEM.c.external_id,
+        ITEM.c.content_hash,
+        ITEM.c.revision,
+        ITEM.c.deleted_at,
+        *_text_only_columns(chunk),
+    ).where(_item_keys(keys))
 
 
 def _with_rows_under_original_keys(
@@ -155,17 +161,7 @@ def _with_rows_under_original_keys(
             originals[(poll.source_id, original)] = key
     if not originals:
         return found
-    rows = conn.execute(
-        sa.select(
-            ITEM.c.id,
-            ITEM.c.source_id,
-            ITEM.c.external_id,
-            ITEM.c.content_hash,
-            ITEM.c.revision,
-            ITEM.c.deleted_at,
-            *_text_only_columns(chunk),
-        ).where(_item_keys(list(originals)))
-    )
+    rows = conn.execute(_select_items(chunk, list(originals)))
     for row in rows:
         found[originals[(row.source_id, row.external_id)]] = row
     return found
