@@ -248,7 +248,7 @@ class Searcher:
         ``alone`` (SQLite): FTS5's match and BM25 computed first, by themselves, when
         the index answers the filter (with other filters, letting the planner start
         from a filtered table is faster)."""
-        doc, at = SEARCH_DOC, _item_time()
+        doc, at = SEARCH_DOC, item_time()
         scored: Any = doc
         score: Any
         if alone:
@@ -281,14 +281,7 @@ class Searcher:
                 doc.c.item_id,
                 doc.c.revision,
                 score.label("score"),
-                ITEM.c.revision.label("current_revision"),
-                ITEM.c.url,
-                ITEM.c.title.label("item_title"),
-                ITEM.c.deleted_at,
-                at.label("at"),
-                SOURCE.c.name.label("source"),
-                SOURCE.c.kind,
-                SOURCE.c.areas,
+                *hit_columns(),
             )
             .join(ITEM, ITEM.c.id == doc.c.item_id)
             .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
@@ -375,8 +368,24 @@ def hit_from_row(row: Any) -> Hit:
     )
 
 
-def _item_time() -> Any:
+def item_time() -> Any:
+    """An item's time for filters, ordering and hits: published, else collected."""
     return sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+
+
+def hit_columns() -> tuple[Any, ...]:
+    """The item and source columns :func:`hit_from_row` reads (a query adds ``item_id``,
+    ``revision`` and ``score`` of its own)."""
+    return (
+        ITEM.c.revision.label("current_revision"),
+        ITEM.c.url,
+        ITEM.c.title.label("item_title"),
+        ITEM.c.deleted_at,
+        item_time().label("at"),
+        SOURCE.c.name.label("source"),
+        SOURCE.c.kind,
+        SOURCE.c.areas,
+    )
 
 
 def facets_decide(where: SearchFilter) -> bool:
@@ -423,7 +432,7 @@ def _stored_times(conn: sa.Connection) -> tuple[datetime, datetime] | None:
 def filter_clauses(conn: sa.Connection, where: SearchFilter) -> list[Any]:
     """SQL conditions on ITEM (joined with SOURCE) for ``where``."""
     clauses: list[Any] = []
-    at = _item_time()
+    at = item_time()
     if where.sources:
         clauses.append(SOURCE.c.name.in_(where.sources))
     if where.kinds:

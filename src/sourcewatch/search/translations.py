@@ -21,7 +21,9 @@ from sourcewatch.search.engine import (
     Searcher,
     SearchFilter,
     filter_clauses,
+    hit_columns,
     hit_from_row,
+    item_time,
 )
 from sourcewatch.store.tables import ITEM, ITEM_REVISION, SOURCE, TRANSLATION
 
@@ -67,7 +69,7 @@ def merged(originals: list[Hit], translated: list[Hit], limit: int) -> list[Hit]
 def _matching(
     conn: sa.Connection, searcher: Searcher, where: SearchFilter
 ) -> Iterator[tuple[Any, str]]:
-    at = sa.func.coalesce(ITEM.c.published_at, ITEM.c.collected_at)
+    at = item_time()
     query = (
         sa.select(
             TRANSLATION.c.item_id,
@@ -76,14 +78,7 @@ def _matching(
             TRANSLATION.c.text.label("translated_text"),
             TRANSLATION.c.engine,
             TRANSLATION.c.target_language,
-            ITEM.c.revision.label("current_revision"),
-            ITEM.c.url,
-            ITEM.c.title.label("item_title"),
-            ITEM.c.deleted_at,
-            at.label("at"),
-            SOURCE.c.name.label("source"),
-            SOURCE.c.kind,
-            SOURCE.c.areas,
+            *hit_columns(),
             sa.literal(0.0).label("score"),  # not ranked: translations are scanned newest first
         )
         .join(ITEM_REVISION, ITEM_REVISION.c.id == TRANSLATION.c.revision_id)
