@@ -18,6 +18,7 @@ from sourcewatch.cli.common import (
     console,
     database_errors,
     fail,
+    open_existing,
     print_json,
     safe,
     settings_for,
@@ -50,10 +51,9 @@ def alerts_list(ctx: typer.Context, config: ConfigOption = None, json: JsonOptio
 
     from sourcewatch.alerts.status import channel_status
     from sourcewatch.records import utcnow
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         statuses = channel_status(ws.engine, settings.alerts, utcnow())
     if json:
         for status in statuses:
@@ -122,7 +122,6 @@ def alerts_replay(
     from sourcewatch.alerts.status import replay
     from sourcewatch.records import utcnow
     from sourcewatch.search.filters import parse_when
-    from sourcewatch.workspace import Workspace
 
     now = utcnow()
     try:
@@ -130,7 +129,7 @@ def alerts_replay(
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         queued = replay(ws.engine, settings.alerts, start, now, channel)
     for name, count in queued.items():
         if json:
@@ -145,10 +144,9 @@ def alerts_deliver(config: ConfigOption = None, json: JsonOption = False) -> Non
     from sourcewatch.alerts.delivery import deliver
     from sourcewatch.daemon.heartbeat import new_replica_id
     from sourcewatch.records import utcnow
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         report = deliver(ws.engine, settings.alerts, utcnow(), owner=new_replica_id())
     for run in report.channels:
         if json:

@@ -21,6 +21,8 @@ from sourcewatch.text.sanitize import terminal_safe
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from sourcewatch.workspace import Workspace
+
 T = TypeVar("T")
 
 EXIT_OK = 0
@@ -57,6 +59,14 @@ def settings_for(config: Path | None) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+
+
+def open_existing(settings: Settings) -> Workspace:
+    """The workspace as it is: no migration, nothing created. Commands start often and
+    fast; ``sourcewatch init`` (or the daemon) brings the schema up to date."""
+    from sourcewatch.workspace import Workspace
+
+    return Workspace.open(settings, migrate_schema=False, create=False)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

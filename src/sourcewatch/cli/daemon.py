@@ -17,6 +17,7 @@ from sourcewatch.cli.common import (
     console,
     err_console,
     fail,
+    open_existing,
     print_json,
     safe,
     settings_for,
@@ -115,11 +116,10 @@ def health(
     from sourcewatch.daemon.stats import Health, check_health
     from sourcewatch.records import utcnow
     from sourcewatch.store import db
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     try:
-        with Workspace.open(settings, migrate_schema=False, create=False) as ws:
+        with open_existing(settings) as ws:
             if db.current_revision(ws.engine) != db.head_revision():
                 result = Health(False, "database schema is not up to date (sourcewatch init)", [])
             else:

@@ -16,6 +16,7 @@ from sourcewatch.cli.common import (
     cli_errors,
     console,
     database_errors,
+    open_existing,
     print_json,
     safe,
     settings_for,
@@ -53,10 +54,9 @@ def quarantine_list(
     if ctx.invoked_subcommand is not None:
         return
     from sourcewatch.ingest.quarantine import list_quarantined
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         kept = list_quarantined(ws, source)
     if json:
         for record in kept:
@@ -82,10 +82,9 @@ def quarantine_show(
     import json as jsonlib
 
     from sourcewatch.ingest.quarantine import get_quarantined
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         record = get_quarantined(ws, quarantine_id)
     if json:
         print_json(record.to_json(with_item=True))
@@ -105,10 +104,9 @@ def quarantine_retry(
     removed. Exit 1 when the database refuses it again (the row stays, reason shown)."""
     from sourcewatch.cli.core import _watch_list
     from sourcewatch.ingest.quarantine import retry_quarantined
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         outcome = retry_quarantined(ws, quarantine_id, _watch_list(settings))
     if json:
         print_json(outcome.to_json())
@@ -128,10 +126,9 @@ def quarantine_drop(
 ) -> None:
     """Remove a quarantined item for good (the captures it came from stay archived)."""
     from sourcewatch.ingest.quarantine import drop_quarantined
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
-    with _database(), Workspace.open(settings, migrate_schema=False, create=False) as ws:
+    with _database(), open_existing(settings) as ws:
         record = drop_quarantined(ws, quarantine_id)
     if json:
         print_json({"dropped": record.to_json()})

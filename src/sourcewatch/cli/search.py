@@ -22,6 +22,7 @@ from sourcewatch.cli.common import (
     console,
     database_errors,
     err_console,
+    open_existing,
     print_json,
     safe,
     settings_for,
@@ -40,12 +41,6 @@ if TYPE_CHECKING:
     from sourcewatch.search.engine import Hit, SearchFilter
     from sourcewatch.search.service import SearchRequest
     from sourcewatch.workspace import Workspace
-
-
-def _workspace(config: Path | None) -> Workspace:
-    from sourcewatch.workspace import Workspace
-
-    return Workspace.open(settings_for(config), migrate_schema=False, create=False)
 
 
 @app.command()
@@ -140,7 +135,7 @@ def search(
         "deleted": deleted,
         "edited": edited,
     }
-    ws = _workspace(config)
+    ws = open_existing(settings_for(config))
     with cli_errors(), database_errors(), ws:
         from sourcewatch.search import saved as saved_searches
         from sourcewatch.search.service import SearchRequest
@@ -270,7 +265,7 @@ def searches(config: ConfigOption = None, json: JsonOption = False) -> None:
     from sourcewatch.search.saved import all_saved
     from sourcewatch.store.db import read_connection
 
-    ws = _workspace(config)
+    ws = open_existing(settings_for(config))
     with cli_errors(), database_errors(), ws, read_connection(ws.engine) as conn:
         kept = all_saved(conn)
     for one in kept:
@@ -289,7 +284,7 @@ def reindex(config: ConfigOption = None, json: JsonOption = False) -> None:
     from sourcewatch.search.index import reindex as rebuild
     from sourcewatch.store import rollup
 
-    ws = _workspace(config)
+    ws = open_existing(settings_for(config))
     with cli_errors(), database_errors(), ws:
 
         def work(progress: Any) -> int:

@@ -24,6 +24,7 @@ from sourcewatch.cli.common import (
     database_errors,
     err_console,
     fail,
+    open_existing,
     print_json,
     settings_for,
 )
@@ -76,7 +77,6 @@ def translate(
     """
     from sourcewatch.translate.render import outcome_view
     from sourcewatch.translate.service import FAILED, NO_ENGINE, translate_now
-    from sourcewatch.workspace import Workspace
 
     settings = settings_for(config)
     if languages:
@@ -87,7 +87,7 @@ def translate(
     with (
         cli_errors(),
         database_errors(),
-        Workspace.open(settings, migrate_schema=False, create=False) as ws,
+        open_existing(settings) as ws,
     ):
         outcomes = translate_now(
             settings, ws.engine, item_ids, target=to.lower() if to else None, wanted=engine

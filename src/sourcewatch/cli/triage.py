@@ -25,6 +25,7 @@ from sourcewatch.cli.common import (
     database_errors,
     err_console,
     fail,
+    open_existing,
     print_json,
     safe,
     settings_for,
@@ -65,14 +66,6 @@ MinPriorityOption = Annotated[
     int | None, typer.Option("--min-priority", help="Only entries of at least this priority.")
 ]
 ItemIdArgument = Annotated[int, typer.Argument(help="An item_id as printed by `queue`.")]
-
-
-def _workspace(settings: Settings, *, migrate: bool = False) -> Workspace:
-    """The workspace, without running migrations: these commands start often and fast;
-    ``sourcewatch init`` (or the daemon) brings the schema up to date."""
-    from sourcewatch.workspace import Workspace
-
-    return Workspace.open(settings, migrate_schema=migrate, create=False)
 
 
 def _read(ws: Workspace) -> sa.Connection:
@@ -175,7 +168,7 @@ def queue(
 
     statuses = _statuses(status, ("new",))
     when = _when(since, "--since")
-    ws = _workspace(settings)
+    ws = open_existing(settings)
     with database_errors(), ws, _read(ws) as conn:
         where = _queue_filter(
             statuses=statuses,
@@ -229,7 +222,7 @@ def show(
     from sourcewatch.triage.marking import ItemNotFoundError
 
     settings = settings_for(config)
-    ws = _workspace(settings)
+    ws = open_existing(settings)
     try:
         with database_errors(), ws, _read(ws) as conn:
             detail = item_detail(conn, item_id)
@@ -263,7 +256,7 @@ def _attach_translation(settings: Settings, detail: ItemDetail) -> None:
     is said on stderr and the original is still shown."""
     from sourcewatch.translate.service import FAILED, translation_for_show
 
-    with cli_errors(), database_errors(), _workspace(settings) as ws:
+    with cli_errors(), database_errors(), open_existing(settings) as ws:
         detail.translation, outcome = translation_for_show(settings, ws.engine, detail.item_id)
     if outcome is None and detail.translation is None:
         err_console.print("no translation: no engine is configured in [translate]", markup=False)
@@ -319,7 +312,7 @@ def mark(
         fail(str(exc), EXIT_USAGE)
     who = resolve_analyst(analyst, settings)
     problems = 0
-    with database_errors(), _workspace(settings) as ws:
+    with database_errors(), open_existing(settings) as ws:
         for item_id in item_ids:
             try:
                 with ws.engine.begin() as conn:
@@ -346,7 +339,7 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
     from sourcewatch.triage.marking import TriageError
     from sourcewatch.triage.marking import history as entry_history
 
-    ws = _workspace(settings_for(config))
+    ws = open_existing(settings_for(config))
     try:
         with database_errors(), ws, _read(ws) as conn:
             events = entry_history(conn, item_id)
@@ -382,7 +375,7 @@ def triage(
     settings = settings_for(config)
     from sourcewatch.triage.analyst import resolve_analyst
 
-    with database_errors(), _workspace(settings) as ws:
+    with database_errors(), open_existing(settings) as ws:
         with _read(ws) as conn:
             facets = _facets(ws, conn, area, source, entity)
         where = _queue_filter(min_priority=min_priority, **facets)
@@ -446,7 +439,7 @@ def export(
     data_cutoff = _when(cutoff, "--cutoff", end_of_day=True)
     settings = settings_for(config)
     zones = _source_zones(settings)
-    ws = _workspace(settings)
+    ws = open_existing(settings)
     with database_errors(), ws, _read(ws) as conn:
         try:
             where = ExportFilter(

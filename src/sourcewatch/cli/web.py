@@ -22,6 +22,7 @@ from sourcewatch.cli.common import (
     database_errors,
     err_console,
     fail,
+    open_existing,
     print_json,
     settings_for,
 )
@@ -63,12 +64,6 @@ def _read_password(password_file: Path | None) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-def _open(config: Path | None):  # type: ignore[no-untyped-def]
-    from sourcewatch.workspace import Workspace
-
-    return Workspace.open(settings_for(config), migrate_schema=False, create=False)
-
-
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name (a-z, 0-9, . _ -); shown in history.")],
@@ -85,7 +80,7 @@ def users_add(
     from sourcewatch.records import utcnow
 
     password = _read_password(password_file)
-    with database_errors(), _open(config) as ws:
+    with database_errors(), open_existing(settings_for(config)) as ws:
         try:
             with ws.engine.begin() as conn:
                 user = add_user(conn, name, role, password, utcnow())
@@ -104,7 +99,7 @@ def users_list(config: ConfigOption = None, json: JsonOption = False) -> None:
     """Every web view user: name, role, disabled, when the password last changed."""
     from sourcewatch.accounts.users import list_users
 
-    with database_errors(), _open(config) as ws, ws.engine.connect() as conn:
+    with database_errors(), open_existing(settings_for(config)) as ws, ws.engine.connect() as conn:
         rows = list_users(conn)
     for row in rows:
         if json:
@@ -132,7 +127,7 @@ def users_passwd(
     from sourcewatch.records import utcnow
 
     password = _read_password(password_file)
-    with database_errors(), _open(config) as ws, ws.engine.begin() as conn:
+    with database_errors(), open_existing(settings_for(config)) as ws, ws.engine.begin() as conn:
         user = user_by_name(conn, name)
         if user is None:
             fail(f"no user {name!r}", EXIT_PROBLEM)
@@ -148,7 +143,7 @@ def _set_disabled(name: str, disabled: bool, config: Path | None) -> None:
     from sourcewatch.accounts import sessions
     from sourcewatch.accounts.users import AccountError, set_disabled, user_by_name
 
-    with database_errors(), _open(config) as ws, ws.engine.begin() as conn:
+    with database_errors(), open_existing(settings_for(config)) as ws, ws.engine.begin() as conn:
         try:
             set_disabled(conn, name, disabled)
         except AccountError as exc:
@@ -211,5 +206,5 @@ def serve(
     warning = exposure_warning(options)
     if warning:
         err_console.print(f"warning: {warning}", markup=False)
-    with database_errors(), _open(config) as ws:
+    with database_errors(), open_existing(settings_for(config)) as ws:
         run_server(ws, options)
