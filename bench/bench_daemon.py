@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from scratch_db import scratch_postgres
 
 ITEMS_PER_FEED = 5
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
@@ -170,16 +171,8 @@ def database(postgres: str | None, work: Path) -> Iterator[str]:
     if postgres is None:
         yield f"sqlite:///{work / 'data' / 'sourcewatch.db'}"
         return
-    admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    name = f"sourcewatch_bench_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres) as url:
+        yield url
 
 
 def profiler(pid: int, out: str) -> subprocess.Popen[bytes]:

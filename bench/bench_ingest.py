@@ -22,7 +22,6 @@ ratio to the peer (``db_floor_ratio``) says how close to the target the rest can
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import string
 import tempfile
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch_db import scratch_postgres
 
 from sourcewatch.config import load_settings
 from sourcewatch.ingest.writer import ingest
@@ -177,21 +177,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="admin URL; a throwaway database is created")
     args = parser.parse_args()
-    database = f"sourcewatch_bench_{os.getpid()}"  # two runs at once do not drop each other's
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         print("sqlite", fmt(run(url, Path(tmp), args.items, args.batch)))
     if args.postgres:
-        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {database}"))
-        url = admin.url.set(database=database).render_as_string(hide_password=False)
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                print("postgresql", fmt(run(url, Path(tmp), args.items, args.batch)))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        with scratch_postgres(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
+            print("postgresql", fmt(run(url, Path(tmp), args.items, args.batch)))
 
 
 if __name__ == "__main__":

@@ -20,15 +20,13 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import SOURCE, batches, make_text
 from bench_triage import DEFAULT_PG
+from scratch_db import scratch_postgres
 
 from sourcewatch.config import load_settings
 from sourcewatch.ingest.writer import ingest
@@ -91,18 +89,8 @@ def main() -> None:
         show("SQLite", run(f"sqlite:///{tmp}/bench.db", Path(tmp), args.items, args.batch))
     if args.no_postgres:
         return
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"sourcewatch_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory() as tmp:
-            show("PostgreSQL", run(url, Path(tmp), args.items, args.batch))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_postgres(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
+        show("PostgreSQL", run(url, Path(tmp), args.items, args.batch))
 
 
 if __name__ == "__main__":

@@ -26,10 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch_db import scratch_postgres
 
 from sourcewatch.config import load_settings
 from sourcewatch.triage.queue import QueueFilter, list_queue
@@ -274,18 +274,8 @@ def main() -> None:
         bench("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp), args.items, args.queued)
     if args.no_postgres:
         return
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"sourcewatch_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory() as tmp:
-            bench("PostgreSQL", url, Path(tmp), args.items, args.queued)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_postgres(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
+        bench("PostgreSQL", url, Path(tmp), args.items, args.queued)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_triage import DEFAULT_PG, load
+from scratch_db import scratch_postgres
 
 from sourcewatch.accounts.users import add_user
 from sourcewatch.config import load_settings
@@ -214,18 +214,8 @@ def main() -> None:
             bench("SQLite", url, Path(tmp), args.items, args.queued, args.runs)
     if args.no_postgres:
         return
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"sourcewatch_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory() as tmp:
-            bench("PostgreSQL", url, Path(tmp), args.items, args.queued, args.runs)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_postgres(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
+        bench("PostgreSQL", url, Path(tmp), args.items, args.queued, args.runs)
 
 
 if __name__ == "__main__":
