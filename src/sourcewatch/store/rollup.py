@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sourcewatch.store.sql import chunked
+from sourcewatch.store.sql import chunked, dialect_insert
 from sourcewatch.store.tables import ENTITY_DAY, ITEM, ITEM_DAY, MATCH
 
 # (entity id, day) -> items
@@ -134,20 +134,10 @@ def add_entities(conn: sa.Connection, counts: Mapping[tuple[str, date], int]) ->
 def _upsert(
     conn: sa.Connection, table: sa.Table, key: tuple[str, str], rows: list[dict[str, Any]]
 ) -> None:
-    """``items = items + excluded.total`` per row, in the order given (key order)."""
+    """``total = total + excluded.total`` per row, in the order given (key order)."""
     if not rows:
         return
-    statement: Any
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        statement = postgresql.insert(table)
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        statement = sqlite.insert(table)
-    else:  # pragma: no cover - the two supported databases
-        raise NotImplementedError(f"unsupported database {conn.dialect.name}")
+    statement = dialect_insert(conn, table)
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={"total": table.c.total + statement.excluded.total}
     )

@@ -62,19 +62,26 @@ def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
-    """INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
+def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """The database's own INSERT for ``table``: the one with ``on_conflict_do_nothing``
+    and ``on_conflict_do_update`` (PostgreSQL's and SQLite's take the same arguments)."""
     # Each dialect's insert is imported here, on first use: importing the PostgreSQL
     # dialect costs ~30 ms of start-up that SQLite users and read-only commands skip.
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table)
     raise NotImplementedError(f"unsupported database {conn.dialect.name}")
+
+
+def insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
+    """INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
+    statement: sa.Insert = dialect_insert(conn, table).on_conflict_do_nothing()
+    return statement
 
 
 def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
