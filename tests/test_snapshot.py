@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import re
+import threading
 from datetime import timedelta
 from io import BytesIO
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from warcio.archiveiterator import ArchiveIterator
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from citations_support import (
     NEWS_PAGE,
@@ -28,12 +29,14 @@ from citations_support import (
 )
 from sourcewatch.citations import platforms, store
 from sourcewatch.citations import snapshot as snapshot_module
+from sourcewatch.citations.batch import snapshot_all
 from sourcewatch.citations.snapshot import Snapshot, SnapshotWriter, snapshot_source, snapshot_url
 from sourcewatch.collectors.x.syndication_token import syndication_token
 from sourcewatch.config import Settings
 from sourcewatch.net import Http
 from sourcewatch.records import ParsedItem, PollResult
 from sourcewatch.store.tables import CAPTURE, ITEM, SOURCE
+from sourcewatch.text.urls import canonical_url
 from sourcewatch.workspace import Workspace
 
 __all__ = ["server"]  # the fixture, imported for pytest
@@ -395,3 +398,71 @@ def test_a_snapshot_cancelled_while_waiting_does_not_stop_the_others(
         return await asyncio.wait_for(second, timeout=60)  # a hang guard, not a timing
 
     assert asyncio.run(run()) == {("sha", "url1"): 1}
+
+
+def test_the_next_url_is_fetched_while_a_batch_is_stored(
+    workspace: Workspace, settings: Settings, server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one fetch slot, the second page is requested while the first waits for the
+    writer: storing does not hold a slot (it did, and 16 slots waited on each fsync)."""
+    settings = point_at(settings, server)
+    second_requested = threading.Event()
+
+    def second_page(_request: Request) -> Response:
+        second_requested.set()
+        return Response(NEWS_PAGE, content_type="text/html; charset=utf-8")
+
+    server.expect_request("/page0").respond_with_data(
+        NEWS_PAGE, content_type="text/html; charset=utf-8"
+    )
+    server.expect_request("/page1").respond_with_handler(second_page)
+    real_store_serially = snapshot_module._store_serially
+    stored_while_waiting: list[bool] = []
+
+    def store_after_the_second_request(ws: Workspace, polls: list[Any]) -> list[Any]:
+        if not stored_while_waiting:  # the first batch waits for page1's request
+            second_requested.wait(timeout=60)  # a hang guard, not a timing
+            stored_while_waiting.append(second_requested.is_set())
+        return real_store_serially(ws, polls)
+
+    monkeypatch.setattr(snapshot_module, "_store_serially", store_after_the_second_request)
+    urls = [(url, canonical_url(url)) for url in map(server.url_for, ("/page0", "/page1"))]
+
+    async def run() -> dict[str, Snapshot]:
+        async with Http(settings.net) as http:
+            return await snapshot_all(workspace, http, settings, urls, concurrency=1, force=True)
+
+    snaps = asyncio.run(run())
+    assert stored_while_waiting == [True]
+    assert sorted(snap.status for snap in snaps.values()) == ["live", "live"]
+
+
+def test_the_writer_holds_at_most_max_waiting_results(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Results wait for the writer with their bodies: past ``max_waiting``, a snapshot
+    waits before handing its result over, so a slow disk slows fetching down."""
+    release = threading.Event()
+    batches: list[int] = []
+
+    def slow_store(ws: Workspace, polls: list[Any]) -> list[dict[tuple[str, str], int]]:
+        batches.append(len(polls))
+        release.wait(timeout=60)  # a hang guard, not a timing
+        return [{} for _ in polls]
+
+    monkeypatch.setattr(snapshot_module, "_store_serially", slow_store)
+    source = snapshot_source("web")
+
+    async def run() -> int:
+        writer = SnapshotWriter(workspace, max_waiting=2)
+        tasks = [asyncio.create_task(writer.store(source, PollResult())) for _ in range(5)]
+        while not batches:  # the first batch is being stored
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        held = len(writer._waiting) + batches[0]
+        release.set()
+        await asyncio.gather(*tasks)
+        return held
+
+    assert asyncio.run(run()) == 2
+    assert sum(batches) == 5

@@ -43,14 +43,15 @@ async def snapshot_all(
     unique: dict[str, str] = {}
     for url, canonical in urls:
         unique.setdefault(canonical, url)
+    # The gate bounds fetching and parsing; storing is the writer's, which takes the
+    # snapshots finished together in one batch and bounds how many wait for it.
     gate = asyncio.Semaphore(concurrency)
-    writer = SnapshotWriter(ws)  # snapshots finished together are stored together
+    writer = SnapshotWriter(ws, max_waiting=2 * concurrency)
 
     async def one(url: str) -> Snapshot:
-        async with gate:
-            snap = await snapshot_url(
-                ws, http, settings, url, max_age=max_age, force=force, writer=writer
-            )
+        snap = await snapshot_url(
+            ws, http, settings, url, max_age=max_age, force=force, writer=writer, fetch_slot=gate
+        )
         if on_done is not None:
             on_done(snap)
         return snap

@@ -23,6 +23,7 @@ A reused capture (younger than ``--max-age``) keeps its own capture time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -132,12 +133,15 @@ async def snapshot_url(
     max_age: timedelta | None = timedelta(hours=24),
     force: bool = False,
     writer: SnapshotWriter | None = None,
+    fetch_slot: asyncio.Semaphore | None = None,
 ) -> Snapshot:
     """Capture ``url`` now (or reuse a capture younger than ``max_age``). Never raises for
     what the URL did; raises ValueError only when ``url`` is not a URL at all.
 
     ``writer``: the one snapshots of a batch share (``snapshot_all``), so those finished
-    while another was being stored are stored together."""
+    while another was being stored are stored together. ``fetch_slot``: held while the
+    URL is fetched and parsed, not while it waits to be stored, so the next URLs'
+    requests go out while a batch is written (the writer bounds its own queue)."""
     canonical = canonical_url(url)
     archived = archived_original(canonical)
     kind = "web" if archived else url_kind(canonical)
@@ -154,7 +158,10 @@ async def snapshot_url(
         public = await asyncio.to_thread(store.public_post_url, ws, canonical)
         fetch_as = public or canonical
     try:
-        done = await capture(http, settings, kind, fetch_as, source)
+        async with fetch_slot or contextlib.nullcontext():
+            done = await capture(http, settings, kind, fetch_as, source)
+            # gzip of the whole exchange: CPU the event loop must not wait on
+            warc = await asyncio.to_thread(standalone_warc, done.primary)
     except FetchError as exc:
         return _not_live(ws, snap, *failure(exc))
     except CaptureFailed as exc:
@@ -162,7 +169,7 @@ async def snapshot_url(
     earlier = (
         await asyncio.to_thread(store.own_capture, ws, canonical) if done.status != LIVE else None
     )
-    done.result.captures.append(standalone_warc(done.primary))
+    done.result.captures.append(warc)
     ids = await (writer or SnapshotWriter(ws)).store(source, done.result)
     snap.status = done.status
     snap.reason = done.note if done.status != LIVE else None
@@ -196,19 +203,23 @@ class SnapshotWriter:
     A batch is one ``ingest_many`` of the results (several of one source merged into
     one, see ``_merged``), then each snapshot's capture ids."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, *, max_waiting: int = 32) -> None:
         self.ws = ws
         self._waiting: list[tuple[SourceConfig, PollResult, asyncio.Future[CaptureIds]]] = []
         self._drainer: asyncio.Task[None] | None = None
+        # Fetched results held until stored, bodies included: a slow disk must slow the
+        # fetching down, not pile a report's pages up in memory.
+        self._room = asyncio.Semaphore(max_waiting)
 
     async def store(self, source: SourceConfig, result: PollResult) -> CaptureIds:
         """Store ``result`` (raising what its ingest raised); its captures' ids."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[CaptureIds] = loop.create_future()
-        self._waiting.append((source, result, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = loop.create_task(self._drain())
-        return await future
+        async with self._room:
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[CaptureIds] = loop.create_future()
+            self._waiting.append((source, result, future))
+            if self._drainer is None or self._drainer.done():
+                self._drainer = loop.create_task(self._drain())
+            return await future
 
     async def _drain(self) -> None:
         while self._waiting:
