@@ -10,14 +10,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from sourcewatch.collectors.news.feedparse import parse_feed
 from sourcewatch.collectors.telegram.telethon_items import items_from_dump
 from sourcewatch.collectors.telegram.webpage import parse_page
 from sourcewatch.ingest.writer import ingest
 from sourcewatch.records import PollResult, RawCapture
 from sourcewatch.sources.config import SourceConfig
-from sourcewatch.text.language import detect_language, item_language
+from sourcewatch.text.language import MAX_CHARS, detect_language, item_language, language_sample
 
-TELEGRAM = Path(__file__).parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).parent / "fixtures"
+TELEGRAM = FIXTURES / "telegram"
+LABELED = Path(__file__).parent.parent / "bench" / "data" / "labeled_posts.jsonl"
 TOPWAR = (TELEGRAM / "any2feed_topwar_official_channel_page.html").read_bytes()
 
 
@@ -125,3 +128,77 @@ def test_a_dump_imported_keeps_json_lang_as_platform(workspace: Any, tmp_path: P
         ("2", "en", "platform"),
         ("3", "fr", "source"),
     ]
+
+
+def _recorded_texts() -> list[str]:
+    """Every recorded text at hand: Telegram dumps and pages, two news feeds, the 308
+    labeled posts of the matching benchmark (ar, fa, ru, uk, fr, en, ...)."""
+    texts = [json.loads(line)["text"] for line in LABELED.read_text().splitlines()]
+    for dump in sorted(TELEGRAM.glob("telethon_*.json")):
+        texts += [item.text for item in items_from_dump(dump.read_bytes(), None)]
+    for page in sorted(TELEGRAM.glob("*.html")):
+        texts += [post.item.text for post in parse_page(page.read_bytes()).posts]
+    for feed in ("rss-parser__guardian.rss", "wordpress__wordpress-org-news.xml"):
+        body = (FIXTURES / "news" / feed).read_bytes()
+        texts += [entry.text for entry in parse_feed(body, url="https://example.org/").entries]
+    return [text for text in texts if text]
+
+
+def _whole_text_sample(text: str) -> str:
+    """The sample as taken before: links replaced over the first 64 x MAX_CHARS."""
+    from sourcewatch.text.language import _NOT_LANGUAGE
+
+    return _NOT_LANGUAGE.sub(" ", text[: MAX_CHARS * 64])[:MAX_CHARS]
+
+
+def test_the_sample_is_the_start_of_the_text_without_links() -> None:
+    text = "Claims https://t.me/amaq/1 and @amaq_agency #breaking, see www.example.org/x now"
+    assert language_sample(text) == "Claims   and    , see   now"
+    assert len(language_sample("word " * 1000)) == MAX_CHARS
+
+
+def _links_then_text(eaten: int, token: str, token_at: int, text: str) -> str:
+    """30 links that the sample loses ``eaten`` characters to, recorded text, then
+    ``token`` (a link or handle) starting at ``token_at``, then the text again."""
+    links = ["https://t.me/" + "x" * (eaten // 30 - 13)] * 30
+    links[0] += "y" * (eaten - 30 * (len(links[1]) - 1))
+    head = " ".join(links) + " "
+    return head + text[: token_at - 1 - len(head)] + " " + token + " " + text
+
+
+def test_the_sample_does_not_depend_on_how_much_text_is_read_at_once() -> None:
+    """Links are replaced over the first lines only, cut at a space: on every recorded
+    text the sample is the one the whole text gives; and so it is when links ate so
+    much of the first lines that the sample's end falls where that first pass ends,
+    on a link or handle there (a pass cut inside "https://" would keep "http")."""
+    texts = _recorded_texts()
+    assert len(texts) > 400 and sum(len(t) > 3 * MAX_CHARS for t in texts) > 30
+    words = "".join(c for c in " ".join(texts[:50]) if c.isalpha() or c == " ")
+    tokens = ("https://www.example.org/a", "@handle", "www.example.com/x", "#tag", "tg://x")
+    crafted = [
+        _links_then_text(eaten, token, at, words)
+        for eaten in range(780, 801)
+        for token in tokens
+        for at in range(3 * MAX_CHARS - 10, 3 * MAX_CHARS + 1)
+    ]
+    for text in [*texts, *crafted, "x" * 5000, " " * 3000]:
+        assert language_sample(text) == _whole_text_sample(text)
+
+
+def test_detection_of_recorded_texts_is_unchanged() -> None:
+    """The language of every recorded text, detected from the sample, is the one lingua
+    gives for the sample taken from the whole text."""
+    from sourcewatch.text.language import _detector
+
+    texts = _recorded_texts()
+    found = [detect_language(text) for text in texts]
+    expected = []
+    for text in texts:
+        sample = _whole_text_sample(text)
+        if sum(char.isalpha() for char in sample) < 12:
+            expected.append(None)
+            continue
+        language = _detector().detect_language_of(sample)
+        expected.append(language.iso_code_639_1.name.lower() if language else None)
+    assert found == expected
+    assert {"ar", "fa", "ru", "uk", "fr", "en", "it"} <= set(found)

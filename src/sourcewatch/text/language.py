@@ -30,6 +30,9 @@ MIN_LETTERS = 12
 # article would cost time for nothing (a 10,000-line import pays it 10,000 times).
 MAX_CHARS = 400
 
+# The replacement of links first runs over this much (see language_sample).
+_HEAD_CHARS = MAX_CHARS * 3
+
 SOURCE, PLATFORM, DETECTED, UNDETERMINED = "source", "platform", "detected", "undetermined"
 # Links say nothing of the language and outweigh it in link lists: a Ukrainian post of
 # 20 "label (https://...)" lines was read as Slovak, Yoruba or Latin until they went.
@@ -53,15 +56,31 @@ def item_language(
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language (``"ar"``, ``"ru"``), or None when the text
     is too short or the detector cannot tell."""
-    # Only the start is read (links and handles removed): a regex pass over a giant
-    # text would copy all of it. 64x leaves room for a start made of links.
-    sample = _NOT_LANGUAGE.sub(" ", text[: MAX_CHARS * 64])[:MAX_CHARS]
-    if sum(char.isalpha() for char in sample) < MIN_LETTERS:
+    sample = language_sample(text)
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
     language = _detector().detect_language_of(sample)
     if language is None:
         return None
     return str(language.iso_code_639_1.name).lower()
+
+
+def language_sample(text: str) -> str:
+    """The start of ``text`` that detection reads: its first :data:`MAX_CHARS` characters
+    once links and handles are replaced by a space.
+
+    The replacement runs over the text's first few lines' worth (cut at a space, which no
+    link or handle crosses, so that the start comes out as it would from the whole text)
+    and over up to 64 x MAX_CHARS only when links ate most of that: one pass over 25,600
+    characters cost 1 ms, eight times the detection itself.
+    """
+    if len(text) > _HEAD_CHARS:
+        cut = max(text.rfind(" ", 0, _HEAD_CHARS), text.rfind("\n", 0, _HEAD_CHARS))
+        if cut > 0:
+            sample = _NOT_LANGUAGE.sub(" ", text[:cut])
+            if len(sample) >= MAX_CHARS:
+                return sample[:MAX_CHARS]
+    return _NOT_LANGUAGE.sub(" ", text[: MAX_CHARS * 64])[:MAX_CHARS]
 
 
 def _tag(value: str | None) -> str | None:
