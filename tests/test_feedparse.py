@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import re
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import feedparser.api
 import feedparser.mixin
 import feedparser.urls
 import pytest
+from feedparser.util import FeedParserDict
 
 from news_support import ARABIC, RUSSIAN, fixture_bytes
 from sourcewatch.collectors.news import feedparse
@@ -275,16 +278,87 @@ def test_feedparser_speedups_are_installed_and_answer_as_feedparser_does() -> No
             assert _outcome(feedparse._resolve_relative_uris_in, *args) == expected, repr(text)
 
 
+def _feedparser_as_shipped(m: pytest.MonkeyPatch) -> None:
+    """Put feedparser's own functions back for the rest of ``m``'s context."""
+    m.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["drv_libxml2"])
+    m.setattr(feedparser.mixin, "make_safe_absolute_uri", feedparser.urls.make_safe_absolute_uri)
+    m.setattr(feedparser.mixin, "resolve_relative_uris", feedparser.urls.resolve_relative_uris)
+    m.setattr(feedparser.mixin, "copy", copy)
+    m.setattr(FeedParserDict, "get", feedparse._feedparser_get)
+    m.setattr(FeedParserDict, "__getitem__", feedparse._feedparser_getitem)
+
+
 def _parse_as_before(monkeypatch: pytest.MonkeyPatch, body: bytes, **kwargs: Any) -> str:
     """parse_feed with feedparser's own functions and the full HTML parse for all text."""
     with monkeypatch.context() as m:
-        m.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["drv_libxml2"])
-        m.setattr(
-            feedparser.mixin, "make_safe_absolute_uri", feedparser.urls.make_safe_absolute_uri
-        )
-        m.setattr(feedparser.mixin, "resolve_relative_uris", feedparser.urls.resolve_relative_uris)
+        _feedparser_as_shipped(m)
         m.setattr(feedparse, "html_to_text", htmltext._parsed_text)
         return _parsed(body, **kwargs)
+
+
+def _real_feeds() -> list[bytes]:
+    """The recorded feeds at hand: feedparser's own test files and two news feeds."""
+    bodies = [path.read_bytes() for path in sorted(FEEDPARSER.glob("*.xml"))]
+    names = ("rss-parser__guardian.rss", "wordpress__wordpress-org-news.xml")
+    return bodies + [fixture_bytes(name) for name in names] + [RSS_091, RSS_10, ATOM]
+
+
+def _dicts_in(value: Any) -> list[FeedParserDict]:
+    """Every FeedParserDict in feedparser's result, nested ones included."""
+    found = [value] if isinstance(value, FeedParserDict) else []
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, dict | list | tuple):
+        for child in children:
+            found += _dicts_in(child)
+    return found
+
+
+def test_feedparser_dict_lookups_answer_as_feedparser_does() -> None:
+    """get/[] on every dict of real parsed feeds, for each key they hold, every alias and
+    special key feedparser knows, a missing key and keys of other types."""
+    assert FeedParserDict.get is feedparse._dict_get
+    assert FeedParserDict.__getitem__ is feedparse._dict_getitem
+    keys = [*FeedParserDict.keymap, *feedparse._SPECIAL_KEYS, "missing", 1, None, ("a",), []]
+    dicts = [d for body in _real_feeds() for d in _dicts_in(feedparser.parse(body))]
+    assert len(dicts) > 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # updated -> published
+        for d in dicts:
+            for key in [*d, *keys]:
+                expected = _outcome(feedparse._feedparser_getitem, d, key)
+                assert _outcome(feedparse._dict_getitem, d, key) == expected, key
+                expected = _outcome(feedparse._feedparser_get, d, key, "default")
+                assert _outcome(feedparse._dict_get, d, key, "default") == expected, key
+
+
+def test_content_parameters_are_copied_as_deepcopy_copies_them() -> None:
+    assert feedparser.mixin.copy.deepcopy is feedparse._deepcopy
+    params = FeedParserDict({"type": "text/html", "language": None, "base": "http://a/"})
+    nested = FeedParserDict({"type": "text/html", "tags": [FeedParserDict({"term": "x"})]})
+    flagged = FeedParserDict({"type": "text/plain", "base64": False, "mode": "escaped"})
+    for value in (params, nested, flagged, {"plain": "dict"}, [1, [2]]):
+        copied = feedparse._deepcopy(value)
+        assert copied == copy.deepcopy(value) and type(copied) is type(value)
+        assert copied is not value
+    copied = feedparse._deepcopy(params)
+    copied["value"] = "text"
+    assert "value" not in params
+    copied = feedparse._deepcopy(nested)
+    copied["tags"][0]["term"] = "y"
+    assert nested["tags"][0]["term"] == "x"
+
+
+def test_feedparser_gives_the_same_results_with_the_speedups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """feedparser's whole result (entries, details, links, dates) on the recorded feeds."""
+    for body in _real_feeds():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            faster = repr(feedparser.parse(body, sanitize_html=False))
+            with monkeypatch.context() as m:
+                _feedparser_as_shipped(m)
+                assert repr(feedparser.parse(body, sanitize_html=False)) == faster
 
 
 def _parsed(body: bytes, **kwargs: Any) -> str:
