@@ -103,7 +103,7 @@ def _resolve_relative_uris_in(html_source: Any, base_uri: Any, encoding: Any, ty
 # - FeedParserDict.get/__getitem__ test five special keys one by one and look the key up
 #   in its alias map before the dict itself, ~50 times per entry: a key that is neither
 #   goes straight to the dict, with the same answer; the others take feedparser's path.
-# Together about an eighth of a small feed's parse.
+# Together about a fifth of a small feed's parse (bench_daemon.py's: 0.9 -> 0.73 ms).
 _FeedParserDict = feedparser.util.FeedParserDict
 _SPECIAL_KEYS = frozenset({"category", "enclosures", "license", "updated", "updated_parsed"})
 _IMMUTABLE = (str, type(None), bool, int)
