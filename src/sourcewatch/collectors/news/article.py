@@ -27,8 +27,6 @@ from typing import Any
 
 import lxml.etree
 import lxml.html
-import trafilatura
-from tld.utils import get_tld_names
 
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news.dates import first_plausible, plausible, url_date
@@ -88,6 +86,9 @@ def extract_article(
     text is cut at ``max_text_chars`` here, in the parse worker, so a giant page's text
     is not carried (and copied) through ingest: see :mod:`sourcewatch.text.cut`.
     """
+    # Imported here: ~60 ms that a daemon whose feeds fetch no articles never needs.
+    import trafilatura
+
     if not html.strip():
         raise ArticleError("empty page")
     try:
@@ -274,5 +275,7 @@ def _load_tld_names_once() -> None:
     and ``tld``) under a lock. ``tld`` parses it on first use with no lock of its own,
     so extractions starting together in worker threads each parsed all of it: six
     times over, about a second of the GIL, in a 100-URL ``cite``."""
+    from tld.utils import get_tld_names  # with trafilatura, which uses it
+
     with _TLD_NAMES:
         get_tld_names()
