@@ -4,6 +4,8 @@ offline (lingua), with the method recorded; on real recorded posts."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +204,31 @@ def test_detection_of_recorded_texts_is_unchanged() -> None:
         expected.append(language.iso_code_639_1.name.lower() if language else None)
     assert found == expected
     assert {"ar", "fa", "ru", "uk", "fr", "en", "it"} <= set(found)
+
+
+def test_threads_detecting_at_once_build_one_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first detections of several threads share one detector: each built its own
+    (90 MB, 0.4 s holding the GIL) when the cache was functools.cache."""
+    import lingua
+
+    from sourcewatch.text import language
+
+    monkeypatch.setattr(language, "_built", [])
+    builds: list[int] = []
+    real_build = lingua.LanguageDetectorBuilder.build
+    started = threading.Barrier(4)
+
+    def counted_build(self: Any) -> Any:
+        builds.append(1)
+        return real_build(self)
+
+    monkeypatch.setattr(lingua.LanguageDetectorBuilder, "build", counted_build)
+
+    def detect() -> str | None:
+        started.wait(timeout=60)  # all four ask at once (a hang guard, not a timing)
+        return language.detect_language("Бойцы покинули город после трёх дней боёв.")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: detect(), range(4)))
+    assert answers == ["ru"] * 4
+    assert builds == [1]
