@@ -2,6 +2,8 @@
 (user+sys of the child, from ``os.wait4``) and wall time per run, this checkout against
 another one (``--baseline DIR``: a checkout or ``git archive`` of the previous commit,
 its ``src/`` is put first on ``PYTHONPATH``), runs interleaved so load hits both alike.
+Each tree is started through its own console-script entry point (``[project.scripts]``
+in its pyproject.toml), as the installed ``sourcewatch`` command would start it.
 
     .venv/bin/python bench/bench_cli_start.py --baseline /tmp/base --runs 10
     .venv/bin/python bench/bench_cli_start.py --postgres postgresql+psycopg://postgres@127.0.0.1/clistart
@@ -21,22 +23,32 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 _PYCACHE = shutil.ignore_patterns("__pycache__")
-# What the `sourcewatch` console script does.
-LAUNCH = (
-    "import sys; from sourcewatch.cli import main; sys.argv[0] = 'sourcewatch'; sys.exit(main())"
-)
 
 
-def run_once(src: Path, args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+def launcher(tree: Path) -> str:
+    """What the ``sourcewatch`` console script of the checkout ``tree`` runs (its
+    ``[project.scripts]`` entry point), as ``python -c`` code."""
+    with (tree / "pyproject.toml").open("rb") as fh:
+        entry = tomllib.load(fh)["project"]["scripts"]["sourcewatch"]
+    module, func = entry.split(":")
+    return (
+        f"import sys; from {module} import {func}; sys.argv[0] = 'sourcewatch'; sys.exit({func}())"
+    )
+
+
+def run_once(
+    src: Path, launch: str, args: list[str], cwd: Path, env: dict[str, str]
+) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of one cold ``sourcewatch ARGS`` with ``src`` first."""
     child_env = {**env, "PYTHONPATH": str(src)}
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, *args],
+        [sys.executable, "-c", launch, *args],
         cwd=cwd,
         env=child_env,
         stdout=subprocess.DEVNULL,
@@ -69,9 +81,10 @@ def main() -> None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     if opts.postgres:
         env["SOURCEWATCH_DATABASE_URL"] = opts.postgres
-    trees = {"this": REPO / "src"}
+    trees = {"this": REPO}
     if opts.baseline:
-        trees = {"baseline": opts.baseline / "src", **trees}
+        trees = {"baseline": opts.baseline, **trees}
+    launch = {name: launcher(tree) for name, tree in trees.items()}
     with tempfile.TemporaryDirectory(prefix="clistart-") as tmp:
         cwd = Path(tmp)
         # Each tree is copied without its __pycache__ (the test suite compiles src/):
@@ -79,24 +92,24 @@ def main() -> None:
         # at every start (the libraries' bytecode, written by pip, is read); with
         # --bytecode the warm-up run writes it, as an installed package has it.
         trees = {
-            name: Path(shutil.copytree(src, cwd / name / "src", ignore=_PYCACHE))
-            for name, src in trees.items()
+            name: Path(shutil.copytree(tree / "src", cwd / name / "src", ignore=_PYCACHE))
+            for name, tree in trees.items()
         }
         subprocess.run(
-            [sys.executable, "-c", LAUNCH, "init"],
+            [sys.executable, "-c", launch["this"], "init"],
             cwd=cwd,
             env={**env, "PYTHONPATH": str(trees["this"]), "PYTHONDONTWRITEBYTECODE": "1"},
             check=True,
             capture_output=True,
         )
-        for src in trees.values():  # warm the OS file cache (and bytecode) for both
-            run_once(src, opts.command, cwd, env)
+        for name, src in trees.items():  # warm the OS file cache (and bytecode) for both
+            run_once(src, launch[name], opts.command, cwd, env)
         cpu: dict[str, list[float]] = {name: [] for name in trees}
         wall: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(opts.runs):
             order = list(trees.items()) if i % 2 == 0 else list(reversed(trees.items()))
             for name, src in order:
-                c, w = run_once(src, opts.command, cwd, env)
+                c, w = run_once(src, launch[name], opts.command, cwd, env)
                 cpu[name].append(c)
                 wall[name].append(w)
     load = os.getloadavg()[0]

@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
     ["sourcewatch.ingest"],
     ["sourcewatch.polling", "sourcewatch.citations", "sourcewatch.evidence"],
     ["sourcewatch.daemon"],
-    ["sourcewatch.cli", "sourcewatch.web", "sourcewatch.__main__"],
+    ["sourcewatch.cli", "sourcewatch.web", "sourcewatch.__main__", "sourcewatch.launch"],
 ]
 
 

@@ -1,5 +1,5 @@
-"""``python -m sourcewatch`` runs the CLI."""
+"""``python -m sourcewatch`` runs the CLI, started as the ``sourcewatch`` command is."""
 
-from sourcewatch.cli import main
+from sourcewatch.launch import main
 
 main()
