@@ -18,7 +18,13 @@ PACKAGE = Path(__file__).parents[1] / "src" / "sourcewatch"
 # Lowest first. A module's layer is that of the longest prefix listed.
 LAYERS: list[list[str]] = [
     ["sourcewatch", "sourcewatch.errors", "sourcewatch.records", "sourcewatch.text"],
-    ["sourcewatch.config", "sourcewatch.store", "sourcewatch.net"],
+    [
+        "sourcewatch.config",
+        "sourcewatch.configsource",
+        "sourcewatch.coresettings",
+        "sourcewatch.store",
+        "sourcewatch.net",
+    ],
     ["sourcewatch.matching", "sourcewatch.sources"],
     ["sourcewatch.workspace"],
     ["sourcewatch.translate"],

@@ -87,6 +87,14 @@ def test_queue_table_and_usage_errors(env: dict, ids: dict) -> None:
     assert run(env, "queue", "--limit", "0")[0] == 2
 
 
+def test_queue_mark_and_history_refuse_a_bad_setting_they_use(env: dict, ids: dict) -> None:
+    bad = {**env, "SOURCEWATCH_SQLITE_BUSY_TIMEOUT_MS": "soon"}
+    for args in (["queue"], ["mark", str(ids["1"]), "--status", "relevant"], ["history", "1"]):
+        code, out = run(bad, *args)
+        assert code == 2, args
+        assert "invalid settings" in out and "sqlite_busy_timeout_ms" in out, args
+
+
 def test_mark_then_history_records_the_analyst(env: dict, ids: dict) -> None:
     code, out = run(
         env,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,15 +19,36 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from sourcewatch.errors import SourcewatchError
+from sourcewatch.configsource import (
+    DEFAULT_CONFIG_FILE,
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    PATH_SETTINGS,
+    ConfigError,
+    environment_entries,
+    locate_config,
+    origins,
+    read_config_file,
+    resolve_paths,
+    user_config_file,
+    workspace_root,
+)
+from sourcewatch.coresettings import CORE_DEFAULTS, CORE_SETTINGS, CoreSettings
 from sourcewatch.text import redact
 
-DEFAULT_CONFIG_FILE = Path("config/sourcewatch.toml")
+# Re-exported: where settings come from is configsource's, the names stay importable here.
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "ENV_NESTED_DELIMITER",
+    "ENV_PREFIX",
+    "PATH_SETTINGS",
+    "ConfigError",
+    "locate_config",
+    "user_config_file",
+    "workspace_root",
+]
+
 MiB = 1024 * 1024
-
-
-class ConfigError(SourcewatchError):
-    """A config or watch-list file is missing, unreadable or invalid."""
 
 
 class NetSettings(BaseModel):
@@ -248,13 +268,14 @@ class Settings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    data_dir: Path = Path("storage")
-    database_url: str | None = None  # None: sqlite:///<data_dir>/sourcewatch.db
-    sources_file: Path = Path("config/sources.toml")
-    watchlists_dir: Path = Path("watchlists")
-    analyst: str | None = None  # who marks triage entries; else the OS user
+    # The core settings' defaults are CoreSettings' (coresettings reads them without us).
+    data_dir: Path = CORE_DEFAULTS.data_dir
+    database_url: str | None = CORE_DEFAULTS.database_url  # None: sqlite in data_dir
+    sources_file: Path = CORE_DEFAULTS.sources_file
+    watchlists_dir: Path = CORE_DEFAULTS.watchlists_dir
+    analyst: str | None = CORE_DEFAULTS.analyst  # who marks triage entries; else the OS user
     log_level: str = "INFO"
-    sqlite_busy_timeout_ms: int = 30_000
+    sqlite_busy_timeout_ms: int = CORE_DEFAULTS.sqlite_busy_timeout_ms
     # One item's text (a post, a feed entry, an article) is cut past this many characters,
     # at the parser, and the cut said in the text and in extra["text_cut"]; the raw capture
     # keeps every byte (sourcewatch.text.cut). Bounds memory under hostile sources. At most
@@ -294,13 +315,18 @@ class Settings(BaseModel):
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.data_dir / 'sourcewatch.db'}"
+        return self.core.resolved_database_url
 
-
-ENV_PREFIX = "SOURCEWATCH_"
-ENV_NESTED_DELIMITER = "__"
+    @property
+    def core(self) -> CoreSettings:
+        """The settings that locate the workspace, as ``load_core_settings`` reads them."""
+        return CoreSettings(
+            **{name: getattr(self, name) for name in CORE_SETTINGS},
+            config_file=self.config_file,
+            config_reason=self.config_reason,
+            origins=dict(self.origins),
+            requested_config=self.config_file,
+        )
 
 
 def environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -313,10 +339,7 @@ def environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
     misspelt key inside a section is an error rather than a silently ignored setting.
     """
     layer: dict[str, Any] = {}
-    for key, raw in sorted(environ.items()):
-        if not key.upper().startswith(ENV_PREFIX):
-            continue
-        path = key[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+    for key, path, raw in environment_entries(environ):
         model: type[BaseModel] = Settings
         target = layer
         for depth, name in enumerate(path):
@@ -373,55 +396,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-USER_CONFIG_NAME = Path("sourcewatch") / "sourcewatch.toml"
-PATH_SETTINGS = ("data_dir", "sources_file", "watchlists_dir")
-
-
-def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/sourcewatch/sourcewatch.toml``, else ``~/.config/sourcewatch/...``."""
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / USER_CONFIG_NAME
-
-
-def locate_config(explicit: Path | None) -> tuple[Path | None, str]:
-    """The config file to read and why, in this order: ``--config``, ``$SOURCEWATCH_CONFIG``,
-    ``./config/sourcewatch.toml``, the user config file; else none (built-in defaults).
-
-    A file named explicitly (option or variable) must exist: a typo in its path would
-    otherwise run on defaults against the wrong workspace.
-    """
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"config file {explicit} (from --config) does not exist")
-        return explicit, "--config"
-    from_env = os.environ.get("SOURCEWATCH_CONFIG")
-    if from_env:
-        path = Path(from_env)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} (from SOURCEWATCH_CONFIG) does not exist")
-        return path, "$SOURCEWATCH_CONFIG"
-    if DEFAULT_CONFIG_FILE.is_file():
-        return DEFAULT_CONFIG_FILE, f"{DEFAULT_CONFIG_FILE} in the current directory"
-    user = user_config_file()
-    if user.is_file():
-        return user, "the user config file"
-    searched = f"{DEFAULT_CONFIG_FILE} in {Path.cwd()}, {user}"
-    return None, f"no config file found (searched {searched}): built-in defaults"
-
-
 def find_config_file(explicit: Path | None) -> Path | None:
     """The config file ``locate_config`` chooses, without the reason."""
     return locate_config(explicit)[0]
-
-
-def workspace_root(config_file: Path) -> Path:
-    """The directory a config file's relative paths are relative to: the parent of its
-    ``config/`` directory in the repository layout (``config/sourcewatch.toml``, whose
-    ``sources_file = "config/sources.toml"``), else the file's own directory. So
-    ``--config /srv/sw/config/sourcewatch.toml`` works from any directory."""
-    folder = config_file.resolve().parent
-    return folder.parent if folder.name == "config" else folder
 
 
 def check_known_keys(
@@ -448,31 +425,6 @@ def check_known_keys(
                     check_known_keys(entry, nested, file, f"[[{key}]] #{number}")
 
 
-def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
-    resolved = dict(data)
-    for key in PATH_SETTINGS:
-        value = resolved.get(key)
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            resolved[key] = str(root / value)
-        elif isinstance(value, str) and value:
-            resolved[key] = str(Path(value).expanduser())
-    return resolved
-
-
-def _origins(
-    file_data: Mapping[str, Any], env: Mapping[str, Any], path: Path | None
-) -> dict[str, str]:
-    origins = {}
-    for key in (*PATH_SETTINGS, "database_url"):
-        if key in env:
-            origins[key] = f"${ENV_PREFIX}{key.upper()}"
-        elif key in file_data:
-            origins[key] = f"set in {path}"
-        else:
-            origins[key] = "built-in default"
-    return origins
-
-
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load settings for a command: built-in defaults, then the TOML file, then the
     ``SOURCEWATCH_*`` environment, then ``overrides`` (tests use them), each overriding
@@ -481,18 +433,12 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     path, reason = locate_config(config_file)
     data: dict[str, Any] = {}
     if path is not None:
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        data = read_config_file(path)
         check_known_keys(data, Settings, path)
-        data = _resolve_paths(data, workspace_root(path))
+        data = resolve_paths(data, workspace_root(path))
     env = environment_layer(os.environ)
-    origins = _origins(data, env, path)
-    origins.update({key: "given by the caller" for key in overrides if key in origins})
+    where_from = origins(data, env, path)
+    where_from.update({key: "given by the caller" for key in overrides if key in where_from})
     data = _deep_merge(_deep_merge(data, env), overrides)
     try:
         settings = Settings.model_validate(data)
@@ -501,7 +447,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"invalid settings ({where}): {exc}") from exc
     settings.config_file = path
     settings.config_reason = reason
-    settings.origins = origins
+    settings.origins = where_from
     redact.register(secret_values(settings))
     return settings
 

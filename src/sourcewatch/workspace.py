@@ -10,26 +10,35 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from sourcewatch.config import Settings, secret_values
+from sourcewatch.coresettings import CORE_DEFAULTS, CoreSettings
 from sourcewatch.errors import MissingExtra, SourcewatchError
 from sourcewatch.store.db import make_engine, migrate
 from sourcewatch.store.objects import ObjectStore
 from sourcewatch.text import redact
 
 if TYPE_CHECKING:
+    from sourcewatch.config import Settings
     from sourcewatch.matching import Matcher
 
 
 @dataclass
 class Workspace:
-    settings: Settings
+    """``core`` locates it; ``settings`` is every setting, the ones it was opened with,
+    or (opened with ``CoreSettings`` only) loaded from the same file on first use."""
+
+    core: CoreSettings
     engine: sa.Engine
     objects: ObjectStore
+    _settings: Settings | None = field(default=None, repr=False)
     _matcher: Matcher | None = field(default=None, repr=False)
 
     @classmethod
     def open(
-        cls, settings: Settings, *, migrate_schema: bool = True, create: bool = True
+        cls,
+        settings: Settings | CoreSettings,
+        *,
+        migrate_schema: bool = True,
+        create: bool = True,
     ) -> Workspace:
         """Create the data dir if needed, connect, and bring the schema up to date.
 
@@ -37,19 +46,23 @@ class Workspace:
         exist is an error saying where it was looked for, not a new empty workspace
         created in whatever directory the command happened to run in. A data dir created
         here is private (0700): it holds captures of hostile sources and analysts' triage
-        notes. An existing one keeps the mode its owner gave it.
+        notes. An existing one keeps the mode its owner gave it. ``CoreSettings`` (no
+        pydantic) are enough for a command that needs no other setting.
         """
-        redact.register(secret_values(settings))  # settings built in code, not loaded
-        require_driver(settings.resolved_database_url)
+        if isinstance(settings, CoreSettings):
+            core, full = settings, None  # no secrets among them
+        else:
+            core, full = settings.core, _register_secrets(settings)
+        require_driver(core.resolved_database_url)
         if not create:
-            require_existing(settings)
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            require_existing(core)
+        core.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = make_engine(
-            settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            core.resolved_database_url, sqlite_busy_timeout_ms=core.sqlite_busy_timeout_ms
         )
         if migrate_schema:
             migrate(engine)
-        return cls(settings=settings, engine=engine, objects=ObjectStore(settings.objects_dir))
+        return cls(core, engine, ObjectStore(core.objects_dir), _settings=full)
 
     @classmethod
     def open_read_only(cls, settings: Settings) -> Workspace:
@@ -58,19 +71,28 @@ class Workspace:
         from sourcewatch.store.db import make_read_only_engine
         from sourcewatch.store.verify import VerifyUnavailable, require_current_schema
 
-        require_driver(settings.resolved_database_url)
-        require_existing(settings)
+        core = settings.core
+        require_driver(core.resolved_database_url)
+        require_existing(core)
         try:
-            engine = make_read_only_engine(settings.resolved_database_url)
+            engine = make_read_only_engine(core.resolved_database_url)
         except FileNotFoundError as exc:
             raise VerifyUnavailable(f"{exc}: nothing to verify (run `sourcewatch init`?)") from None
-        ws = cls(settings=settings, engine=engine, objects=ObjectStore(settings.objects_dir))
+        ws = cls(core, engine, ObjectStore(core.objects_dir), _settings=settings)
         try:
             require_current_schema(ws.engine)
         except BaseException:
             ws.close()
             raise
         return ws
+
+    @property
+    def settings(self) -> Settings:
+        """Every setting, validated (loaded now if the workspace was opened with core
+        settings only: a bad value anywhere in the file is a ConfigError here)."""
+        if self._settings is None:
+            self._settings = self.core.full()  # load_settings registers its secrets
+        return self._settings
 
     def matcher(self) -> Matcher:
         """The watchlist matcher, loaded on first use; raises WatchlistError if invalid.
@@ -87,9 +109,8 @@ class Workspace:
         """(Re)load the watchlists, e.g. after they changed on disk."""
         from sourcewatch.matching import Matcher, Watchlists, load_matcher
 
-        directory = self.settings.watchlists_dir
-        default = Settings.model_fields["watchlists_dir"].default
-        if not directory.is_dir() and directory == default:
+        directory = self.core.watchlists_dir
+        if not directory.is_dir() and directory == CORE_DEFAULTS.watchlists_dir:
             matcher = Matcher(Watchlists(directory=directory))
         else:
             matcher = load_matcher(directory)
@@ -126,7 +147,15 @@ def require_driver(url: str) -> None:
         raise MissingExtra("postgres", "the database URL is PostgreSQL but psycopg is missing")
 
 
-def require_existing(settings: Settings) -> None:
+def _register_secrets(settings: Settings) -> Settings:
+    """Redact the secrets of settings built in code (``load_settings`` registers its own)."""
+    from sourcewatch.config import secret_values
+
+    redact.register(secret_values(settings))
+    return settings
+
+
+def require_existing(settings: Settings | CoreSettings) -> None:
     path = sqlite_path(settings.resolved_database_url)
     if path is None or path.is_file():
         return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.text.jsontext import json_text
 from sourcewatch.text.redact import redact
@@ -21,6 +21,8 @@ from sourcewatch.text.sanitize import terminal_safe
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from sourcewatch.config import Settings
+    from sourcewatch.coresettings import CoreSettings
     from sourcewatch.workspace import Workspace
 
 T = TypeVar("T")
@@ -55,13 +57,27 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False
 
 
 def settings_for(config: Path | None) -> Settings:
+    """Every setting, validated (pydantic; imported here, not at every start)."""
+    from sourcewatch.config import load_settings
+
     try:
         return load_settings(config)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
 
 
-def open_existing(settings: Settings) -> Workspace:
+def core_settings_for(config: Path | None) -> CoreSettings:
+    """Only the settings that locate the workspace and name the analyst, for a command
+    that needs no other (``coresettings``: the same answer, without pydantic's start-up)."""
+    from sourcewatch.coresettings import load_core_settings
+
+    try:
+        return load_core_settings(config)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def open_existing(settings: Settings | CoreSettings) -> Workspace:
     """The workspace as it is: no migration, nothing created. Commands start often and
     fast; ``sourcewatch init`` (or the daemon) brings the schema up to date."""
     from sourcewatch.workspace import Workspace

@@ -22,6 +22,7 @@ from sourcewatch.cli.common import (
     JsonOption,
     cli_errors,
     console,
+    core_settings_for,
     database_errors,
     err_console,
     fail,
@@ -159,7 +160,7 @@ def queue(
     `show`, `mark` and `history` take the item_id printed here. With --json: one object
     per line (item_id, source, external_id, status, priority, areas, entities, ...).
     """
-    settings = settings_for(config)
+    settings = core_settings_for(config)
     if assignee == "me":
         from sourcewatch.triage.analyst import resolve_analyst
 
@@ -305,7 +306,7 @@ def mark(
     from sourcewatch.triage.marking import MarkChange, TriageError
     from sourcewatch.triage.marking import mark as mark_entry
 
-    settings = settings_for(config)
+    settings = core_settings_for(config)
     try:
         change = MarkChange(status=status, note=note, tags=tuple(tag or ()), assignee=assign)
     except ValueError as exc:
@@ -339,7 +340,7 @@ def history(item_id: ItemIdArgument, config: ConfigOption = None, json: JsonOpti
     from sourcewatch.triage.marking import TriageError
     from sourcewatch.triage.marking import history as entry_history
 
-    ws = open_existing(settings_for(config))
+    ws = open_existing(core_settings_for(config))
     try:
         with database_errors(), ws, _read(ws) as conn:
             events = entry_history(conn, item_id)
@@ -379,7 +380,7 @@ def triage(
         with _read(ws) as conn:
             facets = _facets(ws, conn, area, source, entity)
         where = _queue_filter(min_priority=min_priority, **facets)
-        run_loop(ws, where, resolve_analyst(analyst, settings), sys.stdin, console)
+        run_loop(ws, where, resolve_analyst(analyst, settings.core), sys.stdin, console)
 
 
 @app.command()

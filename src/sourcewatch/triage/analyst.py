@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import getpass
 
-from sourcewatch.config import Settings
+from sourcewatch.coresettings import CoreSettings
 
 
-def resolve_analyst(explicit: str | None, settings: Settings) -> str:
+def resolve_analyst(explicit: str | None, settings: CoreSettings) -> str:
     for name in (explicit, settings.analyst):
         if name and name.strip():
             return name.strip()[:100]
