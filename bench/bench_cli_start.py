@@ -1,7 +1,7 @@
 """Cold start of one CLI command (``sourcewatch queue`` on an empty workspace): CPU
 (user+sys of the child, from ``os.wait4``) and wall time per run, this checkout against
-another one (``--baseline DIR``: a checkout or ``git archive`` of the previous commit,
-its ``src/`` is put first on ``PYTHONPATH``), runs interleaved so load hits both alike.
+others (``--baseline DIR``, repeatable: a checkout or ``git archive`` of another commit,
+its ``src/`` is put first on ``PYTHONPATH``), runs interleaved so load hits all alike.
 Each tree is started through its own console-script entry point (``[project.scripts]``
 in its pyproject.toml), as the installed ``sourcewatch`` command would start it.
 
@@ -9,13 +9,16 @@ in its pyproject.toml), as the installed ``sourcewatch`` command would start it.
     .venv/bin/python bench/bench_cli_start.py --postgres postgresql+psycopg://postgres@127.0.0.1/clistart
 
 The workspace is made once with ``sourcewatch init`` in a temporary directory (with
-``--postgres``, that database is used and must exist; its tables are created). Each run
-is a fresh interpreter, as a user's shell would start it.
+``--postgres``, that database is used and must exist; its tables are created); with
+``--items N`` N posts of one source are ingested and queued first, so that ``queue``
+renders its table (the default limit, 50 rows) instead of saying the queue is empty.
+Each run is a fresh interpreter, as a user's shell would start it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -24,10 +27,24 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 _PYCACHE = shutil.ignore_patterns("__pycache__")
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """This process's environment replaced by ``env`` (the children's) for a while."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def launcher(tree: Path) -> str:
@@ -62,11 +79,58 @@ def run_once(
     return usage.ru_utime + usage.ru_stime, wall
 
 
+def seed(items: int) -> None:
+    """Ingest ``items`` posts of one source (``queue_all``: each is queued) into the
+    workspace of the current directory and environment, through the real pipeline."""
+    from datetime import UTC, datetime, timedelta
+
+    from sourcewatch.config import load_settings
+    from sourcewatch.ingest.writer import ingest
+    from sourcewatch.records import ParsedItem, PollResult, RawCapture
+    from sourcewatch.sources.config import SourceConfig
+    from sourcewatch.sources.sync import sync_sources
+    from sourcewatch.workspace import Workspace
+
+    source = SourceConfig(name="bench_channel", kind="telegram", target="bench", queue_all=True)
+    now = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
+    with Workspace.open(load_settings(), migrate_schema=False, create=False) as ws:
+        sync_sources(ws.engine, [source])
+        captures, posts = [], []
+        for n in range(items):
+            text = f"Post {n}: a convoy was reported moving north from Bamako towards Gao."
+            capture = RawCapture(
+                url=f"https://t.me/s/bench?before={n}",
+                body=f"<html>{text}</html>".encode(),
+                fetched_at=now,
+                status=200,
+                media_type="text/html",
+            )
+            captures.append(capture)
+            posts.append(
+                ParsedItem(
+                    external_id=str(n),
+                    url=f"https://t.me/bench/{n}",
+                    published_at=now - timedelta(minutes=n),
+                    text=text,
+                    capture_sha256s=[capture.sha256],
+                )
+            )
+        ingest(ws, source, PollResult(captures=captures, items=posts), now=now)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", type=Path, help="another checkout to run beside this one")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout to run beside this one (repeat for several, e.g. main and "
+        "the commit an issue measured)",
+    )
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--postgres", help="database URL (default: SQLite in the workspace)")
+    parser.add_argument("--items", type=int, default=0, help="queued items (default: none)")
     parser.add_argument(
         "--bytecode",
         action="store_true",
@@ -82,8 +146,11 @@ def main() -> None:
     if opts.postgres:
         env["SOURCEWATCH_DATABASE_URL"] = opts.postgres
     trees = {"this": REPO}
-    if opts.baseline:
-        trees = {"baseline": opts.baseline, **trees}
+    baselines = {
+        ("baseline" if len(opts.baseline) == 1 else f"baseline{n}"): tree
+        for n, tree in enumerate(opts.baseline, start=1)
+    }
+    trees = {**baselines, **trees}
     launch = {name: launcher(tree) for name, tree in trees.items()}
     with tempfile.TemporaryDirectory(prefix="clistart-") as tmp:
         cwd = Path(tmp)
@@ -102,7 +169,10 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        for name, src in trees.items():  # warm the OS file cache (and bytecode) for both
+        if opts.items:
+            with contextlib.chdir(cwd), _environment(env):
+                seed(opts.items)
+        for name, src in trees.items():  # warm the OS file cache (and bytecode) for each
             run_once(src, launch[name], opts.command, cwd, env)
         cpu: dict[str, list[float]] = {name: [] for name in trees}
         wall: dict[str, list[float]] = {name: [] for name in trees}
@@ -115,19 +185,22 @@ def main() -> None:
     load = os.getloadavg()[0]
     backend = "PostgreSQL" if opts.postgres else "SQLite"
     compiled = "bytecode cached" if opts.bytecode else "compiled at every start"
+    queued = f"{opts.items} items queued" if opts.items else "empty queue"
     print(
-        f"sourcewatch {' '.join(opts.command)} ({backend}, {compiled}), {opts.runs} runs, "
-        f"load {load:.1f}"
+        f"sourcewatch {' '.join(opts.command)} ({backend}, {compiled}, {queued}), "
+        f"{opts.runs} runs, load {load:.1f}"
     )
     for name in trees:
+        where = f" ({baselines[name]})" if name in baselines and len(baselines) > 1 else ""
         print(
-            f"  {name:<8} CPU mean {statistics.mean(cpu[name]):.3f} s "
+            f"  {name:<9} CPU mean {statistics.mean(cpu[name]):.3f} s "
             f"median {statistics.median(cpu[name]):.3f} s; "
             f"wall median {statistics.median(wall[name]):.3f} s min {min(wall[name]):.3f} s"
+            f"{where}"
         )
-    if opts.baseline:
-        ratios = [t / b for t, b in zip(cpu["this"], cpu["baseline"], strict=True)]
-        print(f"  CPU this/baseline per pair: median {statistics.median(ratios):.2f}")
+    for name in baselines:
+        ratios = [t / b for t, b in zip(cpu["this"], cpu[name], strict=True)]
+        print(f"  CPU this/{name} per pair: median {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,6 +96,30 @@ def test_queue_mark_and_history_refuse_a_bad_setting_they_use(env: dict, ids: di
         code, out = run(bad, *args)
         assert code == 2, args
         assert "invalid settings" in out and "sqlite_busy_timeout_ms" in out, args
+
+
+def test_listing_the_queue_loads_no_settings_models_and_no_http_client(
+    env: dict, ids: dict
+) -> None:
+    # `queue` starts often: the full Settings (pydantic models) and the translation
+    # service's HTTP client (httpx) cost a third of its start-up (speed-ii.md §9).
+    code = (
+        "import sys\n"
+        "from sourcewatch.launch import main\n"
+        "sys.argv[:] = ['sourcewatch', 'queue']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(' '.join(sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "sahel_watch" in out.stdout  # the table was rendered
+    loaded = set(out.stderr.split())
+    assert not loaded & {"sourcewatch.config", "sourcewatch.net", "httpx"}
 
 
 def test_mark_then_history_records_the_analyst(env: dict, ids: dict) -> None:

@@ -4,12 +4,16 @@ through ``terminal_safe`` and reaches rich as ``Text``, never as markup."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
-from sourcewatch.translate.service import Outcome
-from sourcewatch.translate.store import StoredTranslation
+
+if TYPE_CHECKING:  # annotations only: the service imports the HTTP client and the settings
+    from sourcewatch.translate.service import Outcome
+    from sourcewatch.translate.store import StoredTranslation
 
 
 def translation_view(translation: StoredTranslation) -> RenderableType:

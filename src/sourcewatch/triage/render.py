@@ -15,13 +15,13 @@ from rich.text import Text
 
 from sourcewatch.text.sanitize import terminal_safe
 from sourcewatch.translate.render import translation_view
-from sourcewatch.triage.detail import ItemDetail
 from sourcewatch.triage.eventtext import describe_changes
-from sourcewatch.triage.marking import HistoryEvent, MarkResult
-from sourcewatch.triage.queue import QueueRow
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `queue` renders without importing the others' code
     from sourcewatch.matching.highlights import Highlight
+    from sourcewatch.triage.detail import ItemDetail
+    from sourcewatch.triage.marking import HistoryEvent, MarkResult
+    from sourcewatch.triage.queue import QueueRow
 
 MATCH_STYLE = "bold black on yellow"
 STATUS_STYLES = {
