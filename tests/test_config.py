@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.config import ConfigError, Settings, load_settings, locate_config
+from sourcewatch.config import Settings, load_settings
+from sourcewatch.configsource import ConfigError, locate_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.config import Settings, load_settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.coresettings import (
     CORE_DEFAULTS,
     CORE_SETTINGS,

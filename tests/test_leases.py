@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.config import ConfigError, load_settings
+from sourcewatch.config import load_settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.daemon import leases
 from sourcewatch.records import utcnow
 from sourcewatch.sources.config import SourceConfig

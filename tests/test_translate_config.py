@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sourcewatch.config import ConfigError, load_settings
+from sourcewatch.config import load_settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.text.redact import redact
 
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from evidence_support import ingest_deleted_telegram_post, make_tsa, serve_tsa
-from sourcewatch.config import ConfigError, Settings, load_settings
+from sourcewatch.config import Settings, load_settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.daemon import maintenance
 from sourcewatch.evidence import bundle, tsa
 from sourcewatch.evidence.verify import verify_bundle

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sourcewatch.config import ConfigError, Settings
+from sourcewatch.config import Settings
+from sourcewatch.configsource import ConfigError
 from sourcewatch.coresettings import load_core_settings
 from sourcewatch.store.tables import SOURCE
 from sourcewatch.workspace import Workspace

@@ -20,33 +20,17 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sourcewatch.configsource import (
-    DEFAULT_CONFIG_FILE,
-    ENV_NESTED_DELIMITER,
     ENV_PREFIX,
-    PATH_SETTINGS,
     ConfigError,
     environment_entries,
     locate_config,
     origins,
     read_config_file,
     resolve_paths,
-    user_config_file,
     workspace_root,
 )
 from sourcewatch.coresettings import CORE_DEFAULTS, CORE_SETTINGS, CoreSettings
 from sourcewatch.text import redact
-
-# Re-exported: where settings come from is configsource's, the names stay importable here.
-__all__ = [
-    "DEFAULT_CONFIG_FILE",
-    "ENV_NESTED_DELIMITER",
-    "ENV_PREFIX",
-    "PATH_SETTINGS",
-    "ConfigError",
-    "locate_config",
-    "user_config_file",
-    "workspace_root",
-]
 
 MiB = 1024 * 1024
 
@@ -394,11 +378,6 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
-
-
-def find_config_file(explicit: Path | None) -> Path | None:
-    """The config file ``locate_config`` chooses, without the reason."""
-    return locate_config(explicit)[0]
 
 
 def check_known_keys(

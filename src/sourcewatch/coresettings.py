@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sourcewatch.configsource import (
+    PATH_SETTINGS,
     environment_entries,
     locate_config,
     origins,
@@ -90,7 +91,6 @@ OTHER_SETTINGS = (
     "alerts",
     "translate",
 )
-_PATHS = ("data_dir", "sources_file", "watchlists_dir")
 _INTS = ("sqlite_busy_timeout_ms",)
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
@@ -111,8 +111,7 @@ def load_core_settings(config_file: Path | None = None) -> CoreSettings:
     except _NeedsValidation:
         from sourcewatch.config import load_settings
 
-        full = load_settings(config_file)
-        return CoreSettings(**{**_fields_of(full.core), "requested_config": config_file})
+        return replace(load_settings(config_file).core, requested_config=config_file)
     return CoreSettings(
         **values,
         config_file=path,
@@ -120,10 +119,6 @@ def load_core_settings(config_file: Path | None = None) -> CoreSettings:
         origins=origins(file_data, env, path),
         requested_config=config_file,
     )
-
-
-def _fields_of(core: CoreSettings) -> dict[str, Any]:
-    return {f.name: getattr(core, f.name) for f in fields(core)}
 
 
 def _layered(file_data: dict[str, Any], path: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -155,7 +150,7 @@ def _plain(key: str, value: object) -> object:
             return value
         if isinstance(value, str) and _DIGITS.fullmatch(value):
             return int(value)
-    elif key in _PATHS:
+    elif key in PATH_SETTINGS:
         if isinstance(value, str) and value:
             return Path(value)
     elif isinstance(value, str):

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sourcewatch.config import TelegramSettings, user_config_file
+from sourcewatch.config import TelegramSettings
+from sourcewatch.configsource import user_config_file
 from sourcewatch.errors import InvalidInput, SourcewatchError
 
 SESSION_NAME = "telegram.session"
