@@ -102,7 +102,7 @@ def test_listing_the_queue_loads_no_settings_models_and_no_http_client(
     env: dict, ids: dict
 ) -> None:
     # `queue` starts often: the full Settings (pydantic models) and the translation
-    # service's HTTP client (httpx) cost a third of its start-up (speed-ii.md §9).
+    # service's HTTP client (httpx) cost a third of its start-up (speed-ii.md §10).
     code = (
         "import sys\n"
         "from sourcewatch.launch import main\n"

@@ -3,7 +3,7 @@ name the analyst, read without pydantic.
 
 ``sourcewatch.config`` builds every setting with pydantic: importing it and building
 its twelve models costs about 60 ms, a fifth of a cold ``sourcewatch queue``, which
-needs none of them (bench/results/speed-ii.md §9). ``load_core_settings`` reads the same
+needs none of them (bench/results/speed-ii.md §10). ``load_core_settings`` reads the same
 file and environment through ``sourcewatch.configsource`` and takes a value as is only
 when its type leaves pydantic nothing to decide (a string for a path or a string, an
 int or a string of digits for an int); anything else, a key no setting has, or a section

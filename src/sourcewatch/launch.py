@@ -4,7 +4,7 @@ Importing the CLI and its libraries allocates a few hundred thousand objects tha
 until the process ends (modules, classes, SQLAlchemy's and typer's tables). With the
 cyclic garbage collector on, those allocations trigger collections that walk the
 growing heap again and again and find nothing to free: about 40 ms of a cold
-``sourcewatch queue`` (bench/results/speed-ii.md §9). So the collector is off while
+``sourcewatch queue`` (bench/results/speed-ii.md §10). So the collector is off while
 they are imported, and what they made is then frozen (``gc.freeze``: moved where no
 later collection walks it) before the collector is turned back on for the command's
 own work, as the ``gc`` documentation advises for a pre-fork server's start-up.
