@@ -187,7 +187,7 @@ def test_the_daemon_job_retries_what_is_due(
         Answers((503, b""), (200, page("De retour.")))
     )
     snapshot(workspace, local, server.url_for("/news/6"), T0)
-    workspace.settings = local
+    workspace = workspace.with_settings(local)
 
     async def run(now: datetime) -> dict[str, int]:
         async with Http(local.net) as http:
@@ -243,7 +243,7 @@ def test_the_daemon_retries_at_its_own_clock_time(
 
     server.expect_request("/news/9").respond_with_handler(Answers((503, b""), (410, b"")))
     snapshot(workspace, local, server.url_for("/news/9"), T0)
-    workspace.settings = local
+    workspace = workspace.with_settings(local)
     current = [T0 + MIN]
     daemon = Daemon(workspace, clock=Clock(now=lambda: current[0]), replica="replica-a")
 

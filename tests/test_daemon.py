@@ -263,7 +263,7 @@ def test_leases_are_renewed_near_their_end_not_at_every_tick(workspace: Workspac
     policy = workspace.settings.scheduler.model_copy(
         update={"lease_seconds": 60.0, "grace_seconds": 5.0, "tick_seconds": 2.0}
     )
-    workspace.settings = workspace.settings.model_copy(update={"scheduler": policy})
+    workspace = workspace.with_settings(workspace.settings.model_copy(update={"scheduler": policy}))
     daemon = Daemon(workspace, clock=clock)
     # Renewed when the lease would end within the grace period plus two ticks (9 s).
     for elapsed, due in [(0.0, False), (30.0, False), (50.9, False), (51.0, True), (59.0, True)]:

@@ -118,7 +118,7 @@ def test_the_daemon_hook_rechecks_every_cited_url(
         telegram=TG_NOT_FOUND,
         static=b"%PDF-1 v2",
     )
-    workspace.settings = settings
+    workspace = workspace.with_settings(settings)
 
     async def weekly() -> tuple[RecheckReport, dict[str, int]]:
         async with Http(settings.net) as http:

@@ -748,15 +748,13 @@ def test_translate_needs_an_engine_and_says_so(workspace: Workspace, data: WebDa
 def test_an_analysts_translate_button_translates_once_and_shows_it(
     workspace: Workspace, data: WebData, httpserver: HTTPServer
 ) -> None:
-    from dataclasses import replace
-
     server = FakeLibreTranslate(httpserver)
     lt = workspace.settings.translate.libretranslate.model_copy(update={"url": server.url})
     translate = workspace.settings.translate.model_copy(
         update={"engines": ["libretranslate"], "libretranslate": lt}
     )
-    configured = replace(
-        workspace, settings=workspace.settings.model_copy(update={"translate": translate})
+    configured = workspace.with_settings(
+        workspace.settings.model_copy(update={"translate": translate})
     )
     item = data.ids["ar"]
     client = client_for(configured)

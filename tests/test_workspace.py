@@ -65,3 +65,16 @@ def test_a_bad_section_is_refused_when_the_settings_are_used(
 def test_full_settings_are_kept_as_given(workspace: Workspace, settings: Settings) -> None:
     assert workspace.settings is settings
     assert workspace.core == settings.core
+
+
+def test_with_settings_keeps_the_database_and_refuses_another_workspace(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    policy = workspace.settings.scheduler.model_copy(update={"lease_seconds": 60.0})
+    changed = workspace.with_settings(workspace.settings.model_copy(update={"scheduler": policy}))
+    assert changed.engine is workspace.engine
+    assert changed.settings.scheduler.lease_seconds == 60.0
+    assert workspace.settings.scheduler.lease_seconds != 60.0  # the original is unchanged
+    elsewhere = workspace.settings.model_copy(update={"data_dir": tmp_path / "other"})
+    with pytest.raises(ValueError, match="another workspace"):
+        workspace.with_settings(elsewhere)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +93,17 @@ class Workspace:
         if self._settings is None:
             self._settings = self.core.full()  # load_settings registers its secrets
         return self._settings
+
+    def with_settings(self, settings: Settings) -> Workspace:
+        """The same workspace (database, archive) under other settings that locate it
+        alike: a daemon's policy changed in code, a test's local network settings.
+        Settings that point at another data dir or database are refused, not half used."""
+        if settings.core != self.core:
+            raise ValueError(
+                f"these settings locate another workspace ({settings.core.data_dir}, "
+                f"{settings.core.resolved_database_url}), not this one"
+            )
+        return replace(self, _settings=_register_secrets(settings), _matcher=None)
 
     def matcher(self) -> Matcher:
         """The watchlist matcher, loaded on first use; raises WatchlistError if invalid.
