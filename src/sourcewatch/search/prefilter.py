@@ -80,10 +80,15 @@ def term_patterns(term: Term, entities: dict[str, Entity]) -> tuple[Pattern, ...
     surfaces = entities[term.value].aliases if term.kind == "entity" else (term.value,)
     found: dict[Pattern, None] = {}
     for surface in surfaces:
-        for form in alias_forms(surface, normalize(surface)):
+        normalized = normalize(surface)
+        for form in alias_forms(surface, normalized):
             words = form.key.split(" ")
+            # Not the form of ل + ال written لل (للهجوم for الهجوم): without its clitic
+            # it leaves هجوم, a word of its own, far more frequent than the alias.
+            strippable = normalized.startswith(form.key)
             for prefix in sorted(form.prefixes):
-                found[Pattern((prefix + words[0], *words[1:]), prefix)] = None
+                clitic = prefix if strippable else ""
+                found[Pattern((prefix + words[0], *words[1:]), clitic)] = None
     return tuple(found)
 
 
