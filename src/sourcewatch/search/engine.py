@@ -247,6 +247,9 @@ class Searcher:
         limit: int | None = None,
         offset: int = 0,
     ) -> sa.Select[Any]:
+        """The candidates ranked (or newest first) within search_doc, ``offset`` and
+        ``limit`` applied there (a subquery, which PostgreSQL does not flatten), then
+        joined to their item and source for the hit columns and the item filter."""
         doc = SEARCH_DOC
         score = self._pg_rank()
         inner = sa.select(doc.c.item_id, doc.c.revision, doc.c.at, score.label("score")).where(
@@ -362,9 +365,8 @@ class Searcher:
         if not self._areas:
             return matched
         # --area: a document of one of the area's sources (its source token), or of an
-        # item queued under the area (by item id).
-        # The queued items are read first: as ids, the document's (item, revision) index
-        # finds theirs; none (the usual case) leaves the index query alone.
+        # item queued under the area. The queued items are read first: as ids, the
+        # (item, revision) index finds their documents; none leaves the GIN query alone.
         sources = area_sources(self.conn, self._areas)
         queued = sorted(set(self.conn.execute(queued_in_areas(self._areas)).scalars()))
         in_queue = sa.and_(SEARCH_DOC.c.item_id.in_(queued), matched)
