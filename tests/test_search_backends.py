@@ -86,6 +86,8 @@ def test_sqlite_and_postgresql_return_the_same_hits(both: dict[str, Workspace]) 
         # narrowed in the index by facet tokens (source, language, months)
         SearchFilter(sources=("sahel-posts", "tg-topwar"), langs=("ru", "ar")),
         SearchFilter(since=T0 - timedelta(days=40), until=T0 + timedelta(days=5)),
+        # an area: its sources' documents, or the items queued under it
+        SearchFilter(areas=("iraq-syria", "ukraine"), since=T0 - timedelta(days=40)),
     ]
     for query in QUERIES:
         for where in filters:

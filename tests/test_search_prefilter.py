@@ -18,3 +18,20 @@ def test_pruning_drops_only_covered_patterns() -> None:
     # nothing that no other pattern covers is dropped
     kept = prefilter.pruned(prefilter.Any_((prefilter.Pattern(("pmc", "wag")),)))
     assert kept == prefilter.Any_((prefilter.Pattern(("pmc", "wag")),))
+
+
+def test_a_clitic_form_becomes_the_bare_word_where_the_index_strips_clitics() -> None:
+    spec = prefilter.build(parse_search("طالبان AND بدخشان").node, {})
+    full, stemmed = prefilter.tsquery(spec), prefilter.tsquery(prefilter.stemmed(spec))
+    assert "'وطالبان':*" in full and "'بالطالبان':*" in full
+    assert stemmed == "((('طالبان':*)) & (('بدخشان':*)))"
+    # a phrase keeps its other words; ل + ال (لل) keeps its pattern: without it, للجيش
+    # would leave جيش, a word of its own
+    phrase = prefilter.stemmed(prefilter.build(parse_search('"الجيش المالي"').node, {}))
+    assert isinstance(phrase, prefilter.Any_)
+    assert {p.words for p in phrase.patterns} == {
+        ("الجيش", "المالي"),
+        ("للجيش", "المالي"),
+        ("وللجيش", "المالي"),
+        ("فللجيش", "المالي"),
+    }

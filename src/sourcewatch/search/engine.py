@@ -138,6 +138,7 @@ class Searcher:
         self.postgres = conn.dialect.name == "postgresql"
         self._force_index = False  # see _candidates and _execute
         self._facets: facets.Constraint = ()  # the filter's facet tokens (_candidates)
+        self._areas: tuple[str, ...] = ()  # PostgreSQL: --area, narrowed in the index too
 
     def hits(self, where: SearchFilter, *, limit: int, newest: bool = False) -> list[Hit]:
         """The best ``limit`` items (or the newest), each with its snippet."""
@@ -175,18 +176,20 @@ class Searcher:
         if self.spec == prefilter.NEVER:
             return
         self._facets = facet_constraint(self.conn, where)
+        self._areas = where.areas if self.postgres else ()
         if any(not group for group in self._facets):  # no source of these kinds, ...
             return
         clauses = filter_clauses(self.conn, where)
-        # Ranked in the index alone when the index answers the whole filter (none, or
-        # only facets that are exact: source, kind, language). SQLite only: PostgreSQL's
-        # ts_rank over words without positions ties most candidates, and every tie with
-        # the cut-off score is then joined (measured slower, bench/results/search.md).
-        alone = not self.postgres and not newest and (not clauses or facets_decide(where))
-        query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
         # Not with the filters that are subqueries (area, entity, status, tag): without
         # sequential scans PostgreSQL then read the whole item table by its index.
         self._force_index = not (where.areas or where.entities or where.statuses or where.tags)
+        if self.postgres and documents_decide(where):
+            yield from self._pg_ranked_alone(where, clauses, newest=newest)
+            return
+        # Ranked in the index alone when the index answers the whole filter (none, or
+        # only facets that are exact: source, kind, language); PostgreSQL: above.
+        alone = not self.postgres and not newest and (not clauses or facets_decide(where))
+        query, score, scored = self._candidate_query(clauses, newest=newest, alone=alone)
         if alone:
             yield from self._best_first(query, score, scored)
             return
@@ -218,6 +221,56 @@ class Searcher:
         if len(first) < _BATCH:  # no _BATCH-th document: these were all
             return
         yield from self._streamed(query.where(score < first[-1].score))
+
+    def _pg_ranked_alone(
+        self, where: SearchFilter, clauses: list[Any], *, newest: bool
+    ) -> Iterator[Sequence[Any]]:
+        """PostgreSQL, when the documents decide the filter (facets, and the time each
+        document copies from its item): candidates ranked in search_doc alone (score,
+        then the document's time), and only the best ``_BATCH`` joined to their item;
+        the rest, if wanted, in one more query. Joining every candidate to its item
+        first cost one item row read per candidate (bench/results/search.md)."""
+        first = self._execute(self._pg_ranked(where, clauses, newest, limit=_BATCH)).all()
+        if not first:
+            return
+        yield first
+        if len(first) < _BATCH:
+            return
+        yield from self._streamed(self._pg_ranked(where, clauses, newest, offset=_BATCH))
+
+    def _pg_ranked(
+        self,
+        where: SearchFilter,
+        clauses: list[Any],
+        newest: bool,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> sa.Select[Any]:
+        """The candidates ranked (or newest first) within search_doc, ``offset`` and
+        ``limit`` applied there (a subquery, which PostgreSQL does not flatten), then
+        joined to their item and source for the hit columns and the item filter."""
+        doc = SEARCH_DOC
+        score = self._pg_rank()
+        inner = sa.select(doc.c.item_id, doc.c.revision, doc.c.at, score.label("score")).where(
+            self._pg_match()
+        )
+        if where.since is not None:
+            inner = inner.where(doc.c.at >= where.since)
+        if where.until is not None:
+            inner = inner.where(doc.c.at < where.until)
+        ranked = inner.order_by(*_order(inner.selected_columns, newest))
+        best = ranked.offset(offset).limit(limit).subquery("ranked")
+        # The item filter too: the documents only narrow (a stale copy is what verify
+        # reports), the item decides, as everywhere.
+        query = (
+            sa.select(best.c.item_id, best.c.revision, best.c.score, *hit_columns())
+            .select_from(best)
+            .join(ITEM, ITEM.c.id == best.c.item_id)
+            .join(SOURCE, SOURCE.c.id == ITEM.c.source_id)
+            .where(*clauses)
+        )
+        return query.order_by(*_order(best.c, newest))
 
     def _streamed(self, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
         result = self._execute(query, stream=True)
@@ -293,17 +346,35 @@ class Searcher:
         return query.order_by(*order), score, scored
 
     def _pg_rank(self) -> Any:
-        tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(self.spec)), TSQUERY)
+        """ts_rank with every pattern but one per clitic form (the index holds the
+        stems): a clitic form still counts as its word, and ts_rank, which tests each
+        pattern against each candidate, no longer runs 23 times per word (@wagner: 79
+        patterns, now 13; measured 2-3 times faster at 1M, bench/results/search.md)."""
+        tsq = sa.cast(sa.bindparam("tsq", prefilter.tsquery(prefilter.stemmed(self.spec))), TSQUERY)
         return sa.func.ts_rank(_WORDS, tsq)
 
     def _pg_match(self) -> Any:
-        """Matching with the pruned query (fewer GIN lookups and @@ tests, the same
-        documents); ranking with the full one, so scores do not change."""
-        text = prefilter.tsquery(prefilter.pruned(self.spec))
+        """Matching with the pruned query over the clitic stems (fewer GIN lookups and
+        @@ tests, the same documents or more, which the matcher then drops); ranking
+        without pruning (ts_rank scores each pattern: a document naming "Wagner Group"
+        scores for both patterns)."""
+        text = prefilter.tsquery(prefilter.pruned(prefilter.stemmed(self.spec)))
         narrowed = facets.tsquery(self._facets)
         query = f"{text} & {narrowed}" if narrowed else text
-        tsq = sa.cast(sa.bindparam("match_tsq", query), TSQUERY)
-        return _WORDS.op("@@", return_type=sa.Boolean)(tsq)
+        matched = _ts_match(query, "match_tsq")
+        if not self._areas:
+            return matched
+        # --area: a document of one of the area's sources (its source token), or of an
+        # item queued under the area. The queued items are read first: as ids, the
+        # (item, revision) index finds their documents; none leaves the GIN query alone.
+        sources = area_sources(self.conn, self._areas)
+        queued = sorted(set(self.conn.execute(queued_in_areas(self._areas)).scalars()))
+        in_queue = sa.and_(SEARCH_DOC.c.item_id.in_(queued), matched)
+        if not sources:
+            return in_queue if queued else sa.false()
+        in_sources = facets.tsquery((tuple(facets.source_token(i) for i in sources),))
+        by_source = _ts_match(f"{query} & {in_sources}", "area_tsq")
+        return sa.or_(by_source, in_queue) if queued else by_source
 
     def _fts_match(self) -> Any:
         text = prefilter.fts5(self.spec)
@@ -388,6 +459,30 @@ def hit_columns() -> tuple[Any, ...]:
     )
 
 
+def _ts_match(query: str, name: str) -> Any:
+    tsq = sa.cast(sa.bindparam(name, query), TSQUERY)
+    return _WORDS.op("@@", return_type=sa.Boolean)(tsq)
+
+
+def _order(columns: Any, newest: bool) -> list[Any]:
+    """Best first (ties: newest first) or newest first, over columns named score, at,
+    item_id and revision (ties broken by item and revision: document ids differ
+    between databases)."""
+    tie = [columns.at.desc(), columns.item_id.desc(), columns.revision.desc()]
+    return tie if newest else [columns.score.desc(), *tie]
+
+
+def documents_decide(where: SearchFilter) -> bool:
+    """Whether the search documents alone decide ``where`` on PostgreSQL: its facets
+    (source, kind, language with a token, an area's sources), its time range (each
+    document's copy of its item's time) and the items queued under an area, and
+    nothing else."""
+    others = (where.entities, where.tags, where.statuses)
+    if any(others) or where.deleted or where.edited:
+        return False
+    return all(facets.language_token(lang) is not None for lang in where.langs)
+
+
 def facets_decide(where: SearchFilter) -> bool:
     """Whether the facet tokens alone decide ``where`` (a document with them passes the
     item filter): source, kind and a language with a token, and nothing else."""
@@ -460,18 +555,28 @@ def filter_clauses(conn: sa.Connection, where: SearchFilter) -> list[Any]:
 
 def _in_areas(conn: sa.Connection, areas: Sequence[str]) -> Any:
     """Items from a source of these areas, or in a queue entry of these areas."""
+    return sa.or_(
+        ITEM.c.source_id.in_(area_sources(conn, areas)), ITEM.c.id.in_(queued_in_areas(areas))
+    )
+
+
+def area_sources(conn: sa.Connection, areas: Sequence[str]) -> list[int]:
+    """The ids of the sources of these areas."""
     wanted = set(areas)
-    sources = [
+    return [
         row.id
         for row in conn.execute(sa.select(SOURCE.c.id, SOURCE.c.areas))
         if wanted & {a.lower() for a in row.areas or ()}
     ]
-    queued = (
+
+
+def queued_in_areas(areas: Sequence[str]) -> sa.Select[Any]:
+    """The ids of the items in a queue entry of these areas."""
+    return (
         sa.select(TRIAGE_ITEM.c.item_id)
         .join(TRIAGE_FACET, TRIAGE_FACET.c.triage_id == TRIAGE_ITEM.c.triage_id)
         .where(TRIAGE_FACET.c.facet == "area", TRIAGE_FACET.c.value.in_(areas))
     )
-    return sa.or_(ITEM.c.source_id.in_(sources), ITEM.c.id.in_(queued))
 
 
 def _triaged_items(conn: sa.Connection, where: SearchFilter) -> Any:

@@ -24,28 +24,28 @@ Progress = Callable[[int, int], None]
 
 def index_revisions(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> int:
     """Index these (item id, revision) pairs, skipping those already indexed; how many
-    documents were added. The item's other documents get its facets again if they
-    changed (an edit can change an item's time or language)."""
+    documents were added. The item's other documents get its facets and time again if
+    they changed (an edit can change an item's time or language)."""
     added = 0
     for chunk in chunked(sorted(set(keys)), _CHUNK):
         rows = _revision_rows(conn, chunk)
-        facets = {row.item_id: _facets(row) for row in rows.values()}
+        items = {row.item_id: _item_fields(row) for row in rows.values()}
         existing = _indexed(conn, chunk)
         docs = [
             {
                 "item_id": item_id,
                 "revision": revision,
                 "tokens": index_words(_text(row)),
-                "facets": facets[item_id],
+                **items[item_id],
             }
             for (item_id, revision), row in rows.items()
             if (item_id, revision) not in existing
         ]
         _insert_documents(conn, docs)
-        _refresh_facets(
+        _refresh_item_fields(
             conn,
-            [doc for doc in existing.values() if doc.facets != facets.get(doc.item_id, doc.facets)],
-            facets,
+            [doc for doc in existing.values() if _stale(doc, items.get(doc.item_id))],
+            items,
         )
         added += len(docs)
     return added
@@ -95,16 +95,22 @@ def _text(row: Any) -> str:
     )
 
 
-def _facets(row: Any) -> str:
-    return document_facets(row.source_id, row.published_at or row.collected_at, row.language)
+def _item_fields(row: Any) -> dict[str, Any]:
+    """What a document copies from its item: facet tokens and time."""
+    at = row.published_at or row.collected_at
+    return {"facets": document_facets(row.source_id, at, row.language), "at": at}
+
+
+def _stale(doc: Any, item: dict[str, Any] | None) -> bool:
+    return item is not None and (doc.facets != item["facets"] or doc.at != item["at"])
 
 
 def _indexed(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Any]:
     """The documents of these keys' items (any revision), by (item id, revision)."""
     doc = SEARCH_DOC
-    query = sa.select(doc.c.id, doc.c.item_id, doc.c.revision, doc.c.tokens, doc.c.facets).where(
-        doc.c.item_id.in_({item_id for item_id, _ in keys})
-    )
+    query = sa.select(
+        doc.c.id, doc.c.item_id, doc.c.revision, doc.c.tokens, doc.c.facets, doc.c.at
+    ).where(doc.c.item_id.in_({item_id for item_id, _ in keys}))
     return {(row.item_id, row.revision): row for row in conn.execute(query)}
 
 
@@ -126,9 +132,11 @@ def _insert_documents(conn: sa.Connection, docs: list[dict[str, Any]]) -> None:
     )
 
 
-def _refresh_facets(conn: sa.Connection, stale: list[Any], facets: dict[int, str]) -> None:
-    """Give these documents their item's facets (SQLite: the FTS5 table forgets the old
-    row and learns the new one; PostgreSQL recomputes the generated words)."""
+def _refresh_item_fields(
+    conn: sa.Connection, stale: list[Any], items: dict[int, dict[str, Any]]
+) -> None:
+    """Give these documents their item's facets and time (SQLite: the FTS5 table forgets
+    the old row and learns the new one; PostgreSQL recomputes the generated words)."""
     if not stale:
         return
     if conn.dialect.name == "sqlite":
@@ -136,13 +144,11 @@ def _refresh_facets(conn: sa.Connection, stale: list[Any], facets: dict[int, str
             "INSERT INTO search_fts(search_fts, rowid, tokens, facets) VALUES ('delete', ?, ?, ?)",
             [(doc.id, doc.tokens, doc.facets) for doc in stale],
         )
-    update_by_id(
-        conn, SEARCH_DOC, [{"_id": doc.id, "facets": facets[doc.item_id]} for doc in stale]
-    )
+    update_by_id(conn, SEARCH_DOC, [{"_id": doc.id, **items[doc.item_id]} for doc in stale])
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "INSERT INTO search_fts(rowid, tokens, facets) VALUES (?, ?, ?)",
-            [(doc.id, doc.tokens, facets[doc.item_id]) for doc in stale],
+            [(doc.id, doc.tokens, items[doc.item_id]["facets"]) for doc in stale],
         )
 
 

@@ -21,6 +21,7 @@ from sourcewatch.matching.watchlist import Entity
 @dataclass(frozen=True)
 class Pattern:
     words: tuple[str, ...]  # the last one open-ended
+    clitic: str = ""  # the Arabic-script clitic the first word starts with, if any
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,53 @@ class Either:
 Filter = Any_ | All | Either
 NEVER = Any_(())  # a term nothing can match (it normalizes to no word)
 
+# The Arabic-script clitics (``matching.forms``: conjunctions, prepositions, the article
+# and their combinations) that PostgreSQL's index also strips from every word, as the
+# function ``search_clitic_stems`` of migration 0019 does (a frozen copy: change both
+# together, with a migration). Not the imperfect-verb prefixes (ي ت ن ...): most words
+# would then get a second entry, for the rare defective-verb aliases only.
+CLITICS = frozenset(
+    [
+        "فبال",
+        "وبال",
+        "وكال",
+        "بال",
+        "فال",
+        "فلل",
+        "كال",
+        "وال",
+        "ولل",
+        "ال",
+        "فب",
+        "فك",
+        "فل",
+        "لل",
+        "وب",
+        "وك",
+        "ول",
+        "ب",
+        "ف",
+        "ك",
+        "ل",
+        "و",
+    ]
+)
+
 
 def term_patterns(term: Term, entities: dict[str, Entity]) -> tuple[Pattern, ...]:
     """Every index pattern under which ``term`` can occur."""
     surfaces = entities[term.value].aliases if term.kind == "entity" else (term.value,)
     found: dict[Pattern, None] = {}
     for surface in surfaces:
-        for form in alias_forms(surface, normalize(surface)):
+        normalized = normalize(surface)
+        for form in alias_forms(surface, normalized):
             words = form.key.split(" ")
+            # Not the form of ل + ال written لل (للهجوم for الهجوم): without its clitic
+            # it leaves هجوم, a word of its own, far more frequent than the alias.
+            strippable = normalized.startswith(form.key)
             for prefix in sorted(form.prefixes):
-                found[Pattern((prefix + words[0], *words[1:]))] = None
+                clitic = prefix if strippable else ""
+                found[Pattern((prefix + words[0], *words[1:]), clitic)] = None
     return tuple(found)
 
 
@@ -91,6 +129,24 @@ def _either(parts: list[Filter]) -> Filter:
     if not parts:
         return NEVER
     return parts[0] if len(parts) == 1 else Either(tuple(parts))
+
+
+def stemmed(spec: Filter) -> Filter:
+    """The same filter for an index that also holds every word without its clitic
+    (PostgreSQL, migration 0019: ``والجيش`` is indexed as ``الجيش`` too): a pattern
+    with a clitic in :data:`CLITICS` becomes the bare one, so ``طالبان`` needs one index
+    lookup instead of 23. Finds the same documents or more, never fewer."""
+    if isinstance(spec, Any_):
+        bare = {_bare(p): None for p in spec.patterns}
+        return Any_(tuple(bare))
+    parts = tuple(stemmed(part) for part in spec.parts)
+    return All(parts) if isinstance(spec, All) else Either(parts)
+
+
+def _bare(pattern: Pattern) -> Pattern:
+    if pattern.clitic not in CLITICS:
+        return pattern
+    return Pattern((pattern.words[0][len(pattern.clitic) :], *pattern.words[1:]))
 
 
 def pruned(spec: Filter) -> Filter:

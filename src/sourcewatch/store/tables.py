@@ -481,6 +481,9 @@ SEARCH_DOC = sa.Table(
     sa.Column("tokens", sa.Text(), nullable=False),
     # The item's source, month and language as index words (search/facets, 0018).
     sa.Column("facets", sa.Text(), nullable=False, server_default=""),
+    # The item's time (published, else collected), copied so that PostgreSQL ranks and
+    # filters by time without joining every candidate to its item (0019).
+    sa.Column("at", UTCDateTime()),
     sa.UniqueConstraint("item_id", "revision", name="uq_search_doc_item_rev"),
     comment="One searchable document per item revision (normalized words).",
 )

@@ -505,12 +505,16 @@ _FACETS_SQL = {
 
 def _check_search_facets(conn: sa.Connection, report: VerifyReport) -> None:
     """Every search document carries its item's source, month, year and language as
-    facet tokens: a search filtered by them asks the index for those tokens, so a stale
-    one would hide the document from such a search."""
+    facet tokens, and its time: a search filtered by them asks the index for those
+    tokens (PostgreSQL: filters and ranks by that time), so a stale one would hide the
+    document from such a search or misplace it."""
     expression = _FACETS_SQL.get(conn.dialect.name)
     if expression is None:
         return
-    stale = f"FROM search_doc d JOIN item i ON i.id = d.item_id WHERE d.facets <> ({expression})"
+    stale = (
+        f"FROM search_doc d JOIN item i ON i.id = d.item_id WHERE d.facets <> ({expression}) "
+        "OR d.at IS NULL OR d.at <> coalesce(i.published_at, i.collected_at)"
+    )
     count = conn.execute(
         sa.text(f"SELECT count(*) {stale}").bindparams(mark=_FACET_MARK)
     ).scalar_one()
@@ -522,7 +526,7 @@ def _check_search_facets(conn: sa.Connection, report: VerifyReport) -> None:
         ).all()
         shown = ", ".join(f"item {r.item_id} revision {r.revision}" for r in first)
         report.problems.append(
-            f"search index: {count} document(s) with stale filter facets ({shown}"
+            f"search index: {count} document(s) with stale filter facets or time ({shown}"
             f"{', ...' if count > len(first) else ''}); run `sourcewatch reindex`"
         )
 
