@@ -435,3 +435,68 @@ def test_small_candidate_batches_give_the_same_page(
     for batch in (1, 2, 3):
         monkeypatch.setattr(engine, "_BATCH", batch)
         assert page() == expected, batch
+
+
+GLUED = [
+    ParsedItem(external_id="glued-flag", text="🇷🇺Гао взят, колонна ушла на север"),
+    ParsedItem(external_id="glued-thumb", text="Кидаль👍🏽 снова под контролем армии"),
+]
+
+
+def test_a_word_glued_to_an_emoji_or_a_flag_is_found(workspace: Workspace) -> None:
+    """The matcher reads a word boundary wherever a word character meets a symbol; the
+    index does too: as one word, "🇷🇺гао" hid Гао from a search."""
+    poll(workspace, TOPWAR, b"glued", GLUED, T0)
+    by_id = _ids_by_external(workspace)
+    assert item_ids(workspace, "Гао") == {by_id["glued-flag"]}
+    assert item_ids(workspace, '"Гао взят"') == {by_id["glued-flag"]}
+    assert item_ids(workspace, "🇷🇺Гао") == {by_id["glued-flag"]}
+    assert item_ids(workspace, "Кидаль AND армии") == {by_id["glued-thumb"]}
+
+
+def test_migration_0020_splits_the_words_of_stored_documents(workspace: Workspace) -> None:
+    from alembic import command
+
+    from sourcewatch.store.db import alembic_config
+
+    poll(workspace, TOPWAR, b"glued", GLUED, T0)
+    command.downgrade(alembic_config(workspace.engine), "0019")
+    _rewrite_tokens(workspace, {"🇷🇺 гао": "🇷🇺гао", "кидаль 👍🏽": "кидаль👍🏽"})
+    assert item_ids(workspace, "Гао") == set()  # as a database indexed before 0020
+    command.upgrade(alembic_config(workspace.engine), "head")
+    by_id = _ids_by_external(workspace)
+    assert item_ids(workspace, "Гао") == {by_id["glued-flag"]}
+    assert item_ids(workspace, "Кидаль") == {by_id["glued-thumb"]}
+    assert verify_archive(workspace, quick=True).ok
+
+
+def _ids_by_external(ws: Workspace) -> dict[str, int]:
+    from sourcewatch.store.tables import ITEM
+
+    with ws.engine.connect() as conn:
+        return {row.external_id: row.id for row in conn.execute(sa.select(ITEM))}
+
+
+def _rewrite_tokens(ws: Workspace, old_forms: dict[str, str]) -> None:
+    """Give the documents the words a 0019 index stored (glued), FTS5 table included."""
+    with ws.engine.begin() as conn:
+        docs = conn.execute(sa.select(SEARCH_DOC.c.id, SEARCH_DOC.c.tokens, SEARCH_DOC.c.facets))
+        for doc in docs.all():
+            glued = doc.tokens
+            for split, old in old_forms.items():
+                glued = glued.replace(split, old)
+            if glued == doc.tokens:
+                continue
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(
+                    "INSERT INTO search_fts(search_fts, rowid, tokens, facets) "
+                    "VALUES ('delete', ?, ?, ?)",
+                    (doc.id, doc.tokens, doc.facets),
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO search_fts(rowid, tokens, facets) VALUES (?, ?, ?)",
+                    (doc.id, glued, doc.facets),
+                )
+            conn.execute(
+                sa.update(SEARCH_DOC).where(SEARCH_DOC.c.id == doc.id).values(tokens=glued)
+            )

@@ -8,6 +8,7 @@ reads an item (``matching.itemtext``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,12 @@ MAX_WORD = 200
 # same words, so both miss a word that first appears beyond it (an article this long
 # is rare: 300,000 characters is a book chapter).
 MAX_INDEXED_CHARS = 300_000
+
+# An index word is a run of word characters (``\w``: what the matcher's word boundaries
+# are made of) or, apart, a run of what else normalization keeps (emoji, flags, some
+# marks). As one word, "🇷🇺гао" hid Гао from a search while the matcher flagged the post.
+_INDEX_WORD = re.compile(r"\w+|[^\w\s]+")
+_SYMBOL = re.compile(r"[^\w\s]")
 
 # Values of ``item.extra`` that are this item's own words (the rest are ids, counts, or
 # another post's text, such as the one replied to).
@@ -69,10 +76,19 @@ def _strings(value: Any) -> list[str]:
 
 def index_words(searchable: str) -> str:
     """The normalized words of ``searchable``, space-separated, as stored and indexed."""
-    words = normalize(searchable).split()
+    words = split_at_symbols(normalize(searchable)).split()
     if any(len(word) > MAX_WORD for word in words):
         words = [word for word in words if len(word) <= MAX_WORD]
     joined = " ".join(words)
     if len(joined) > MAX_INDEXED_CHARS:
         joined = joined[:MAX_INDEXED_CHARS].rsplit(" ", 1)[0]
     return joined
+
+
+def split_at_symbols(normalized: str) -> str:
+    """Normalized (single-spaced) text with its words split where word characters meet
+    anything else (``"🇷🇺гао"`` gives ``"🇷🇺 гао"``). Documents and query patterns both
+    go through it, so the two always agree."""
+    if _SYMBOL.search(normalized) is None:  # nearly every text
+        return normalized
+    return " ".join(_INDEX_WORD.findall(normalized))

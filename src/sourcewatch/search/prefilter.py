@@ -16,6 +16,7 @@ from sourcewatch.matching.forms import alias_forms
 from sourcewatch.matching.normalize import normalize
 from sourcewatch.matching.query import Near, Node, Not, Or, Term
 from sourcewatch.matching.watchlist import Entity
+from sourcewatch.search.document import split_at_symbols
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ def term_patterns(term: Term, entities: dict[str, Entity]) -> tuple[Pattern, ...
     for surface in surfaces:
         normalized = normalize(surface)
         for form in alias_forms(surface, normalized):
-            words = form.key.split(" ")
+            words = split_at_symbols(form.key).split()
+            if not words:
+                continue
             # Not the form of ل + ال written لل (للهجوم for الهجوم): without its clitic
             # it leaves هجوم, a word of its own, far more frequent than the alias.
             strippable = normalized.startswith(form.key)
