@@ -116,6 +116,7 @@ class Daemon:
         cpu = CpuPool(
             self.policy.parse_processes,
             budget_bytes=self.policy.parse_budget_bytes,
+            budget_wait_seconds=self.policy.parse_budget_wait_seconds,
             recycle_after_bytes=self.policy.parse_recycle_bytes,
         )
         async with Http(self.ws.settings.net) as http:

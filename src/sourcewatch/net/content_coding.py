@@ -107,6 +107,11 @@ class CappedDecoder:
         self._parts: list[bytes] = []
         self._size = 0
 
+    @property
+    def size(self) -> int:
+        """Decoded bytes so far."""
+        return self._size
+
     def feed(self, data: bytes) -> None:
         self._run(0, data)
 
