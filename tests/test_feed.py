@@ -706,3 +706,32 @@ def test_a_feed_that_finds_no_room_fails_its_poll_loudly_and_the_next_poll_store
     result = _poll_within(src, pool)
     assert [i.title for i in result.items] == ["T"]
     assert pool.budget is not None and pool.budget.in_use == 0
+
+
+def test_a_web_source_s_home_page_is_read_within_the_budget_and_parsed_in_the_worker(
+    httpserver: HTTPServer,
+) -> None:
+    """Discovery used to parse the home page with lxml in the daemon, outside the budget:
+    a hostile 20 MiB page cost the daemon ~400 MB at each poll."""
+    httpserver.expect_request("/").respond_with_data(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+        "</head><body>News</body></html>",
+        content_type="text/html",
+    )
+    httpserver.expect_request("/rss.xml").respond_with_data(
+        fixture_bytes(WP_FEED), content_type=RSS_TYPE
+    )
+    src = source("web", httpserver.url_for("/"), options={"fetch_articles": False})
+    pool = CpuPool(1, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    try:
+        others = pool.claim()
+        assert asyncio.run(others.grow_to(MiB))
+        with pytest.raises(CollectorError, match=r"home page: .*deferred"):
+            _poll_within(src, pool)
+        others.release()
+        result = _poll_within(src, pool)
+    finally:
+        pool.close()
+    assert result.cursor["feed_url"] == httpserver.url_for("/rss.xml")
+    assert len(result.items) == 10
+    assert pool.budget is not None and pool.budget.in_use == 0
