@@ -141,6 +141,13 @@ def main() -> None:
     parser.add_argument(
         "--src", help="run the daemon from this src/ directory (an interleaved baseline)"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        help="KEY=VALUE for the daemon's environment (e.g. MALLOC_ARENA_MAX=2); repeatable",
+    )
+    parser.add_argument("--log", help="copy the daemon's log (level INFO) to this file")
     parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
     parser.add_argument(
         "--max-text-chars", type=int, help="max_item_text_chars (default 1,000,000; at most 8 M)"
@@ -168,13 +175,14 @@ def main() -> None:
             **{k: v for k, v in os.environ.items() if not k.startswith("SOURCEWATCH_")},
             "SOURCEWATCH_DATA_DIR": str(work / "data"),
             "SOURCEWATCH_SOURCES_FILE": str(work / "sources.toml"),
-            "SOURCEWATCH_LOG_LEVEL": "WARNING",
+            "SOURCEWATCH_LOG_LEVEL": "INFO" if args.log else "WARNING",
             "SOURCEWATCH_NET__PER_HOST_INTERVAL": "0",
             "SOURCEWATCH_NET__PER_HOST_CONCURRENCY": "25",
             "SOURCEWATCH_NET__ALLOW_PRIVATE_ADDRESSES": "true",
             "SOURCEWATCH_NET__RETRIES": "0",
             "SOURCEWATCH_SCHEDULER__TICK_SECONDS": "0.5",
         }
+        env.update(dict(pair.split("=", 1) for pair in args.env))
         if args.src:
             env["PYTHONPATH"] = str(Path(args.src).resolve())
         if args.budget_mib:
@@ -211,11 +219,15 @@ def main() -> None:
                     daemon.wait()
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
+        if args.log:
+            Path(args.log).write_text((work / "daemon.log").read_text())
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
     if args.budget_mib and not args.baseline:
         variant += f" (budget {args.budget_mib} MiB)"
     variant += f", texts cut at {args.max_text_chars or 1_000_000:,} characters"
     variant += f", code from {args.src or 'this tree'}"
+    if args.env:
+        variant += f", {' '.join(args.env)}"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
