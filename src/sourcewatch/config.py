@@ -127,6 +127,10 @@ class SchedulerSettings(BaseModel):
     # A parse worker that parsed a body this large is replaced afterwards, so the memory it
     # grew to goes back to the system; 0: never.
     parse_recycle_bytes: int = Field(default=4 * MiB, ge=0)
+    # The daemon and its parse workers give every freed block of this size or more back
+    # to the system at once (glibc M_MMAP_THRESHOLD, sourcewatch/malloc.py); 0: glibc's
+    # default, which keeps the high-water mark of large bodies and trees.
+    malloc_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=0, le=32 * MiB)
     # This replica's stable name (default: the host name): a restarted replica takes back
     # the leases of its previous life at once (daemon/identity.py).
     replica_name: str | None = Field(default=None, min_length=1, max_length=150)

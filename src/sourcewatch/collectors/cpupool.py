@@ -40,6 +40,7 @@ from threading import Thread
 from typing import ParamSpec, TypeVar
 
 from sourcewatch.collectors.bytebudget import ByteBudget, Claim, Sleep
+from sourcewatch.malloc import fix_mmap_threshold
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,9 +80,11 @@ class CpuPool:
         budget_bytes: int | None = None,
         budget_wait_seconds: float | None = None,
         recycle_after_bytes: int | None = None,
+        mmap_threshold_bytes: int = 0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.processes = processes
+        self._mmap_threshold = mmap_threshold_bytes  # for the workers (sourcewatch/malloc.py)
         self._max_batch = max_batch
         self.budget = (
             ByteBudget(budget_bytes, wait_seconds=budget_wait_seconds, sleep=sleep)
@@ -244,6 +247,7 @@ class CpuPool:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_setup,
+            initargs=(self._mmap_threshold,),
         )
         return self._pool
 
@@ -290,7 +294,9 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-def _worker_setup() -> None:
+def _worker_setup(mmap_threshold: int = 0) -> None:
+    # A worker's trees are the largest blocks of all: freed, they go back to the system.
+    fix_mmap_threshold(mmap_threshold)
     # Ctrl-C reaches the whole process group: the daemon decides when its workers stop,
     # a worker must not die half-way through someone's parse.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -118,6 +118,7 @@ class Daemon:
             budget_bytes=self.policy.parse_budget_bytes,
             budget_wait_seconds=self.policy.parse_budget_wait_seconds,
             recycle_after_bytes=self.policy.parse_recycle_bytes,
+            mmap_threshold_bytes=self.policy.malloc_mmap_threshold_bytes,
         )
         async with Http(self.ws.settings.net) as http:
             self._worker = SourceWorker(
