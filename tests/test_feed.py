@@ -735,3 +735,28 @@ def test_a_web_source_s_home_page_is_read_within_the_budget_and_parsed_in_the_wo
     assert result.cursor["feed_url"] == httpserver.url_for("/rss.xml")
     assert len(result.items) == 10
     assert pool.budget is not None and pool.budget.in_use == 0
+
+
+def test_a_recheck_reads_each_page_within_the_budget_and_leaves_a_deferred_one_for_later(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/removed").respond_with_data("gone", status=410)
+    refs = [ItemRef("b", httpserver.url_for("/removed"), "h2", None)]
+    src = source("feed", "http://unused.example/feed")
+    pool = CpuPool(0, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    settings = news_settings()
+
+    def recheck() -> Any:
+        async def go() -> Any:
+            async with Http(settings.net) as http:
+                ctx = CollectContext(settings, http, pool)
+                return await get_collector("feed").reread(src, refs, ctx)
+
+        return asyncio.run(go())
+
+    others = pool.claim()
+    assert asyncio.run(others.grow_to(MiB))  # other polls' bodies fill the budget
+    assert recheck().items == []  # not read: no conclusion drawn, asked again next time
+    others.release()
+    assert [(i.external_id, i.deleted) for i in recheck().items] == [("b", True)]
+    assert pool.budget is not None and pool.budget.refused == 1 and pool.budget.in_use == 0
