@@ -18,7 +18,10 @@ daemon and of each helper process (parse workers) is read from /proc at the end,
 whole process tree's current RSS is sampled every second (the sum at any one moment is
 what the machine must hold). Results: bench/results/hostile-memory.md.
 
-Usage: python bench/bench_hostile_memory.py [--seconds 180] [--sources 25]
+Usage: python bench/bench_hostile_memory.py [--seconds 180] [--sources 25] [--src DIR]
+
+``--src DIR`` runs the daemon from another ``src/`` (e.g. ``git archive main`` unpacked in
+a temp dir), for a baseline interleaved with the runs of this tree.
 """
 
 from __future__ import annotations
@@ -135,6 +138,16 @@ def main() -> None:
         action="store_true",
         help="without the parse byte budget and worker recycling (as before issue 19's fixes)",
     )
+    parser.add_argument(
+        "--src", help="run the daemon from this src/ directory (an interleaved baseline)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        help="KEY=VALUE for the daemon's environment (e.g. MALLOC_ARENA_MAX=2); repeatable",
+    )
+    parser.add_argument("--log", help="copy the daemon's log (level INFO) to this file")
     parser.add_argument("--budget-mib", type=int, help="[scheduler] parse_budget_bytes, in MiB")
     parser.add_argument(
         "--max-text-chars", type=int, help="max_item_text_chars (default 1,000,000; at most 8 M)"
@@ -162,13 +175,16 @@ def main() -> None:
             **{k: v for k, v in os.environ.items() if not k.startswith("SOURCEWATCH_")},
             "SOURCEWATCH_DATA_DIR": str(work / "data"),
             "SOURCEWATCH_SOURCES_FILE": str(work / "sources.toml"),
-            "SOURCEWATCH_LOG_LEVEL": "WARNING",
+            "SOURCEWATCH_LOG_LEVEL": "INFO" if args.log else "WARNING",
             "SOURCEWATCH_NET__PER_HOST_INTERVAL": "0",
             "SOURCEWATCH_NET__PER_HOST_CONCURRENCY": "25",
             "SOURCEWATCH_NET__ALLOW_PRIVATE_ADDRESSES": "true",
             "SOURCEWATCH_NET__RETRIES": "0",
             "SOURCEWATCH_SCHEDULER__TICK_SECONDS": "0.5",
         }
+        env.update(dict(pair.split("=", 1) for pair in args.env))
+        if args.src:
+            env["PYTHONPATH"] = str(Path(args.src).resolve())
         if args.budget_mib:
             env["SOURCEWATCH_SCHEDULER__PARSE_BUDGET_BYTES"] = str(args.budget_mib * 2**20)
         if args.max_text_chars:
@@ -203,10 +219,15 @@ def main() -> None:
                     daemon.wait()
                 server.terminate()
         errors = (work / "daemon.log").read_text().count('"level": "error"')
+        if args.log:
+            Path(args.log).write_text((work / "daemon.log").read_text())
     variant = "baseline (no budget, no recycling)" if args.baseline else "budget + recycling"
     if args.budget_mib and not args.baseline:
         variant += f" (budget {args.budget_mib} MiB)"
     variant += f", texts cut at {args.max_text_chars or 1_000_000:,} characters"
+    variant += f", code from {args.src or 'this tree'}"
+    if args.env:
+        variant += f", {' '.join(args.env)}"
     print(f"setup            {args.sources} hostile sources ({args.kinds}), {args.seconds:.0f} s")
     print(f"variant          {variant}")
     print(f"daemon peak      {daemon_peak:.0f} MB (VmHWM)")
@@ -215,6 +236,7 @@ def main() -> None:
     print(f"helpers sampled  {helpers_now:.0f} MB (largest sum of helpers' current RSS)")
     print(f"tree at once     {peak_sum:.0f} MB (largest sum of current RSS, sampled each second)")
     print(f"daemon exit      {code}; {errors} error lines in its log")
+    print(f"load average     {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""A child process for tests/test_import_memory.py: imports a JSON-lines file into the
-workspace its environment names and prints its own peak RSS (ru_maxrss, KiB) as JSON.
+"""A child process for tests/test_import_memory.py: imports a file (JSON lines, or the
+format its second argument names) into the workspace its environment names and prints
+its own peak RSS (ru_maxrss, KiB) and traced peak as JSON.
 
 The baseline child imports a one-line file, which loads everything an import uses (the
 package, the workspace, the matcher, the language detector), so the difference between
@@ -21,13 +22,13 @@ from sourcewatch.sources.config import SourceConfig
 from sourcewatch.workspace import Workspace
 
 
-def main(path: str) -> None:
+def main(path: str, fmt: str = "jsonl") -> None:
     source = SourceConfig(name="amaq", kind="telegram", target="amaq_agency")
     outcome: dict[str, object] = {}
     with Workspace.open(load_settings(None)) as ws:
         tracemalloc.start()
         try:
-            outcome["new"] = import_file(ws, Path(path), source, "jsonl").new
+            outcome["new"] = import_file(ws, Path(path), source, fmt).new
         except ImportFileError as exc:
             outcome["error"] = str(exc)
         # The peak of the import's own Python allocations: what the file made it hold,
@@ -39,4 +40,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -4,6 +4,8 @@ trafilatura's own evaluation set, see tests/fixtures/news/SOURCES.md)."""
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -140,3 +142,16 @@ def test_an_html_import_in_utf16_without_bom_reads_as_in_utf8(reuters_html: str)
     ctx = ImportContext(source=None, url=REUTERS_URL, filename="reuters.html")
     [item] = get_format("html")(wide, ctx)
     assert item.text == extract_article(reuters_html, REUTERS_URL).text
+
+
+def test_the_daemon_does_not_load_trafilatura_it_extracts_in_its_worker() -> None:
+    """trafilatura, htmldate, justext and courlan are ~15 MB of an idle daemon (issue 19):
+    they load with the first extraction, in the parse worker."""
+    probe = (
+        "import sys, sourcewatch.daemon.loop, sourcewatch.collectors.news.feed;"
+        "print(sorted(m for m in ('trafilatura', 'htmldate', 'justext') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    page = article_page("Report", [LONG])
+    assert LONG[:40] in extract_article(page, "https://example.org/a").text  # it still extracts

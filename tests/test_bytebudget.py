@@ -1,4 +1,5 @@
-"""The byte budget bounds the bodies parsed at once across polls (issue 19)."""
+"""The byte budget bounds the bodies held, from first byte read to parsed, across polls
+(issue 19)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import pytest
 
 from sourcewatch.collectors.bytebudget import ByteBudget
-from sourcewatch.collectors.cpupool import CpuPool
+from sourcewatch.collectors.cpupool import BudgetBusy, CpuPool
 
 
 async def _settle() -> None:
@@ -143,3 +144,136 @@ def test_concurrent_parses_through_the_pool_stay_within_the_budget() -> None:
     assert results == [sum(b) // 7 + len(b) for b in bodies]
     assert state["peak"] <= 250_000  # the oversized body alone
     assert state["now"] == 0
+
+
+class _Clock:
+    """Stands in for asyncio.sleep in the budget: each wait is recorded and ends only when
+    the test says that much time has passed (``pass_time``), the oldest wait first."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self._ends: list[asyncio.Event] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        end = asyncio.Event()
+        self._ends.append(end)
+        await end.wait()
+
+    async def pass_time(self) -> None:
+        self._ends.pop(0).set()
+        await _settle()
+
+
+def test_a_claim_grows_ahead_of_the_queue_and_gives_everything_back_at_its_end() -> None:
+    async def scenario() -> None:
+        budget = ByteBudget(100)
+        async with budget.claim() as reading:
+            assert await reading.grow_to(60)  # a Content-Length of 60
+            waiting = asyncio.create_task(budget.claim().grow_to(50))  # a new body queues
+            await _settle()
+            assert not waiting.done()
+            # The body decompresses larger: its claim grows first, its bytes being held.
+            assert await reading.grow_to(90)
+            assert reading.held == 90 and budget.in_use == 90
+            assert await reading.grow_to(30)  # never shrinks while it lasts
+            assert reading.held == 90
+        await _settle()
+        assert waiting.done() and waiting.result() is True
+        assert budget.in_use == 50
+
+    asyncio.run(scenario())
+
+
+def test_a_claim_that_finds_no_room_in_time_is_refused_and_holds_nothing() -> None:
+    async def scenario() -> None:
+        clock = _Clock()
+        budget = ByteBudget(100, wait_seconds=5.0, sleep=clock)
+        full = budget.claim()
+        assert await full.grow_to(100)
+        late = budget.claim()
+        asking = asyncio.create_task(late.grow_to(40))
+        await _settle()
+        assert clock.asked == [5.0] and not asking.done()
+        await clock.pass_time()
+        assert asking.result() is False
+        assert late.held == 0 and budget.in_use == 100 and budget.refused == 1
+        assert "parse_budget_bytes" in late.full_for() and "deferred" in late.full_for()
+        full.release()
+        assert budget.in_use == 0  # the refused claim left no phantom grant behind
+
+    asyncio.run(scenario())
+
+
+def test_two_claims_each_waiting_for_the_other_are_parted_by_the_wait_limit() -> None:
+    """Two bodies without a Content-Length, each holding half and needing more: neither
+    can go on until one is refused, gives its half back, and its poll is retried."""
+
+    async def scenario() -> None:
+        clock = _Clock()
+        budget = ByteBudget(100, wait_seconds=5.0, sleep=clock)
+        first, second = budget.claim(), budget.claim()
+        assert await first.grow_to(50) and await second.grow_to(50)
+        first_grows = asyncio.create_task(first.grow_to(80))
+        second_grows = asyncio.create_task(second.grow_to(80))
+        await _settle()
+        assert not first_grows.done() and not second_grows.done()
+        await clock.pass_time()  # the first to ask is the first refused
+        assert first_grows.result() is False
+        first.release()  # what its caller does: the fetch fails, the claim ends
+        await _settle()
+        assert second_grows.result() is True
+        assert second.held == 80 and budget.in_use == 80
+        second.release()
+
+    asyncio.run(scenario())
+
+
+def test_hold_waits_as_long_as_it_takes_whatever_the_wait_limit() -> None:
+    async def scenario() -> None:
+        clock = _Clock()
+        holders = _Holders(ByteBudget(100, wait_seconds=5.0, sleep=clock))
+        holders.start(0, 100)
+        holders.start(1, 100)
+        await _settle()
+        assert holders.inside == [0] and clock.asked == []  # no time limit was started
+        await holders.let_go(0)
+        assert holders.inside == [1]
+        await holders.let_go(1)
+
+    asyncio.run(scenario())
+
+
+def test_a_parse_that_finds_no_room_in_time_is_busy_not_run() -> None:
+    async def scenario() -> None:
+        clock = _Clock()
+        pool = CpuPool(0, budget_bytes=100, budget_wait_seconds=5.0, sleep=clock)
+        parsed: list[bytes] = []
+        try:
+            async with pool.claim() as other:
+                assert await other.grow_to(100)
+                parse = asyncio.create_task(pool.run_sized(50, parsed.append, b"body"))
+                await _settle()
+                await clock.pass_time()
+                with pytest.raises(BudgetBusy, match="deferred"):
+                    await parse
+            assert parsed == [] and pool.budget is not None and pool.budget.in_use == 0
+            async with pool.claim() as claim:  # a claim that already holds the body's room
+                assert await claim.grow_to(50)
+                await pool.run_claimed(claim, 50, parsed.append, b"body")
+                assert pool.budget.in_use == 50  # the parse took nothing more
+            assert parsed == [b"body"] and pool.budget.in_use == 0
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_without_a_budget_every_claim_is_granted() -> None:
+    async def scenario() -> None:
+        pool = CpuPool(0)
+        async with pool.claim() as claim:
+            assert await claim.grow_to(10**12)
+            assert await pool.run_claimed(claim, 10**12, len, b"abc") == 3
+
+    asyncio.run(scenario())

@@ -26,17 +26,19 @@ from news_support import (
     rss,
     source,
 )
-from sourcewatch.collectors.base import CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef, SourceState
+from sourcewatch.collectors.cpupool import CpuPool
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news import pending
-from sourcewatch.collectors.registry import get_format
-from sourcewatch.net import Http
+from sourcewatch.collectors.registry import get_collector, get_format
+from sourcewatch.net import BodyDeferred, Http
 from sourcewatch.polling import pipeline as polling
 from sourcewatch.polling.pipeline import poll_source
 
 GUARDIAN = "rss-parser__guardian.rss"
 WP_FEED = "wordpress__wordpress-org-news.xml"
 RSS_TYPE = "application/rss+xml"
+MiB = 1024 * 1024
 
 
 def serve_feed(httpserver: HTTPServer, body: bytes | str, **headers: str) -> str:
@@ -652,3 +654,109 @@ def test_texts_over_the_cap_are_cut_in_the_worker_and_the_item_says_so(
     assert teaser.extra["text_cut"]["original_chars"] == 6_000
     page = next(c for c in result.captures if c.url.endswith("/a/long"))
     assert page.body.count(LONG.encode()) == 40  # the capture keeps it all
+
+
+# --- the daemon's byte budget ---------------------------------------------------------------
+
+
+async def _no_patience(seconds: float) -> None:
+    """The budget's wait limit passes at once: a body that does not fit is refused."""
+
+
+def _poll_within(src: Any, pool: CpuPool, state: SourceState | None = None) -> Any:
+    settings = news_settings()
+
+    async def go() -> Any:
+        async with Http(settings.net) as http:
+            ctx = CollectContext(settings, http, pool)
+            return await get_collector(src.kind).poll(src, state or SourceState(), ctx)
+
+    return asyncio.run(go())
+
+
+def test_a_poll_gives_its_feed_s_room_back_before_it_fetches_the_articles(
+    httpserver: HTTPServer,
+) -> None:
+    """Feed and article each take most of the budget: they fit one after the other only,
+    so a poll that kept its feed's room while fetching an article would refuse itself."""
+    padding = "p" * 600_000
+    httpserver.expect_request("/a/1").respond_with_data(
+        article_page("Report", [LONG, padding]), content_type="text/html"
+    )
+    link = httpserver.url_for("/a/1")
+    url = serve_feed(httpserver, rss([{"title": "T", "link": link, "description": padding}]))
+    pool = CpuPool(0, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    result = _poll_within(source("feed", url), pool)
+    assert [(i.title, "article_error" in i.extra) for i in result.items] == [("Report", False)]
+    assert pool.budget is not None and pool.budget.refused == 0 and pool.budget.in_use == 0
+
+
+def test_a_feed_that_finds_no_room_fails_its_poll_loudly_and_the_next_poll_stores_it(
+    httpserver: HTTPServer,
+) -> None:
+    url = serve_feed(httpserver, rss([{"title": "T", "link": "https://example.org/1"}]))
+    src = source("feed", url, options={"fetch_articles": False})
+    pool = CpuPool(0, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    others = pool.claim()  # every byte held by other polls' bodies
+    assert asyncio.run(others.grow_to(MiB))
+    with pytest.raises(CollectorError, match="deferred") as caught:
+        _poll_within(src, pool)
+    assert isinstance(caught.value.__cause__, BodyDeferred)
+    others.release()  # they are done
+    result = _poll_within(src, pool)
+    assert [i.title for i in result.items] == ["T"]
+    assert pool.budget is not None and pool.budget.in_use == 0
+
+
+def test_a_web_source_s_home_page_is_read_within_the_budget_and_parsed_in_the_worker(
+    httpserver: HTTPServer,
+) -> None:
+    """Discovery used to parse the home page with lxml in the daemon, outside the budget:
+    a hostile 20 MiB page cost the daemon ~400 MB at each poll."""
+    httpserver.expect_request("/").respond_with_data(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+        "</head><body>News</body></html>",
+        content_type="text/html",
+    )
+    httpserver.expect_request("/rss.xml").respond_with_data(
+        fixture_bytes(WP_FEED), content_type=RSS_TYPE
+    )
+    src = source("web", httpserver.url_for("/"), options={"fetch_articles": False})
+    pool = CpuPool(1, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    try:
+        others = pool.claim()
+        assert asyncio.run(others.grow_to(MiB))
+        with pytest.raises(CollectorError, match=r"home page: .*deferred"):
+            _poll_within(src, pool)
+        others.release()
+        result = _poll_within(src, pool)
+    finally:
+        pool.close()
+    assert result.cursor["feed_url"] == httpserver.url_for("/rss.xml")
+    assert len(result.items) == 10
+    assert pool.budget is not None and pool.budget.in_use == 0
+
+
+def test_a_recheck_reads_each_page_within_the_budget_and_leaves_a_deferred_one_for_later(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/removed").respond_with_data("gone", status=410)
+    refs = [ItemRef("b", httpserver.url_for("/removed"), "h2", None)]
+    src = source("feed", "http://unused.example/feed")
+    pool = CpuPool(0, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
+    settings = news_settings()
+
+    def recheck() -> Any:
+        async def go() -> Any:
+            async with Http(settings.net) as http:
+                ctx = CollectContext(settings, http, pool)
+                return await get_collector("feed").reread(src, refs, ctx)
+
+        return asyncio.run(go())
+
+    others = pool.claim()
+    assert asyncio.run(others.grow_to(MiB))  # other polls' bodies fill the budget
+    assert recheck().items == []  # not read: no conclusion drawn, asked again next time
+    others.release()
+    assert [(i.external_id, i.deleted) for i in recheck().items] == [("b", True)]
+    assert pool.budget is not None and pool.budget.refused == 1 and pool.budget.in_use == 0

@@ -117,6 +117,7 @@ def test_a_whole_document_format_over_its_limit_is_refused_naming_file_format_an
     assert str(refused.value) == (
         f"{export}: 2,015 bytes is over the 1,000-byte limit for a telethon-json file, which "
         "is read and parsed whole in memory; split it, or convert it to JSON lines "
-        "(--format jsonl), which are read one line at a time"
+        "(--format jsonl), which are read one line at a time (so is a wp-json file that "
+        "is a JSON array of posts)"
     )
     assert MAX_WHOLE_IMPORT_BYTES == 64 * 1024 * 1024

@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 import time
+import tracemalloc
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,10 +25,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from sourcewatch.collectors.bytebudget import ByteBudget
 from sourcewatch.config import NetSettings
 from sourcewatch.net import (
     BadContentEncoding,
     BlockedAddress,
+    BodyDeferred,
     ConnectFailed,
     FetchError,
     FetchTimeout,
@@ -37,6 +40,7 @@ from sourcewatch.net import (
     TooManyRedirects,
     decode_body,
 )
+from sourcewatch.net.content_coding import CappedDecoder
 from sourcewatch.net.limits import HostLimiter
 from sourcewatch.net.retry import parse_retry_after
 
@@ -577,3 +581,114 @@ def test_utf16_without_bom_is_told_by_its_first_bytes_whatever_the_header_says()
     decoded = decode_body(body, "application/rss+xml; charset=utf-8")
     assert (decoded.encoding, decoded.evidence) == ("utf-16-le", "signature")
     assert "<title>دابق</title>" in decoded.text and "\x00" not in decoded.text
+
+
+class BudgetClock:
+    """Stands in for the byte budget's sleep: its wait ends when the test says so."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self.ends = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await self.ends.wait()
+
+    async def until_asked(self) -> None:
+        """Let the fetch run (a real server answers) until it waits for the budget."""
+        while not self.asked:
+            await asyncio.sleep(0.01)
+
+
+def test_a_body_is_read_only_once_the_budget_has_room_for_its_content_length(
+    httpserver: HTTPServer,
+) -> None:
+    body = b"<rss>" + b"x" * 300_000 + b"</rss>"
+    httpserver.expect_request("/feed").respond_with_data(body)
+
+    async def scenario() -> None:
+        clock = BudgetClock()
+        budget = ByteBudget(MiB, wait_seconds=60.0, sleep=clock)
+        async with Http(net_settings()) as http, budget.claim() as other:
+            assert await other.grow_to(MiB)  # another poll's body fills the budget
+            async with budget.claim() as claim:
+                fetching = asyncio.create_task(http.fetch(httpserver.url_for("/feed"), claim=claim))
+                await clock.until_asked()
+                assert claim.held == 0 and not fetching.done()  # headers in, body not read
+                other.release()
+                fetched = await fetching
+                assert fetched.body == body
+                assert claim.held == len(body) == budget.in_use  # room for the Content-Length
+            assert budget.in_use == 0
+
+    run(scenario())
+
+
+def test_a_body_that_finds_no_room_in_time_is_deferred_loudly_not_read(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(b"<rss/>" * 1000)
+
+    async def scenario() -> None:
+        clock = BudgetClock()
+        budget = ByteBudget(MiB, wait_seconds=60.0, sleep=clock)
+        async with Http(net_settings()) as http, budget.claim() as other:
+            assert await other.grow_to(MiB)
+            async with budget.claim() as claim:
+                fetching = asyncio.create_task(http.fetch(httpserver.url_for("/feed"), claim=claim))
+                await clock.until_asked()
+                clock.ends.set()  # 60 s pass and the budget is still full
+                with pytest.raises(BodyDeferred, match="deferred") as caught:
+                    await fetching
+                assert isinstance(caught.value, FetchError)  # a poll error, retried later
+                assert claim.held == 0 and budget.in_use == MiB and budget.refused == 1
+
+    run(scenario())
+
+
+def test_a_body_without_length_or_larger_decompressed_grows_its_room_as_it_is_read(
+    httpserver: HTTPServer,
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(3):
+            yield b"y" * MiB
+
+    httpserver.expect_request("/chunked").respond_with_response(
+        Response(chunks(), content_type="application/rss+xml")
+    )
+    inflated = b"<rss>" + b"z" * (5 * MiB) + b"</rss>"
+    httpserver.expect_request("/gzip").respond_with_data(
+        gzip.compress(inflated), headers={"Content-Encoding": "gzip"}
+    )
+
+    async def scenario() -> None:
+        budget = ByteBudget(32 * MiB)
+        async with Http(net_settings()) as http:
+            async with budget.claim() as claim:
+                fetched = await http.fetch(httpserver.url_for("/chunked"), claim=claim)
+                assert len(fetched.body) == 3 * MiB
+                assert claim.held == 4 * MiB  # 1 MiB before the first byte, then doubled
+            async with budget.claim() as claim:
+                fetched = await http.fetch(httpserver.url_for("/gzip"), claim=claim)
+                assert fetched.body == inflated
+                assert len(inflated) <= claim.held <= 2 * len(inflated)
+        assert budget.in_use == 0
+
+    run(scenario())
+
+
+def test_a_body_read_in_chunks_is_held_once_not_twice() -> None:
+    """The chunks were kept in a list and joined at the end: a 20 MiB body held twice at
+    once in the daemon (issue 19). Traced allocations, exact on a loaded machine."""
+    chunk = b"x" * 65536
+    tracemalloc.start()
+    try:
+        decoder = CappedDecoder(None, 50 * MiB)
+        for _ in range(128):
+            decoder.feed(bytes(bytearray(chunk)))  # a new chunk each time, as read
+        body = decoder.finish()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert body == chunk * 128
+    assert peak < 1.3 * len(body), f"{peak / len(body):.2f} times the body"

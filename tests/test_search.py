@@ -500,3 +500,23 @@ def _rewrite_tokens(ws: Workspace, old_forms: dict[str, str]) -> None:
             conn.execute(
                 sa.update(SEARCH_DOC).where(SEARCH_DOC.c.id == doc.id).values(tokens=glued)
             )
+
+
+def test_migration_0020_splits_words_as_the_index_does() -> None:
+    """The migration's frozen copy and ``split_at_symbols`` give the same words."""
+    import importlib.util
+    import random
+
+    from sourcewatch.search.document import split_at_symbols
+    from sourcewatch.store.db import MIGRATIONS_DIR
+
+    path = MIGRATIONS_DIR / "versions" / "0020_search_split_words.py"
+    spec = importlib.util.spec_from_file_location("migration_0020", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    pieces = ["гао", "🇷🇺", "👍🏽", "🔥", "x1", "ि", "الجيش", " "]
+    rng = random.Random(20)
+    for _ in range(5000):
+        text = " ".join("".join(rng.choices(pieces, k=rng.randint(1, 6))).split())
+        assert migration._split(text) == split_at_symbols(text), text

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,7 +18,12 @@ from werkzeug import Request, Response
 
 from news_support import fixture_bytes, news_settings, next_state, poll, source
 from sourcewatch.collectors.base import CollectorError, SourceState
-from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.formats import (
+    ImportContext,
+    ImportFileError,
+    is_streamed,
+    iter_import_items,
+)
 from sourcewatch.collectors.registry import get_format
 from sourcewatch.net import Http
 from sourcewatch.polling.pipeline import poll_source
@@ -366,3 +372,35 @@ def test_an_rss_post_over_the_text_cap_records_the_cut() -> None:
     item = rss_post(entry).item
     assert item.extra["text_cut"] == {"kept_chars": 999, "original_chars": 4_999}
     assert item.text.endswith("the raw capture keeps all of it]")
+
+
+def test_a_saved_list_of_posts_is_imported_one_post_at_a_time(tmp_path: Path) -> None:
+    """A JSON array of posts is streamed (no 64 MiB limit for it, issue 19) and gives
+    exactly what parsing it whole gives; one post (an object) is parsed whole."""
+    saved = tmp_path / "posts.json"
+    saved.write_bytes(fixture_bytes(POSTS_JSON))
+    ctx = ImportContext(source=None, url=None, filename="posts.json")
+    assert is_streamed(saved, "wp-json")
+    streamed = list(iter_import_items(saved, "wp-json", ctx))
+    assert streamed == get_format("wp-json")(fixture_bytes(POSTS_JSON), ctx)
+    assert len(streamed) == 10 and streamed[0].external_id == "470"
+    one = tmp_path / "post.json"
+    one.write_text(json.dumps(json.loads(fixture_bytes(POSTS_JSON))[0]))
+    assert not is_streamed(one, "wp-json")
+    assert [i.external_id for i in iter_import_items(one, "wp-json", ctx)] == ["470"]
+
+
+def test_a_streamed_list_of_posts_names_what_is_wrong_in_it(tmp_path: Path) -> None:
+    ctx = ImportContext(source=None, url=None, filename="posts.json")
+    posts = json.loads(fixture_bytes(POSTS_JSON))
+    cases = {
+        json.dumps(posts[:2])[:-1] + ", {": "posts.json: bad JSON: parse error: premature EOF",
+        json.dumps([posts[0], "x"]): "posts.json: post #2 is str, not an object",
+        json.dumps([posts[0], {"id": 3, "roles": []}]): "posts.json: object #2 (id 3) is",
+        "[" + "[" * 200 + "]" * 200 + "]": "posts.json: JSON nested deeper than 100 levels",
+    }
+    for text, problem in cases.items():
+        saved = tmp_path / "bad.json"
+        saved.write_text(text)
+        with pytest.raises(ImportFileError, match=re.escape(problem)):
+            list(iter_import_items(saved, "wp-json", ctx))

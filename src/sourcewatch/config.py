@@ -117,12 +117,20 @@ class SchedulerSettings(BaseModel):
     metrics_host: str = "127.0.0.1"
     alerts_every_seconds: float = Field(default=5.0, gt=0)  # outbox delivery run
     parse_processes: int = Field(default=1, ge=0, le=32)  # 0: parse on threads in-process
-    # Bytes of fetched bodies parsed at once across all polls (a larger body parses alone);
-    # polls over it wait their turn, nothing is dropped (collectors/bytebudget.py).
+    # Bytes of feed and article bodies held at once across all polls, from before the
+    # first byte is read (by Content-Length) to the end of the parse (a larger body goes
+    # alone); polls over it wait their turn (collectors/bytebudget.py).
     parse_budget_bytes: int = Field(default=32 * MiB, ge=1 * MiB)
+    # A body that waits longer for room is not read: its poll fails with a "deferred"
+    # error and is retried (an article stays pending). Under net.total_timeout.
+    parse_budget_wait_seconds: float = Field(default=60.0, gt=0)
     # A parse worker that parsed a body this large is replaced afterwards, so the memory it
     # grew to goes back to the system; 0: never.
     parse_recycle_bytes: int = Field(default=4 * MiB, ge=0)
+    # The daemon and its parse workers give every freed block of this size or more back
+    # to the system at once (glibc M_MMAP_THRESHOLD, sourcewatch/malloc.py); 0: glibc's
+    # default, which keeps the high-water mark of large bodies and trees.
+    malloc_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=0, le=32 * MiB)
     # This replica's stable name (default: the host name): a restarted replica takes back
     # the leases of its previous life at once (daemon/identity.py).
     replica_name: str | None = Field(default=None, min_length=1, max_length=150)

@@ -13,11 +13,13 @@ each is tried once more on the new pool; a call whose second try dies too (the i
 that kills the parser) fails with :class:`ParserCrashed`, which the collector reports
 as that poll's error.
 
-Memory under hostile sources (issue 19) is bounded two ways: :meth:`CpuPool.run_sized`
-holds the body's bytes in a :class:`ByteBudget` while it parses, so the bodies parsed at
-once across polls stay under ``[scheduler] parse_budget_bytes``; and a worker that
-parsed a body of ``recycle_after_bytes`` or more is retired once that parse is done,
-so the memory it grew to (its high-water mark) goes back to the system.
+Memory under hostile sources (issue 19) is bounded two ways: a body is held in a
+:class:`ByteBudget` from before its first byte is read (:meth:`CpuPool.claim`, passed
+to the HTTP client) to the end of its parse (:meth:`CpuPool.run_claimed`), so the
+bodies fetched or parsed at once across polls stay under ``[scheduler]
+parse_budget_bytes``; and a worker that parsed a body of ``recycle_after_bytes`` or
+more is retired once that parse is done, so the memory it grew to (its high-water
+mark) goes back to the system.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from dataclasses import dataclass
 from threading import Thread
 from typing import ParamSpec, TypeVar
 
-from sourcewatch.collectors.bytebudget import ByteBudget
+from sourcewatch.collectors.bytebudget import ByteBudget, Claim, Sleep
+from sourcewatch.malloc import fix_mmap_threshold
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +53,11 @@ _MANAGER_JOIN_SECONDS = 5.0  # see CpuPool.close
 
 class ParserCrashed(RuntimeError):
     """The worker process died while parsing (the input may be hostile)."""
+
+
+class BudgetBusy(RuntimeError):
+    """The byte budget stayed full for ``wait_seconds``: this parse did not run, and the
+    poll asking for it is to be retried, not counted as done."""
 
 
 class CpuPool:
@@ -70,11 +78,19 @@ class CpuPool:
         *,
         max_batch: int = 64,
         budget_bytes: int | None = None,
+        budget_wait_seconds: float | None = None,
         recycle_after_bytes: int | None = None,
+        mmap_threshold_bytes: int = 0,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.processes = processes
+        self._mmap_threshold = mmap_threshold_bytes  # for the workers (sourcewatch/malloc.py)
         self._max_batch = max_batch
-        self.budget = ByteBudget(budget_bytes) if budget_bytes else None
+        self.budget = (
+            ByteBudget(budget_bytes, wait_seconds=budget_wait_seconds, sleep=sleep)
+            if budget_bytes
+            else None
+        )
         self._recycle_after = recycle_after_bytes or None
         self.recycled = 0  # worker pools retired after a large body (for tests and metrics)
         self._pool: ProcessPoolExecutor | None = None
@@ -90,16 +106,30 @@ class CpuPool:
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._run(False, fn, *args, **kwargs)
 
+    def claim(self) -> Claim:
+        """A claim on the byte budget for one body: open it (``async with``) before the
+        body's request, pass it to the fetch, parse with :meth:`run_claimed` within it.
+        Without a budget, a claim that is always granted."""
+        return self.budget.claim() if self.budget is not None else Claim(None)
+
+    async def run_claimed(
+        self, claim: Claim, nbytes: int, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """:meth:`run` for parsing a body of ``nbytes`` within ``claim``: the claim holds
+        the body's bytes first (usually it already does, from the fetch), and the worker
+        is retired after the parse when the body is large. :class:`BudgetBusy` when the
+        budget stays full for its ``wait_seconds``."""
+        if not await claim.grow_to(nbytes) and self.budget is not None:
+            raise BudgetBusy(self.budget.full_for())
+        large = self._recycle_after is not None and nbytes >= self._recycle_after
+        return await self._run(large, fn, *args, **kwargs)
+
     async def run_sized(
         self, nbytes: int, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """:meth:`run` for parsing a body of ``nbytes``: waits for that much of the byte
-        budget first, and retires the worker after it when the body is large."""
-        large = self._recycle_after is not None and nbytes >= self._recycle_after
-        if self.budget is None:
-            return await self._run(large, fn, *args, **kwargs)
-        async with self.budget.hold(nbytes):
-            return await self._run(large, fn, *args, **kwargs)
+        """:meth:`run_claimed` for bytes already in hand, in a claim of their own."""
+        async with self.claim() as claim:
+            return await self.run_claimed(claim, nbytes, fn, *args, **kwargs)
 
     async def _run(
         self, large: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
@@ -217,6 +247,7 @@ class CpuPool:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_setup,
+            initargs=(self._mmap_threshold,),
         )
         return self._pool
 
@@ -263,7 +294,9 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-def _worker_setup() -> None:
+def _worker_setup(mmap_threshold: int = 0) -> None:
+    # A worker's trees are the largest blocks of all: freed, they go back to the system.
+    fix_mmap_threshold(mmap_threshold)
     # Ctrl-C reaches the whole process group: the daemon decides when its workers stop,
     # a worker must not die half-way through someone's parse.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sourcewatch.collectors.registry import get_format
+from sourcewatch.collectors.registry import get_format, get_streamed_format
 from sourcewatch.collectors.sniff import sniff
 from sourcewatch.errors import SourcewatchError
 from sourcewatch.records import ParsedItem
@@ -26,17 +26,20 @@ if TYPE_CHECKING:
     from sourcewatch.sources.config import SourceConfig
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
-# The largest file of a format that is parsed whole (every format but JSON lines: one
-# JSON document, one HTML page, one feed). Parsing holds several times the file (the
-# document, its tree or objects, the items): at 512 MB that was gigabytes. Over this, the
-# import is refused up front with the file, format and limit; JSON lines have no limit
-# but MAX_IMPORT_BYTES, as they are streamed.
+# The largest file of a format that is parsed whole (one HTML page, one feed, a Telethon
+# dump, X answers; a WordPress answer that is one post). Parsing holds several times the
+# file (the document, its tree or objects, the items): at 512 MB that was gigabytes.
+# Over this, the import is refused up front with the file, format and limit. JSON lines,
+# and WordPress answers that are a JSON array of posts, are streamed: no limit but
+# MAX_IMPORT_BYTES.
 MAX_WHOLE_IMPORT_BYTES = 64 * 1024 * 1024
 # The longest JSON line an import reads (a post's text is rarely 100 KB): import memory
 # stays a small multiple of this, whatever the file's size.
 MAX_IMPORT_LINE_BYTES = 4 * 1024 * 1024
 # How much of a streamed file is examined to tell its format.
 _SNIFF_BYTES = 1024 * 1024
+# How much of a file is looked at to tell a JSON array (past this many blanks: parsed whole).
+_HEAD_BYTES = 4096
 
 
 class ImportFileError(SourcewatchError):
@@ -66,21 +69,42 @@ def iter_import_items(
 
     JSON lines are read one line at a time, so memory follows the longest line, not the
     file (a line over ``max_line`` bytes is refused by number, before it is read whole);
-    the other formats are one document each and are parsed whole, up to
+    a JSON array of a format with a streamed parser (``STREAMED_FORMATS``), one element
+    at a time. The other files are one document each and are parsed whole, up to
     :data:`MAX_WHOLE_IMPORT_BYTES`.
     """
-    if fmt != "jsonl":
+    if not is_streamed(path, fmt):
         yield from parse_file(path, fmt, ctx)[1]
         return
     _check_size(path)
     get_format(fmt)
+    streamed = get_streamed_format(fmt)
     try:
         with open(path, "rb") as stream:
             check_format(stream.read(_SNIFF_BYTES), fmt, path.name)
             stream.seek(0)
-            yield from iter_jsonl(stream, ctx, max_line=max_line)
+            if streamed is None:
+                yield from iter_jsonl(stream, ctx, max_line=max_line)
+            else:
+                yield from streamed(stream, ctx)
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def is_streamed(path: Path, fmt: str) -> bool:
+    """Whether ``path`` is read one item at a time: JSON lines always; a format with a
+    streamed parser when the file is a JSON array in UTF-8 (its first non-blank byte
+    ``[``, no BOM, not UTF-16); anything else is parsed whole."""
+    if fmt == "jsonl":
+        return True
+    if get_streamed_format(fmt) is None:
+        return False
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(_HEAD_BYTES)
+    except OSError:
+        return False  # parse_file says why
+    return head.lstrip(b" \t\r\n")[:1] == b"[" and b"\x00" not in head[:4]
 
 
 def _check_size(path: Path) -> int:
@@ -103,7 +127,8 @@ def parse_file(
         raise ImportFileError(
             f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for a {fmt} file, "
             "which is read and parsed whole in memory; split it, or convert it to JSON "
-            "lines (--format jsonl), which are read one line at a time"
+            "lines (--format jsonl), which are read one line at a time (so is a "
+            "wp-json file that is a JSON array of posts)"
         )
     data = path.read_bytes()
     parser: ImportParser = get_format(fmt)

@@ -35,6 +35,14 @@ FORMATS: dict[str, str] = {
     "wp-json": "sourcewatch.collectors.wordpress.posts:parse_wp_json",
 }
 
+# Formats that can also be read one item at a time, when the file is a JSON array:
+# name -> "module:function" (stream: BinaryIO, ctx: ImportContext) -> Iterator[ParsedItem].
+# JSON lines are always streamed (collectors/formats.py). The others need the whole file
+# (telethon-json merges albums across it, x-json keeps each post's newest version).
+STREAMED_FORMATS: dict[str, str] = {
+    "wp-json": "sourcewatch.collectors.wordpress.posts:iter_wp_json",
+}
+
 
 def _load(spec: str) -> Any:
     module_name, _, attribute = spec.partition(":")
@@ -60,4 +68,19 @@ def get_format(name: str) -> Callable[..., Any]:
     return parse
 
 
-__all__ = ["COLLECTORS", "FORMATS", "Collector", "CollectorError", "get_collector", "get_format"]
+def get_streamed_format(name: str) -> Callable[..., Any] | None:
+    """The one-item-at-a-time parser of format ``name``, if it has one."""
+    spec = STREAMED_FORMATS.get(name)
+    return _load(spec) if spec is not None else None
+
+
+__all__ = [
+    "COLLECTORS",
+    "FORMATS",
+    "STREAMED_FORMATS",
+    "Collector",
+    "CollectorError",
+    "get_collector",
+    "get_format",
+    "get_streamed_format",
+]

@@ -20,13 +20,18 @@ async def reread_articles(
     """Look again at stored articles: a 404/410 page becomes a deletion.
 
     Text edits are found by :func:`poll_feed` when the feed entry changes; the page
-    alone lacks the feed's title and media, so it cannot rebuild the same item.
+    alone lacks the feed's title and media, so it cannot rebuild the same item. Each
+    page is read within a claim on the daemon's byte budget, like a polled one: a page
+    that finds no room in time is left for the next re-check, with a warning.
     """
     result = PollResult()
     for ref in [r for r in items if r.url][:_MAX_RECHECKS]:
         assert ref.url is not None
         try:
-            fetched = await fetch_for(source, ctx, ref.url, what="re-read", from_content=True)
+            async with ctx.cpu.claim() as claim:
+                fetched = await fetch_for(
+                    source, ctx, ref.url, what="re-read", from_content=True, claim=claim
+                )
         except CollectorError as exc:  # one unreachable page must not stop the others
             log.warning("%s", exc)
             continue

@@ -8,6 +8,7 @@ private-address guard on: a hostile feed must not steer us into the LAN.
 from __future__ import annotations
 
 from sourcewatch.collectors.base import CollectContext, CollectorError
+from sourcewatch.collectors.bytebudget import Claim
 from sourcewatch.net import Fetched, FetchError
 from sourcewatch.sources.config import SourceConfig
 
@@ -23,8 +24,10 @@ async def fetch_for(
     last_modified: str | None = None,
     max_bytes: int | None = None,
     from_content: bool = False,
+    claim: Claim | None = None,
 ) -> Fetched:
-    """Fetch ``url`` for ``source``; transport failures raise CollectorError."""
+    """Fetch ``url`` for ``source``; transport failures raise CollectorError. With a
+    ``claim`` (``ctx.cpu.claim()``), the body is read within the daemon's byte budget."""
     try:
         return await ctx.http.fetch(
             url,
@@ -35,6 +38,7 @@ async def fetch_for(
             max_bytes=max_bytes,
             guard_private=from_content,
             source=source.name,
+            claim=claim,
         )
     except FetchError as exc:
         raise CollectorError(source.name, f"{what}: {exc}", retry_after=exc.retry_after) from exc

@@ -116,7 +116,9 @@ class Daemon:
         cpu = CpuPool(
             self.policy.parse_processes,
             budget_bytes=self.policy.parse_budget_bytes,
+            budget_wait_seconds=self.policy.parse_budget_wait_seconds,
             recycle_after_bytes=self.policy.parse_recycle_bytes,
+            mmap_threshold_bytes=self.policy.malloc_mmap_threshold_bytes,
         )
         async with Http(self.ws.settings.net) as http:
             self._worker = SourceWorker(

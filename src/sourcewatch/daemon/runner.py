@@ -12,6 +12,7 @@ from sourcewatch.daemon.lockfile import DaemonLock
 from sourcewatch.daemon.loop import Daemon
 from sourcewatch.daemon.metrics import DaemonMetrics
 from sourcewatch.daemon.worker import RunSummary
+from sourcewatch.malloc import fix_mmap_threshold
 from sourcewatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def run_daemon(
 
     Raises ``DaemonAlreadyRunning`` on SQLite when another daemon holds the data dir.
     """
+    fix_mmap_threshold(settings.scheduler.malloc_mmap_threshold_bytes)
     with ExitStack() as stack:
         if settings.resolved_database_url.startswith("sqlite"):
             stack.enter_context(DaemonLock(settings.data_dir))

@@ -4,7 +4,8 @@ The file is parsed completely by its format's parser (:mod:`sourcewatch.collecto
 before anything is stored, so a bad line anywhere stores nothing; the file itself is
 archived as the capture its items came from. JSON lines are streamed, never held whole:
 import memory follows the longest line (at most
-:data:`~sourcewatch.collectors.formats.MAX_IMPORT_LINE_BYTES`), not the file.
+:data:`~sourcewatch.collectors.formats.MAX_IMPORT_LINE_BYTES`), not the file; so is a
+WordPress answer that is a JSON array of posts (the largest post).
 
 Without ``--url`` the capture's URL is ``urn:sourcewatch:import:sha256:<hex>``, never
 the file's path: a path names the analyst's machine, account and folders, and the
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from sourcewatch.collectors.formats import (
     MAX_IMPORT_LINE_BYTES,
     ImportContext,
+    is_streamed,
     iter_import_items,
     parse_file,
 )
@@ -43,9 +45,12 @@ from sourcewatch.workspace import Workspace
 # Items per transaction: each chunk's write is short next to the 30 s another writer
 # waits for SQLite's lock (sqlite_busy_timeout_ms).
 CHUNK_ITEMS = 2000
-# ... and at most this many characters of text (one item more if that item alone is
-# longer): import memory follows the longest line, not the chunk.
-CHUNK_CHARS = 2 * 1024 * 1024
+# ... and at most this many characters of text (an item alone if it is longer): import
+# memory follows the longest line, not the chunk. Storing an item holds ~11 times its
+# text at peak (the item, its language detection, the matcher's normalized copies, the
+# search index's words, the database's parameters): 2 MiB chunks held 4 half-megabyte
+# posts at once, 28 times the line; past 512 KiB an item is stored alone.
+CHUNK_CHARS = 512 * 1024
 
 
 def import_file(
@@ -60,12 +65,13 @@ def import_file(
 ) -> IngestReport:
     """Parse ``path`` and ingest it into ``source``; the file itself is archived too.
 
-    JSON lines are streamed (memory follows the longest line, not the file): one pass
-    checks every line and stores nothing, the file is copied into the object store a
-    megabyte at a time, and a second pass over that copy stores the items chunk by chunk.
+    JSON lines and JSON arrays of posts are streamed (memory follows the longest line or
+    post, not the file): one pass checks every item and stores nothing, the file is
+    copied into the object store a megabyte at a time, and a second pass over that copy
+    stores the items chunk by chunk.
     """
     ctx = ImportContext(source=source, url=url, filename=path.name, state=source_state(ws, source))
-    if fmt != "jsonl":
+    if not is_streamed(path, fmt):
         data, items = parse_file(path, fmt, ctx)
         capture = RawCapture(
             url=url or import_urn(data), body=data, kind="import", media_type=_media_type(fmt)

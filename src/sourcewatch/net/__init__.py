@@ -8,11 +8,13 @@ Usage::
         archive(fetched.capture); text = fetched.text()
 """
 
+from sourcewatch.net.body import BodyClaim
 from sourcewatch.net.client import Http
 from sourcewatch.net.decoding import DecodedText, decode_body
 from sourcewatch.net.errors import (
     BadContentEncoding,
     BlockedAddress,
+    BodyDeferred,
     ConnectFailed,
     FetchError,
     FetchTimeout,
@@ -26,6 +28,8 @@ from sourcewatch.net.response import Fetched, Redirect
 __all__ = [
     "BadContentEncoding",
     "BlockedAddress",
+    "BodyClaim",
+    "BodyDeferred",
     "ConnectFailed",
     "DecodedText",
     "FetchError",

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from sourcewatch.config import NetSettings
-from sourcewatch.net.body import flatten_headers, read_capped
+from sourcewatch.net.body import BodyClaim, flatten_headers, read_capped
 from sourcewatch.net.content_coding import SUPPORTED_ACCEPT_ENCODING
 from sourcewatch.net.decoding import media_type_of
 from sourcewatch.net.errors import (
@@ -141,10 +141,12 @@ class Http:
         max_bytes: int | None = None,
         guard_private: bool = False,
         source: str | None = None,
+        claim: BodyClaim | None = None,
     ) -> Fetched:
         """GET ``url``. Non-2xx answers are returned (after retries on 5xx/429);
         transport failures raise :class:`FetchError`. ``max_bytes`` caps the body both
-        on the wire and decompressed (default: the net settings' caps)."""
+        on the wire and decompressed (default: the net settings' caps). ``claim``: the
+        body is read only within room it holds (see :func:`read_capped`)."""
         check_url(url)
         s = self.settings
         request_headers = dict(headers or {})
@@ -165,6 +167,7 @@ class Http:
             decoded_cap=max_bytes if max_bytes is not None else s.max_decompressed_bytes,
             kind=kind,
             cookies=httpx.Cookies(),
+            claim=claim,
         )
         who = f"[{source}] " if source else ""
         attempt = 0
@@ -319,7 +322,11 @@ class Http:
                 body = b""
             else:
                 body = await read_capped(
-                    url, response, wire_cap=exchange.wire_cap, decoded_cap=exchange.decoded_cap
+                    url,
+                    response,
+                    wire_cap=exchange.wire_cap,
+                    decoded_cap=exchange.decoded_cap,
+                    claim=exchange.claim,
                 )
         finally:
             await response.aclose()
@@ -346,6 +353,7 @@ class _Exchange:
     cookies: httpx.Cookies  # set by this fetch's answers, sent on its later hops only
     method: str = "GET"
     content: bytes | None = None  # a POST's body
+    claim: BodyClaim | None = None  # room in the caller's memory budget for the body
 
 
 # The clients' own jar accepts no cookie, so none outlives the fetch that received it.

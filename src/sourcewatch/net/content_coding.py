@@ -9,6 +9,7 @@ chunk.
 from __future__ import annotations
 
 import functools
+import io
 import zlib
 from collections.abc import Callable
 
@@ -104,8 +105,15 @@ class CappedDecoder:
         # Codings are listed in the order applied; undo them in reverse.
         self._stages = [_make(c) for c in reversed(codings)] or [_Identity()]
         self._limit = limit
-        self._parts: list[bytes] = []
+        # One growing buffer, not a list of chunks joined at the end: the join held a
+        # 20 MiB body twice; BytesIO.getvalue hands its own buffer over uncopied.
+        self._out = io.BytesIO()
         self._size = 0
+
+    @property
+    def size(self) -> int:
+        """Decoded bytes so far."""
+        return self._size
 
     def feed(self, data: bytes) -> None:
         self._run(0, data)
@@ -113,7 +121,7 @@ class CappedDecoder:
     def finish(self) -> bytes:
         for index, stage in enumerate(self._stages):
             stage.finish(functools.partial(self._run, index + 1))
-        return b"".join(self._parts)
+        return self._out.getvalue()
 
     def _run(self, index: int, data: bytes) -> None:
         if not data:
@@ -122,7 +130,7 @@ class CappedDecoder:
             self._size += len(data)
             if self._size > self._limit:
                 raise DecodeLimitExceeded(f"decompressed body over {self._limit} bytes")
-            self._parts.append(data)
+            self._out.write(data)
             return
         self._stages[index].feed(data, lambda out: self._run(index + 1, out))
 

@@ -86,6 +86,11 @@ class RetryLater(FetchError):
     """The server asked (429/503 Retry-After) for a pause longer than the client waits."""
 
 
+class BodyDeferred(FetchError):
+    """No room for the body in the daemon's memory budget in time: not read, and the
+    poll is retried (collectors/bytebudget.py)."""
+
+
 class BadContentEncoding(FetchError):
     """The body claims gzip/deflate/br but does not decompress."""
 

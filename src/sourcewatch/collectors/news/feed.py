@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from sourcewatch.collectors.base import CollectContext, CollectorError, ItemRef
-from sourcewatch.collectors.cpupool import ParserCrashed
+from sourcewatch.collectors.bytebudget import Claim
+from sourcewatch.collectors.cpupool import BudgetBusy, ParserCrashed
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
 from sourcewatch.collectors.news import pending
 from sourcewatch.collectors.news.article import Article, ArticleError, extract_article_from
@@ -110,40 +111,42 @@ async def poll_feed(
     # A sitemap index can stay byte-identical while the sitemap it points to changes:
     # its validators prove nothing, so it is always fetched and the child compared.
     is_index = bool(cursor.get("sitemap_index"))
-    fetched = await fetch_for(
+    fetched, feed = await _fetch_parsed(
         source,
         ctx,
         url,
+        options,
         what="feed",
         etag=None if is_index else state.etag,
         last_modified=None if is_index else state.last_modified,
         # A web source's discovered feed on another host came from fetched content.
         from_content=_host(url) != _host(source.target),
+        known_sha256=state.body_sha256,
     )
     now = utcnow()
-    if fetched.not_modified:
-        return await _retry_pending(source, ctx, cursor, options, now, [], {})
-    if fetched.status in (404, 410):
-        raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
-    require_ok(source, fetched, "feed")
-    validators: dict[str, str | None] = {
-        "etag": fetched.etag,
-        "last_modified": fetched.last_modified,
-    }
-    if fetched.capture.sha256 == state.body_sha256:  # same bytes, whatever the validators say
+    validators: dict[str, str | None] = {}
+    if not fetched.not_modified:
+        validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    if feed is None:  # not modified, or the same bytes whatever the validators say
         return await _retry_pending(source, ctx, cursor, options, now, [], validators)
     captures = [fetched.capture]
-    feed = await _parse(source, ctx, fetched, options)
     cursor["sitemap_index"] = feed.kind == "sitemapindex"
     if feed.kind == "sitemapindex":
         if not feed.sitemaps:
             raise FeedGone(source.name, f"sitemap index {url} lists no sitemaps")
-        child = await fetch_for(source, ctx, feed.sitemaps[0], what="sitemap", from_content=True)
-        require_ok(source, child, "sitemap")
-        if child.capture.sha256 == state.body_sha256:
+        child, child_feed = await _fetch_parsed(
+            source,
+            ctx,
+            feed.sitemaps[0],
+            options,
+            what="sitemap",
+            from_content=True,
+            known_sha256=state.body_sha256,
+        )
+        if child_feed is None:
             return await _retry_pending(source, ctx, cursor, options, now, [], {})
         captures.append(child.capture)
-        feed = await _parse(source, ctx, child, options)
+        feed = child_feed
     feed_sha = captures[-1].sha256
     entries = _select(source, feed, options)
 
@@ -248,14 +251,53 @@ async def _retry_pending(
     )
 
 
+async def _fetch_parsed(
+    source: SourceConfig,
+    ctx: CollectContext,
+    url: str,
+    options: FeedOptions,
+    *,
+    what: str,
+    from_content: bool,
+    known_sha256: str | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[Fetched, ParsedFeed | None]:
+    """The feed or sitemap at ``url`` and its parse, both within one claim on the daemon's
+    byte budget (held from before the body is read to the end of its parse, and released
+    before any article is fetched: a poll never waits for the budget while holding some).
+    No parse (None) when the server says not modified or sends the ``known_sha256``
+    bytes again. FeedGone when a feed answers 404/410; CollectorError for other non-2xx."""
+    async with ctx.cpu.claim() as claim:
+        fetched = await fetch_for(
+            source,
+            ctx,
+            url,
+            what=what,
+            etag=etag,
+            last_modified=last_modified,
+            from_content=from_content,
+            claim=claim,
+        )
+        if fetched.not_modified:
+            return fetched, None
+        if what == "feed" and fetched.status in (404, 410):
+            raise FeedGone(source.name, f"feed {fetched.url} answered HTTP {fetched.status}")
+        require_ok(source, fetched, what)
+        if fetched.capture.sha256 == known_sha256:
+            return fetched, None
+        return fetched, await _parse(source, ctx, fetched, options, claim)
+
+
 async def _parse(
-    source: SourceConfig, ctx: CollectContext, fetched: Fetched, options: FeedOptions
+    source: SourceConfig, ctx: CollectContext, fetched: Fetched, options: FeedOptions, claim: Claim
 ) -> ParsedFeed:
     content_type = fetched.headers.get("content-type")
     try:
         # CPU-bound (about 70 ms for a 150 KB feed): off the event loop, so other
         # sources' requests keep moving meanwhile.
-        return await ctx.cpu.run_sized(
+        return await ctx.cpu.run_claimed(
+            claim,
             len(fetched.body),
             parse_feed,
             fetched.body,
@@ -266,7 +308,7 @@ async def _parse(
         )
     except FeedFormatError as exc:
         raise FeedGone(source.name, f"feed {fetched.url}: {exc}") from exc
-    except ParserCrashed as exc:
+    except (ParserCrashed, BudgetBusy) as exc:
         raise CollectorError(source.name, f"feed {fetched.url}: {exc}") from exc
 
 
@@ -293,9 +335,17 @@ def _select(source: SourceConfig, feed: ParsedFeed, options: FeedOptions) -> lis
 async def _fetch_article(
     source: SourceConfig, ctx: CollectContext, link: str
 ) -> tuple[Article | None, RawCapture | None, str | None, bool]:
-    """(article, capture, problem, problem_is_permanent) for an entry's link."""
+    """(article, capture, problem, problem_is_permanent) for an entry's link; the page is
+    read and extracted within one claim on the daemon's byte budget."""
+    async with ctx.cpu.claim() as claim:
+        return await _fetch_article_within(source, ctx, link, claim)
+
+
+async def _fetch_article_within(
+    source: SourceConfig, ctx: CollectContext, link: str, claim: Claim
+) -> tuple[Article | None, RawCapture | None, str | None, bool]:
     try:
-        fetched = await fetch_for(source, ctx, link, what="article", from_content=True)
+        fetched = await fetch_for(source, ctx, link, what="article", from_content=True, claim=claim)
     except CollectorError as exc:
         return None, None, exc.problem, isinstance(exc.__cause__, _PERMANENT_FAILURES)
     if not fetched.ok:
@@ -304,7 +354,8 @@ async def _fetch_article(
     try:
         # The bytes, decoded in the worker: a str copy of a large page is neither made
         # in the daemon nor pickled (up to 4 bytes a character) on its way there.
-        article = await ctx.cpu.run_sized(
+        article = await ctx.cpu.run_claimed(
+            claim,
             len(fetched.body),
             extract_article_from,
             fetched.body,
@@ -315,7 +366,7 @@ async def _fetch_article(
         return article, fetched.capture, None, False
     except ArticleError as exc:
         return None, fetched.capture, f"article {fetched.url}: {exc}", True
-    except ParserCrashed as exc:
+    except (ParserCrashed, BudgetBusy) as exc:  # the article stays pending, retried later
         return None, fetched.capture, f"article {fetched.url}: {exc}", False
 
 

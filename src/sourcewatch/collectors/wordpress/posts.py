@@ -18,12 +18,14 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sourcewatch.collectors.attachments import Candidate, is_attachment_link, media_kind
 from sourcewatch.collectors.formats import ImportContext, ImportFileError
+from sourcewatch.collectors.jsonstream import JsonStreamError, iter_json_array
 from sourcewatch.collectors.news.dates import plausible_or_none
 from sourcewatch.collectors.news.feedparse import FeedEntry
 from sourcewatch.records import MediaRef, ParsedItem, utcnow
@@ -85,15 +87,21 @@ def posts_from_json(data: Any) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise PostFormatError(f"expected a JSON list of posts, got {type(data).__name__}")
     for index, post in enumerate(data):
-        if not isinstance(post, dict):
-            raise PostFormatError(f"post #{index + 1} is {type(post).__name__}, not an object")
-        kind = object_kind(post)
-        if kind in _NOT_POSTS:
-            raise PostFormatError(
-                f"object #{index + 1} (id {post.get('id')!r}) is {_NOT_POSTS[kind]}, "
-                "not a post: only posts become items"
-            )
+        check_post(post, index)
     return data
+
+
+def check_post(post: Any, index: int) -> dict[str, Any]:
+    """``post`` if it is a post object; PostFormatError naming it otherwise."""
+    if not isinstance(post, dict):
+        raise PostFormatError(f"post #{index + 1} is {type(post).__name__}, not an object")
+    kind = object_kind(post)
+    if kind in _NOT_POSTS:
+        raise PostFormatError(
+            f"object #{index + 1} (id {post.get('id')!r}) is {_NOT_POSTS[kind]}, "
+            "not a post: only posts become items"
+        )
+    return post
 
 
 def post_external_id(kind: str, post_id: int) -> str:
@@ -206,12 +214,28 @@ def parse_wp_json(data: bytes, ctx: ImportContext) -> list[ParsedItem]:
         ) from exc
     except (PostFormatError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"{ctx.filename}: {exc}") from exc
-    for post in parsed:
-        post.item.media = [
-            MediaRef(kind=media_kind(None, c.url), url=c.url, note="not downloaded (import)")
-            for c in post.attachments
-        ]
-    return [post.item for post in parsed]
+    return [_imported(post) for post in parsed]
+
+
+def iter_wp_json(stream: BinaryIO, ctx: ImportContext) -> Iterator[ParsedItem]:
+    """:func:`parse_wp_json` of a saved list of posts, one post at a time: import memory
+    follows the largest post, not the file (collectors/jsonstream.py)."""
+    try:
+        for index, post in enumerate(iter_json_array(stream)):
+            yield _imported(parse_post(check_post(post, index), index))
+    except JsonStreamError as exc:
+        raise ImportFileError(f"{ctx.filename}: {exc}") from exc
+    except PostFormatError as exc:
+        raise ImportFileError(f"{ctx.filename}: {exc}") from exc
+
+
+def _imported(post: WpPost) -> ParsedItem:
+    """The post's item, its attachments recorded by URL (an import does not download)."""
+    post.item.media = [
+        MediaRef(kind=media_kind(None, c.url), url=c.url, note="not downloaded (import)")
+        for c in post.attachments
+    ]
+    return post.item
 
 
 def _rendered(obj: dict[str, Any], key: str) -> str:
