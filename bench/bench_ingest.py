@@ -130,12 +130,33 @@ def now_clocks() -> tuple[float, float]:
     return time.process_time(), time.perf_counter()
 
 
-def run(database_url: str, data_dir: Path, total: int, batch: int) -> dict[str, float]:
-    rng = random.Random(1)
-    texts = [make_text(rng) for _ in range(total)]
+def corpus(kind: str, total: int) -> list[str]:
+    """``random``: 500 random letters and spaces (every word new: the search index's
+    worst case, a GIN or FTS5 key per word); ``multilingual``: bench_search's posts,
+    real sentences recombined in six languages (a real vocabulary)."""
+    if kind == "random":
+        rng = random.Random(1)
+        return [make_text(rng) for _ in range(total)]
+    from bench_search import posts
+
+    return [text for _, _, text, _ in posts(total)]
+
+
+def run(
+    database_url: str,
+    data_dir: Path,
+    total: int,
+    batch: int,
+    text: str = "random",
+    watchlists: bool = True,
+) -> dict[str, float]:
+    texts = corpus(text, total)
     edited = [t + " (edited)" if n % 10 == 0 else t for n, t in enumerate(texts)]
     first_pass, second_pass = batches(texts, batch, "v1"), batches(edited, batch, "v2")
     settings = load_settings(data_dir=data_dir, database_url=database_url)
+    if not watchlists:  # storage and indexing alone (matching: bench_matching*.py)
+        (data_dir / "no-watchlists").mkdir(exist_ok=True)
+        settings = settings.model_copy(update={"watchlists_dir": data_dir / "no-watchlists"})
     clock = {f"{n}_{c}": 0.0 for n in ("ingest", "peer", "edit") for c in ("cpu", "wall")}
     with Workspace.open(settings) as ws:
         PEER.create(ws.engine)
@@ -176,13 +197,23 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="admin URL; a throwaway database is created")
+    parser.add_argument(
+        "--text", choices=["random", "multilingual"], default="random", help="see corpus()"
+    )
+    parser.add_argument(
+        "--no-watchlists",
+        action="store_true",
+        help="match nothing (the shipped watchlists "
+        "flag ~80%% of the multilingual posts, and queueing them is then most of the time)",
+    )
     args = parser.parse_args()
+    options = {"text": args.text, "watchlists": not args.no_watchlists}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
-        print("sqlite", fmt(run(url, Path(tmp), args.items, args.batch)))
+        print("sqlite", fmt(run(url, Path(tmp), args.items, args.batch, **options)))
     if args.postgres:
         with scratch_postgres(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
-            print("postgresql", fmt(run(url, Path(tmp), args.items, args.batch)))
+            print("postgresql", fmt(run(url, Path(tmp), args.items, args.batch, **options)))
 
 
 if __name__ == "__main__":
