@@ -394,7 +394,8 @@ def test_recheck_marks_removed_articles_deleted(httpserver: HTTPServer) -> None:
 # --- web sources: discovery ---------------------------------------------------------------
 
 
-def test_web_source_discovers_the_feed_from_the_home_page(httpserver: HTTPServer) -> None:
+def serve_home_page_linking_its_feed(httpserver: HTTPServer) -> None:
+    """A site whose home page names its RSS feed in a ``<link rel="alternate">``."""
     httpserver.expect_request("/").respond_with_data(
         '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
         "</head><body>News</body></html>",
@@ -403,6 +404,10 @@ def test_web_source_discovers_the_feed_from_the_home_page(httpserver: HTTPServer
     httpserver.expect_request("/rss.xml").respond_with_data(
         fixture_bytes(WP_FEED), content_type=RSS_TYPE
     )
+
+
+def test_web_source_discovers_the_feed_from_the_home_page(httpserver: HTTPServer) -> None:
+    serve_home_page_linking_its_feed(httpserver)
     src = source("web", httpserver.url_for("/"), options={"fetch_articles": False})
     result = poll(src)
     assert result.cursor["feed_url"] == httpserver.url_for("/rss.xml")
@@ -713,14 +718,7 @@ def test_a_web_source_s_home_page_is_read_within_the_budget_and_parsed_in_the_wo
 ) -> None:
     """Discovery used to parse the home page with lxml in the daemon, outside the budget:
     a hostile 20 MiB page cost the daemon ~400 MB at each poll."""
-    httpserver.expect_request("/").respond_with_data(
-        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
-        "</head><body>News</body></html>",
-        content_type="text/html",
-    )
-    httpserver.expect_request("/rss.xml").respond_with_data(
-        fixture_bytes(WP_FEED), content_type=RSS_TYPE
-    )
+    serve_home_page_linking_its_feed(httpserver)
     src = source("web", httpserver.url_for("/"), options={"fetch_articles": False})
     pool = CpuPool(1, budget_bytes=MiB, budget_wait_seconds=60.0, sleep=_no_patience)
     try:
