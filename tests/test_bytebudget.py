@@ -33,7 +33,8 @@ class _Holders:
         self.tasks[key] = asyncio.create_task(self._hold(key, nbytes))
 
     async def _hold(self, key: int, nbytes: int) -> None:
-        async with self.budget.hold(nbytes):
+        async with self.budget.claim() as claim:
+            await claim.grow_to(nbytes, patient=True)
             self.inside.append(key)
             self.peak = max(self.peak, self.budget.in_use)
             try:

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 Sleep = Callable[[float], Awaitable[object]]
 
 
 class ByteBudget:
-    """``async with budget.claim() as claim: await claim.grow_to(n)``; or, for bytes
-    already in hand, ``async with budget.hold(len(body)):``.
+    """``async with budget.claim() as claim: await claim.grow_to(n)``.
 
     ``wait_seconds``: how long a claim may wait for its bytes (None: as long as it
     takes); ``sleep`` measures it (injectable, so tests decide when time has passed).
@@ -66,14 +64,6 @@ class ByteBudget:
             f"stayed full for {self.wait_seconds or 0:g}s (parse_budget_wait_seconds); "
             "deferred, the poll is retried"
         )
-
-    @asynccontextmanager
-    async def hold(self, nbytes: int) -> AsyncIterator[None]:
-        """Hold ``nbytes`` of the budget (at most all of it) for the block's duration,
-        waiting as long as it takes; released however the block ends."""
-        async with self.claim() as claim:
-            await claim.grow_to(nbytes, patient=True)
-            yield
 
     async def _acquire(self, weight: int, *, first: bool, patient: bool) -> bool:
         """Take ``weight`` bytes; ``first``: ahead of the queue (a claim growing)."""

@@ -119,8 +119,8 @@ class CpuPool:
         the body's bytes first (usually it already does, from the fetch), and the worker
         is retired after the parse when the body is large. :class:`BudgetBusy` when the
         budget stays full for its ``wait_seconds``."""
-        if not await claim.grow_to(nbytes) and self.budget is not None:
-            raise BudgetBusy(self.budget.full_for())
+        if not await claim.grow_to(nbytes):
+            raise BudgetBusy(claim.full_for())
         large = self._recycle_after is not None and nbytes >= self._recycle_after
         return await self._run(large, fn, *args, **kwargs)
 
