@@ -223,9 +223,7 @@ def iter_wp_json(stream: BinaryIO, ctx: ImportContext) -> Iterator[ParsedItem]:
     try:
         for index, post in enumerate(iter_json_array(stream)):
             yield _imported(parse_post(check_post(post, index), index))
-    except JsonStreamError as exc:
-        raise ImportFileError(f"{ctx.filename}: {exc}") from exc
-    except PostFormatError as exc:
+    except (JsonStreamError, PostFormatError) as exc:
         raise ImportFileError(f"{ctx.filename}: {exc}") from exc
 
 
