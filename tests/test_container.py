@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "compose.yaml").read_text())
 ENTRYPOINT = REPO / "docker" / "entrypoint.sh"
-# Read by find_config_file, not a field: the one SOURCEWATCH_ name that is not a setting.
+# Read by locate_config, not a field: the one SOURCEWATCH_ name that is not a setting.
 NOT_FIELDS = {"SOURCEWATCH_CONFIG"}
 
 

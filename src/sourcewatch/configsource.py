@@ -62,11 +62,6 @@ def locate_config(explicit: Path | None) -> tuple[Path | None, str]:
     return None, f"no config file found (searched {searched}): built-in defaults"
 
 
-def find_config_file(explicit: Path | None) -> Path | None:
-    """The config file ``locate_config`` chooses, without the reason."""
-    return locate_config(explicit)[0]
-
-
 def workspace_root(config_file: Path) -> Path:
     """The directory a config file's relative paths are relative to: the parent of its
     ``config/`` directory in the repository layout (``config/sourcewatch.toml``, whose
